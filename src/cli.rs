@@ -1,0 +1,58 @@
+//! The command line (clap). Only this file knows clap's types for options;
+//! `config` turns them into the checked settings the commands use.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::report::OutputFormat;
+
+/// Live-migrate KVM virtual machines between libvirt hosts, Nova-style.
+///
+/// Reads a TOML host inventory, connects to every host over SSH and libvirt,
+/// and does everything from the operator's machine: no daemons.
+#[derive(Debug, Parser)]
+#[command(name = "vmigrate", version, after_help = exit_code_help(), max_term_width = 100)]
+pub struct Cli {
+    /// Inventory file [default: $VMIGRATE_INVENTORY, ./inventory.toml, ~/.config/vmigrate/inventory.toml]
+    #[arg(short, long, global = true, value_name = "FILE")]
+    pub inventory: Option<PathBuf>,
+
+    /// Output format for results on stdout.
+    #[arg(short, long, global = true, value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
+
+    /// No progress output on stderr, even on a terminal.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// More diagnostics on stderr (-v, -vv).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show every inventory host: reachability, hypervisor, CPU, memory, disk and VMs.
+    ///
+    /// Exit 0 when every enabled host is reachable, 6 when some are not.
+    Hosts {
+        /// Only these hosts (inventory names) [default: all].
+        #[arg(value_name = "HOST")]
+        hosts: Vec<String>,
+    },
+    /// Print a shell completion script to stdout.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+fn exit_code_help() -> String {
+    crate::exit_codes::ExitCode::help_table()
+}

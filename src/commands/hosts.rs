@@ -1,0 +1,83 @@
+//! `vmigrate hosts`: inventory → connections → facts → table or JSON.
+
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::error::Error;
+use crate::exit_codes::ExitCode;
+use crate::facts::{self, HostFacts};
+use crate::fleet::HostLink;
+use crate::inventory::{self, Host};
+use crate::report::hosts_table;
+
+/// The `-o json` document.
+#[derive(Serialize)]
+struct HostsReport<'a> {
+    hosts: &'a [HostFacts],
+}
+
+/// Gathers and prints the facts of the selected hosts. Exit 6 when an
+/// enabled host is unreachable; a disabled host being down is expected
+/// (it is in maintenance) and does not make the run partial.
+pub async fn run(config: &Config, only: &[String]) -> Result<ExitCode, Error> {
+    let path = inventory::locate(config.inventory.as_deref())?;
+    let inv = inventory::load(&path)?;
+    let hosts = select(&inv, only)?;
+    let spinner = config
+        .printer
+        .spinner(&format!("gathering facts from {} hosts", hosts.len()));
+    let facts = gather_all(hosts).await;
+    spinner.finish_and_clear();
+    if config.json() {
+        config.printer.json(&HostsReport { hosts: &facts })?;
+    } else {
+        config
+            .printer
+            .text(&hosts_table::render(&facts, config.color))?;
+    }
+    let partial = facts.iter().any(|h| !h.reachable && !h.disabled);
+    Ok(if partial {
+        ExitCode::Partial
+    } else {
+        ExitCode::Ok
+    })
+}
+
+/// The hosts named on the command line, in inventory order, or all of them.
+fn select(inv: &inventory::Inventory, only: &[String]) -> Result<Vec<Host>, Error> {
+    for name in only {
+        if inv.host(name).is_none() {
+            let known: Vec<&str> = inv.hosts.iter().map(|h| h.name.as_str()).collect();
+            return Err(Error::Usage(format!(
+                "no host named {name:?} in {}; known hosts: {}",
+                inv.path.display(),
+                known.join(", ")
+            )));
+        }
+    }
+    Ok(inv
+        .hosts
+        .iter()
+        .filter(|h| only.is_empty() || only.contains(&h.name))
+        .cloned()
+        .collect())
+}
+
+/// Connects to and reads every host concurrently: each host's facts are
+/// gathered as soon as its own connections are up.
+async fn gather_all(hosts: Vec<Host>) -> Vec<HostFacts> {
+    let tasks: Vec<_> = hosts
+        .into_iter()
+        .map(|h| {
+            tokio::spawn(async move {
+                let link = HostLink::open(h).await;
+                facts::gather(&link).await
+            })
+        })
+        .collect();
+    let mut out = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        out.push(t.await.expect("fact-gathering task panicked"));
+    }
+    out
+}

@@ -1,0 +1,17 @@
+//! One file per subcommand; [`execute`] dispatches.
+
+mod completions;
+mod hosts;
+
+use crate::cli::Command;
+use crate::config::Config;
+use crate::error::Error;
+use crate::exit_codes::ExitCode;
+
+/// Runs one subcommand to its exit code.
+pub async fn execute(command: Command, config: &Config) -> Result<ExitCode, Error> {
+    match command {
+        Command::Hosts { hosts } => hosts::run(config, &hosts).await,
+        Command::Completions { shell } => completions::run(shell),
+    }
+}

@@ -1,0 +1,35 @@
+//! The checked settings of one run, built once from the command line.
+
+use std::path::PathBuf;
+
+use crate::cli::Cli;
+use crate::report::{OutputFormat, Printer};
+
+/// Global settings every command reads.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `-i/--inventory`, when given (lookup order is in `inventory::locate`).
+    pub inventory: Option<PathBuf>,
+    /// Where and how results and progress are printed.
+    pub printer: Printer,
+    /// Colour in tables: stdout is a terminal and NO_COLOR is unset.
+    pub color: bool,
+}
+
+impl Config {
+    /// Builds the config from parsed flags and the environment.
+    pub fn from_cli(cli: &Cli) -> Config {
+        use std::io::IsTerminal;
+        let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        Config {
+            inventory: cli.inventory.clone(),
+            printer: Printer::new(cli.output, cli.quiet),
+            color,
+        }
+    }
+
+    /// True when results go out as JSON.
+    pub fn json(&self) -> bool {
+        self.printer.format == OutputFormat::Json
+    }
+}

@@ -1,0 +1,31 @@
+//! The one error type commands return; each kind maps to a documented exit code.
+
+use crate::exit_codes::ExitCode;
+use crate::inventory::InventoryError;
+
+/// A failure that ends a command. `Display` is the one line printed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The inventory is missing or wrong.
+    #[error(transparent)]
+    Inventory(#[from] InventoryError),
+    /// A command-line value that makes no sense (an unknown host name, …).
+    #[error("{0}")]
+    Usage(String),
+    /// Writing the result failed.
+    #[error("cannot write output: {0}")]
+    Output(#[from] std::io::Error),
+    /// Anything unexpected.
+    #[error("internal error: {0:#}")]
+    Internal(color_eyre::Report),
+}
+
+impl Error {
+    /// The exit code this error ends the process with.
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            Error::Inventory(_) | Error::Usage(_) => ExitCode::Usage,
+            Error::Output(_) | Error::Internal(_) => ExitCode::Internal,
+        }
+    }
+}

@@ -1,0 +1,179 @@
+//! Compute facts for every inventory host, gathered concurrently.
+//!
+//! A host that fails is a [`HostFacts`] with its error, never an abort: the
+//! report shows every host, and the command turns unreachable ones into exit
+//! code 6. The serialised form of [`HostFacts`] is the `hosts -o json`
+//! contract.
+
+pub mod capabilities;
+pub mod libvirt;
+pub mod remote;
+
+use serde::Serialize;
+
+use crate::fleet::HostLink;
+use crate::hypervisor::{version_string, LibvirtError};
+use crate::inventory::Host;
+pub use libvirt::VmFacts;
+
+/// Whether one channel to a host works, and if not, why.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Reachability {
+    pub reachable: bool,
+    pub error: Option<String>,
+}
+
+impl Reachability {
+    fn from<T, E: ToString>(r: &Result<T, E>) -> Self {
+        Reachability {
+            reachable: r.is_ok(),
+            error: r.as_ref().err().map(|e| e.to_string()),
+        }
+    }
+}
+
+/// Hypervisor type and version, as libvirt reports them.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Hypervisor {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub version: String,
+    /// libvirt's numeric encoding, for comparisons.
+    pub version_number: u32,
+}
+
+/// Everything vmigrate knows about one host. Fields a failing channel could
+/// not supply are `None`.
+#[derive(Debug, Clone, Serialize)]
+pub struct HostFacts {
+    pub name: String,
+    pub address: String,
+    /// Both SSH and libvirt work.
+    pub reachable: bool,
+    /// The first thing that went wrong, one line (`None` when reachable).
+    pub error: Option<String>,
+    pub ssh: Reachability,
+    pub libvirt: Reachability,
+    pub zone: Option<String>,
+    pub tags: Vec<String>,
+    pub disabled: bool,
+    pub disabled_reason: Option<String>,
+    pub hostname: Option<String>,
+    pub hypervisor: Option<Hypervisor>,
+    pub libvirt_version: Option<String>,
+    pub libvirt_version_number: Option<u32>,
+    pub arch: Option<String>,
+    pub cpu_model: Option<String>,
+    pub cpus: Option<u32>,
+    pub memory_total_mb: Option<u64>,
+    pub memory_free_mb: Option<u64>,
+    /// Maximum memory of the active domains, MiB.
+    pub memory_allocated_mb: Option<u64>,
+    /// vCPUs of the active domains.
+    pub vcpus_allocated: Option<u32>,
+    pub instances_path: String,
+    pub disk_free_mb: Option<u64>,
+    pub host_uuid: Option<String>,
+    pub vms: Vec<VmFacts>,
+}
+
+/// Gathers the facts of one connected host. SSH and libvirt facts are read
+/// concurrently; each channel's failure is recorded separately.
+pub async fn gather(link: &HostLink) -> HostFacts {
+    let host = &link.host;
+    let remote = async {
+        match &link.ssh {
+            Ok(ssh) => remote::gather(ssh, &host.instances_path)
+                .await
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        }
+    };
+    let lv = async {
+        match &link.libvirt {
+            Ok(lv) => {
+                let lv = lv.clone();
+                let h = host.name.clone();
+                tokio::task::spawn_blocking(move || libvirt::gather(&lv))
+                    .await
+                    .unwrap_or_else(|j| {
+                        Err(LibvirtError::Call {
+                            host: h,
+                            what: "gather".into(),
+                            message: j.to_string(),
+                        })
+                    })
+                    .map_err(|e| e.to_string())
+            }
+            Err(e) => Err(e.to_string()),
+        }
+    };
+    let (remote, lv) = tokio::join!(remote, lv);
+    assemble(host, remote, lv)
+}
+
+/// Builds the report row from whatever each channel produced.
+fn assemble(
+    host: &Host,
+    remote: Result<remote::RemoteFacts, String>,
+    lv: Result<libvirt::LibvirtFacts, String>,
+) -> HostFacts {
+    let ssh = Reachability::from(&remote);
+    let libvirt = Reachability::from(&lv);
+    let error = ssh.error.clone().or_else(|| libvirt.error.clone());
+    let mut f = HostFacts {
+        name: host.name.clone(),
+        address: host.address.clone(),
+        reachable: ssh.reachable && libvirt.reachable,
+        error,
+        ssh,
+        libvirt,
+        zone: host.zone.clone(),
+        tags: host.tags.clone(),
+        disabled: host.disabled,
+        disabled_reason: host.disabled_reason.clone(),
+        hostname: None,
+        hypervisor: None,
+        libvirt_version: None,
+        libvirt_version_number: None,
+        arch: None,
+        cpu_model: None,
+        cpus: None,
+        memory_total_mb: None,
+        memory_free_mb: None,
+        memory_allocated_mb: None,
+        vcpus_allocated: None,
+        instances_path: host.instances_path.clone(),
+        disk_free_mb: None,
+        host_uuid: None,
+        vms: Vec::new(),
+    };
+    if let Ok(r) = remote {
+        f.hostname = Some(r.hostname);
+        f.disk_free_mb = r.disk_free_mb;
+        if let (Some(e), None) = (r.disk_error, &f.error) {
+            f.error = Some(e);
+        }
+    }
+    if let Ok(l) = lv {
+        let active = l.vms.iter().filter(|v| v.is_active());
+        f.memory_allocated_mb = Some(active.clone().map(|v| v.memory_mb).sum());
+        f.vcpus_allocated = Some(active.map(|v| v.vcpus).sum());
+        f.hostname.get_or_insert(l.hostname);
+        f.hypervisor = Some(Hypervisor {
+            kind: l.hypervisor_type,
+            version: version_string(l.hypervisor_version),
+            version_number: l.hypervisor_version,
+        });
+        f.libvirt_version = Some(version_string(l.libvirt_version));
+        f.libvirt_version_number = Some(l.libvirt_version);
+        f.arch = l.arch;
+        f.cpu_model = l.cpu_model;
+        f.host_uuid = l.host_uuid;
+        f.cpus = Some(l.cpus);
+        f.memory_total_mb = Some(l.memory_total_mb);
+        f.memory_free_mb = Some(l.memory_free_mb);
+        f.vms = l.vms;
+    }
+    f
+}

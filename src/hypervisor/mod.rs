@@ -1,0 +1,125 @@
+//! libvirt connections (the `virt` crate): one per host, opened from the
+//! inventory's `libvirt_uri` template and used off the async runtime.
+//!
+//! libvirt's C API blocks, so every call runs on a blocking thread; a
+//! keepalive makes a dead peer fail calls instead of hanging them, which
+//! needs libvirt's event loop running, started once by [`init`].
+
+mod error;
+pub mod uri;
+
+use std::sync::Once;
+use std::time::Duration;
+
+use virt::connect::Connect;
+
+pub use error::LibvirtError;
+
+use crate::inventory::Host;
+
+static INIT: Once = Once::new();
+
+/// Silences libvirt's default error printing to stderr (vmigrate reports
+/// errors itself, once, worded for the operator) and starts libvirt's event
+/// loop on a dedicated thread (keepalives and, later, domain events need it).
+/// Must run before the first connection is opened. Idempotent.
+pub fn init() {
+    INIT.call_once(|| {
+        virt::error::clear_error_callback();
+        if virt::event::event_register_default_impl().is_ok() {
+            std::thread::Builder::new()
+                .name("libvirt-events".into())
+                .spawn(|| loop {
+                    if virt::event::event_run_default_impl().is_err() {
+                        std::thread::sleep(Duration::from_millis(100));
+                    }
+                })
+                .expect("spawn libvirt event thread");
+        }
+    });
+}
+
+/// An open libvirt connection to one inventory host.
+pub struct Libvirt {
+    /// Inventory name of the host.
+    pub host: String,
+    /// The URI that was opened.
+    pub uri: String,
+    conn: Connect,
+}
+
+impl Libvirt {
+    /// Opens the connection (blocking). Keepalive: a probe every 5 s, the
+    /// connection is declared dead after 3 unanswered ones.
+    pub fn open(host: &Host) -> Result<Libvirt, LibvirtError> {
+        init();
+        let uri = uri::effective_uri(&host.libvirt_uri, host.identity_file.as_deref());
+        let conn = Connect::open(Some(&uri)).map_err(|e| LibvirtError::Connect {
+            host: host.name.clone(),
+            uri: uri.clone(),
+            message: one_line(e.message()),
+        })?;
+        let lv = Libvirt {
+            host: host.name.clone(),
+            uri,
+            conn,
+        };
+        // Keepalive is best effort: old daemons without it still work.
+        let _ = lv.conn.set_keep_alive(5, 3);
+        Ok(lv)
+    }
+
+    /// Opens the connection on a blocking thread, within the host's connect timeout.
+    pub async fn open_async(host: &Host) -> Result<Libvirt, LibvirtError> {
+        let h = host.clone();
+        let limit = host.connect_timeout;
+        let task = tokio::task::spawn_blocking(move || Libvirt::open(&h));
+        match tokio::time::timeout(limit, task).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(join)) => Err(LibvirtError::Connect {
+                host: host.name.clone(),
+                uri: host.libvirt_uri.clone(),
+                message: format!("connection thread failed: {join}"),
+            }),
+            // The blocked thread is abandoned; it ends with the process.
+            Err(_) => Err(LibvirtError::Timeout {
+                host: host.name.clone(),
+                uri: uri::effective_uri(&host.libvirt_uri, host.identity_file.as_deref()),
+                secs: limit.as_secs(),
+            }),
+        }
+    }
+
+    /// The underlying connection.
+    pub fn conn(&self) -> &Connect {
+        &self.conn
+    }
+
+    /// Wraps a `virt` error from a call on this connection.
+    pub fn call_error(&self, what: &str, e: virt::error::Error) -> LibvirtError {
+        LibvirtError::Call {
+            host: self.host.clone(),
+            what: what.to_string(),
+            message: one_line(e.message()),
+        }
+    }
+}
+
+/// libvirt messages sometimes span lines; an error row must not.
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// libvirt encodes versions as major * 1,000,000 + minor * 1,000 + release.
+pub fn version_string(v: u32) -> String {
+    format!("{}.{}.{}", v / 1_000_000, (v / 1_000) % 1_000, v % 1_000)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn versions_decode() {
+        assert_eq!(super::version_string(9_000_000), "9.0.0");
+        assert_eq!(super::version_string(7_002_011), "7.2.11");
+    }
+}

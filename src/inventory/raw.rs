@@ -1,0 +1,74 @@
+//! The inventory file's shape exactly as written on disk.
+//!
+//! Every value that is checked after deserialization is wrapped in
+//! [`Spanned`] so the check can blame the right line and column. All structs
+//! deny unknown keys so typos fail loudly. `#[serde(flatten)]` would silently
+//! turn `deny_unknown_fields` off, so instead of flattening [`RawSettings`]
+//! into [`RawHost`], `settings_structs!` writes the settings' fields into both.
+
+use serde::Deserialize;
+use serde_spanned::Spanned;
+
+/// The whole file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a TOML document")]
+pub(crate) struct RawInventory {
+    #[serde(default)]
+    pub defaults: RawSettings,
+    /// Spanned so an empty `hosts = []` can be pointed at.
+    pub hosts: Option<Spanned<Vec<Spanned<RawHost>>>>,
+}
+
+/// Declares [`RawSettings`] (the `[defaults]` table) and [`RawHost`] (one
+/// `[[hosts]]` entry, which may override any setting) from one field list,
+/// so the two can never drift apart.
+macro_rules! settings_structs {
+    ($($field:ident: $ty:ty,)*) => {
+        /// Settings given in `[defaults]`, or overridden per host.
+        #[derive(Debug, Default, Clone, Deserialize)]
+        #[serde(deny_unknown_fields, expecting = "a table of settings")]
+        pub(crate) struct RawSettings {
+            $(pub $field: Option<Spanned<$ty>>,)*
+        }
+
+        /// One `[[hosts]]` entry.
+        #[derive(Debug, Deserialize)]
+        #[serde(deny_unknown_fields, expecting = "a [[hosts]] table")]
+        pub(crate) struct RawHost {
+            pub name: Spanned<String>,
+            pub address: Spanned<String>,
+            pub migration_address: Option<Spanned<String>>,
+            pub zone: Option<Spanned<String>>,
+            pub tags: Option<Vec<Spanned<String>>>,
+            pub disabled: Option<bool>,
+            pub disabled_reason: Option<Spanned<String>>,
+            $(pub $field: Option<Spanned<$ty>>,)*
+        }
+
+        impl RawHost {
+            /// This host's overrides, shaped like `[defaults]` so both resolve
+            /// through the same code.
+            pub fn overrides(&self) -> RawSettings {
+                RawSettings { $($field: self.$field.clone(),)* }
+            }
+        }
+    };
+}
+
+// Integers that have a range are read as i64 and range-checked afterwards, so
+// an out-of-range value gets the same helpful message as a zero.
+settings_structs! {
+    user: String,
+    port: i64,
+    identity_file: String,
+    known_hosts: String,
+    reserved_host_memory_mb: u64,
+    reserved_host_disk_mb: u64,
+    ram_allocation_ratio: f64,
+    cpu_allocation_ratio: f64,
+    libvirt_uri: String,
+    peer_uri: String,
+    migration_uri: String,
+    instances_path: String,
+    connect_timeout_secs: i64,
+}

@@ -1,0 +1,94 @@
+//! vmigrate: live-migrate KVM virtual machines between libvirt hosts,
+//! OpenStack Nova's live-migration flow without OpenStack.
+//!
+//! The pipeline, one module each: `inventory` (the TOML host list) →
+//! `fleet` (SSH + libvirt connections, via `ssh` and `hypervisor`) →
+//! `facts` (what each host has) → `report` (tables and JSON). Each
+//! subcommand lives in `commands`, and `exit_codes` is the contract every
+//! command ends with.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod error;
+pub mod exit_codes;
+pub mod facts;
+pub mod fleet;
+pub mod hypervisor;
+pub mod inventory;
+pub mod report;
+pub mod ssh;
+
+use clap::Parser;
+
+use crate::cli::Cli;
+use crate::config::Config;
+use crate::exit_codes::ExitCode;
+
+/// Parses the command line, runs the command, prints a failure as one line
+/// and returns the documented exit code.
+pub fn run() -> std::process::ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::Usage
+            } else {
+                ExitCode::Ok
+            }
+            .into();
+        }
+    };
+    install_diagnostics(cli.verbose);
+    let config = Config::from_cli(&cli);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("vmigrate: error: cannot start the async runtime: {e}");
+            return ExitCode::Internal.into();
+        }
+    };
+    let result = runtime.block_on(commands::execute(cli.command, &config));
+    // A libvirt call that timed out leaves a blocked thread behind; do not
+    // wait for it on the way out.
+    runtime.shutdown_background();
+    match result {
+        Ok(code) => code.into(),
+        Err(e) => {
+            eprintln!(
+                "vmigrate: error: {}",
+                report::sanitize::sanitize(&e.to_string())
+            );
+            e.exit_code().into()
+        }
+    }
+}
+
+/// Error reports without colour when not on a terminal; tracing to stderr at the chosen verbosity.
+fn install_diagnostics(verbose: u8) {
+    use std::io::IsTerminal;
+    let mut hook = color_eyre::config::HookBuilder::default()
+        .display_env_section(false)
+        .capture_span_trace_by_default(false);
+    if !std::io::stderr().is_terminal() || std::env::var_os("NO_COLOR").is_some() {
+        hook = hook.theme(color_eyre::config::Theme::new());
+    }
+    let _ = hook.install();
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("VMIGRATE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("vmigrate={level}")));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .try_init();
+}

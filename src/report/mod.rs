@@ -1,0 +1,9 @@
+//! Reporting: the printer (what goes to stdout or stderr), tables, and
+//! sanitising remote strings. JSON output is the serde form of the same
+//! structs the tables are drawn from.
+
+pub mod hosts_table;
+pub mod printer;
+pub mod sanitize;
+
+pub use printer::{OutputFormat, Printer};

@@ -1,0 +1,70 @@
+//! Decides what goes where: results to stdout (a table or one JSON
+//! document), progress to stderr and only on a terminal.
+
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+/// The result format chosen with `-o`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// A human-readable table.
+    Table,
+    /// One JSON document on stdout.
+    Json,
+}
+
+/// Where and how a command prints.
+#[derive(Debug, Clone)]
+pub struct Printer {
+    pub format: OutputFormat,
+    /// Progress (spinners, bars) may be drawn: stderr is a terminal and not `--quiet`.
+    pub progress: bool,
+}
+
+impl Printer {
+    /// A printer for this process's stderr.
+    pub fn new(format: OutputFormat, quiet: bool) -> Printer {
+        Printer {
+            format,
+            progress: !quiet && std::io::stderr().is_terminal(),
+        }
+    }
+
+    /// Prints `value` as pretty JSON on stdout. A closed pipe (`| head`) is not an error.
+    pub fn json<T: Serialize>(&self, value: &T) -> std::io::Result<()> {
+        let mut out = std::io::stdout().lock();
+        serde_json::to_writer_pretty(&mut out, value)?;
+        ignore_broken_pipe(writeln!(out))
+    }
+
+    /// Prints a rendered table on stdout.
+    pub fn text(&self, text: &str) -> std::io::Result<()> {
+        let mut out = std::io::stdout().lock();
+        ignore_broken_pipe(writeln!(out, "{text}"))
+    }
+
+    /// A spinner on stderr, or a hidden one when progress must not be drawn.
+    pub fn spinner(&self, message: &str) -> ProgressBar {
+        if !self.progress {
+            return ProgressBar::hidden();
+        }
+        let pb = ProgressBar::new_spinner();
+        pb.set_style(
+            ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+                .expect("valid spinner template"),
+        );
+        pb.set_message(message.to_string());
+        pb.enable_steady_tick(Duration::from_millis(100));
+        pb
+    }
+}
+
+fn ignore_broken_pipe(r: std::io::Result<()>) -> std::io::Result<()> {
+    match r {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}

@@ -1,0 +1,232 @@
+//! One SSH connection to one host: connect, verify, authenticate, run commands.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use russh::client::{self, Handle};
+use russh::keys::{self, PrivateKeyWithHashAlg};
+use russh::ChannelMsg;
+
+use super::host_key::{preferred_algorithms, Verifier};
+use super::quote::command_line;
+use super::SshError;
+use crate::inventory::Host;
+
+/// What a remote command produced.
+#[derive(Debug, Clone)]
+pub struct Output {
+    /// Exit status (255 when the remote side died on a signal or sent none).
+    pub status: u32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// An authenticated connection to one inventory host.
+pub struct SshSession {
+    host: String,
+    handle: Handle<Verifier>,
+    command_timeout: Duration,
+}
+
+impl SshSession {
+    /// Connects, verifies the host key and authenticates, all within the
+    /// host's `connect_timeout`.
+    pub async fn connect(host: &Host) -> Result<SshSession, SshError> {
+        let limit = host.connect_timeout;
+        match tokio::time::timeout(limit, Self::connect_inner(host)).await {
+            Ok(r) => r,
+            Err(_) => Err(SshError::Timeout {
+                host: host.name.clone(),
+                addr: host.address.clone(),
+                after: limit,
+            }),
+        }
+    }
+
+    async fn connect_inner(host: &Host) -> Result<SshSession, SshError> {
+        let mut config = client::Config {
+            // Keepalives turn a dead peer into an error instead of a hang.
+            keepalive_interval: Some(Duration::from_secs(5)),
+            keepalive_max: 3,
+            nodelay: true,
+            ..Default::default()
+        };
+        let defaults = config.preferred.key.to_vec();
+        config.preferred.key =
+            preferred_algorithms(&host.address, host.port, &host.known_hosts, &defaults).into();
+        let (verifier, refusal) = Verifier::new(
+            &host.name,
+            &host.address,
+            host.port,
+            host.known_hosts.clone(),
+        );
+        let addr = (host.address.as_str(), host.port);
+        let connected = client::connect(Arc::new(config), addr, verifier).await;
+        let mut handle = match connected {
+            Ok(h) => h,
+            Err(e) => {
+                // A refused host key surfaces from russh as a generic error;
+                // the verifier kept the real reason.
+                if let Some(reason) = refusal.lock().expect("refusal lock").take() {
+                    return Err(reason);
+                }
+                return Err(match e {
+                    russh::Error::IO(source) => SshError::Connect {
+                        host: host.name.clone(),
+                        addr: format!("{}:{}", host.address, host.port),
+                        source,
+                    },
+                    other => SshError::Protocol {
+                        host: host.name.clone(),
+                        reason: other.to_string(),
+                    },
+                });
+            }
+        };
+        authenticate(&mut handle, host).await?;
+        Ok(SshSession {
+            host: host.name.clone(),
+            handle,
+            command_timeout: Duration::from_secs(60),
+        })
+    }
+
+    /// Runs `argv` on the host (each argument quoted) and collects its output.
+    pub async fn run<S: AsRef<str>>(&self, argv: &[S]) -> Result<Output, SshError> {
+        let cmd = command_line(argv);
+        match tokio::time::timeout(self.command_timeout, self.run_line(&cmd)).await {
+            Ok(r) => r,
+            Err(_) => Err(SshError::Protocol {
+                host: self.host.clone(),
+                reason: format!(
+                    "`{cmd}` gave no result within {}s",
+                    self.command_timeout.as_secs()
+                ),
+            }),
+        }
+    }
+
+    /// Like [`run`](Self::run) but a non-zero exit is an error; returns stdout.
+    pub async fn check<S: AsRef<str>>(&self, argv: &[S]) -> Result<String, SshError> {
+        let out = self.run(argv).await?;
+        if out.status == 0 {
+            Ok(out.stdout)
+        } else {
+            Err(SshError::Command {
+                host: self.host.clone(),
+                command: command_line(argv),
+                status: out.status,
+                stderr: out.stderr.trim().to_string(),
+            })
+        }
+    }
+
+    async fn run_line(&self, cmd: &str) -> Result<Output, SshError> {
+        let proto = |e: russh::Error| SshError::Protocol {
+            host: self.host.clone(),
+            reason: e.to_string(),
+        };
+        let mut ch = self.handle.channel_open_session().await.map_err(proto)?;
+        ch.exec(true, cmd).await.map_err(proto)?;
+        let (mut stdout, mut stderr, mut status) = (Vec::new(), Vec::new(), None);
+        while let Some(msg) = ch.wait().await {
+            match msg {
+                ChannelMsg::Data { data } => stdout.extend_from_slice(&data),
+                ChannelMsg::ExtendedData { data, .. } => stderr.extend_from_slice(&data),
+                ChannelMsg::ExitStatus { exit_status } => status = Some(exit_status),
+                ChannelMsg::ExitSignal { signal_name, .. } => {
+                    stderr.extend_from_slice(format!("killed by {signal_name:?}").as_bytes());
+                }
+                _ => {}
+            }
+        }
+        Ok(Output {
+            status: status.unwrap_or(255),
+            stdout: String::from_utf8_lossy(&stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        })
+    }
+}
+
+/// Identity file when the inventory names one, the ssh-agent otherwise.
+async fn authenticate(handle: &mut Handle<Verifier>, host: &Host) -> Result<(), SshError> {
+    let proto = |e: russh::Error| SshError::Protocol {
+        host: host.name.clone(),
+        reason: e.to_string(),
+    };
+    if let Some(path) = &host.identity_file {
+        let key = keys::load_secret_key(path, None).map_err(|e| SshError::Identity {
+            host: host.name.clone(),
+            path: path.clone(),
+            reason: format!(
+                "{e} (passphrase-protected keys must be loaded into ssh-agent instead)"
+            ),
+        })?;
+        let hash = if matches!(key.algorithm(), keys::Algorithm::Rsa { .. }) {
+            handle
+                .best_supported_rsa_hash()
+                .await
+                .map_err(proto)?
+                .flatten()
+        } else {
+            None
+        };
+        let key = PrivateKeyWithHashAlg::new(Arc::new(key), hash);
+        let res = handle
+            .authenticate_publickey(&host.user, key)
+            .await
+            .map_err(proto)?;
+        if res.success() {
+            return Ok(());
+        }
+        return Err(SshError::Auth {
+            host: host.name.clone(),
+            user: host.user.clone(),
+            tried: format!("key {}", path.display()),
+        });
+    }
+    let mut agent = keys::agent::client::AgentClient::connect_env()
+        .await
+        .map_err(|e| SshError::Auth {
+            host: host.name.clone(),
+            user: host.user.clone(),
+            tried: format!("no identity_file in the inventory and no usable ssh-agent: {e}"),
+        })?;
+    let identities = agent
+        .request_identities()
+        .await
+        .map_err(|e| SshError::Auth {
+            host: host.name.clone(),
+            user: host.user.clone(),
+            tried: format!("ssh-agent: {e}"),
+        })?;
+    let rsa_hash = handle
+        .best_supported_rsa_hash()
+        .await
+        .map_err(proto)?
+        .flatten();
+    let count = identities.len();
+    for id in identities {
+        let keys::agent::AgentIdentity::PublicKey { key, .. } = id else {
+            continue;
+        };
+        let hash = if matches!(key.algorithm(), keys::Algorithm::Rsa { .. }) {
+            rsa_hash
+        } else {
+            None
+        };
+        if let Ok(res) = handle
+            .authenticate_publickey_with(&host.user, key, hash, &mut agent)
+            .await
+        {
+            if res.success() {
+                return Ok(());
+            }
+        }
+    }
+    Err(SshError::Auth {
+        host: host.name.clone(),
+        user: host.user.clone(),
+        tried: format!("{count} ssh-agent keys"),
+    })
+}

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Benchmark for `vmigrate hosts` (issue A): fact gathering on 1 host and on
+# 8 lab hosts, against a sequential virsh + ssh loop that gathers the same
+# facts from the 8 hosts one after another (what a runbook would do).
+# Target: 8 hosts <= 1.5x the time of 1 host.
+# Run as root on Debian 12. Brings up 8 lab hosts and takes them down after,
+# unless the lab was already up (then it is left as found, grown to 8).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+runs=${RUNS:-10}
+
+command -v hyperfine >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends hyperfine >/dev/null
+was_up=0
+tests/lab/lab.sh status >/dev/null 2>&1 && was_up=1
+[ "$was_up" = 1 ] || trap 'tests/lab/lab.sh down' EXIT
+tests/lab/lab.sh up 8 >/dev/null
+cargo build --release --locked -q
+
+work=$(mktemp -d)
+tests/lab/lab.sh inventory >"$work/inventory.toml"
+key=$(sed -n 's/^identity_file = "\(.*\)"/\1/p' "$work/inventory.toml")
+mapfile -t hosts < <(tests/lab/lab.sh hosts)
+addrs=()
+for h in "${hosts[@]}"; do addrs+=("$(tests/lab/lab.sh addr "$h")"); done
+
+# The baseline: per host, one ssh for hostname + free disk, and the virsh
+# calls that give the same facts vmigrate reports.
+cat >"$work/baseline.sh" <<SH
+#!/usr/bin/env bash
+set -e
+for a in ${addrs[*]}; do
+  uri="qemu+ssh://root@\$a/system?keyfile=$key&no_tty=1"
+  ssh -i $key -o BatchMode=yes root@\$a 'uname -n; df -Pk -- /var/lib/libvirt/images' >/dev/null
+  virsh -c "\$uri" nodeinfo >/dev/null
+  virsh -c "\$uri" version --daemon >/dev/null
+  virsh -c "\$uri" capabilities >/dev/null
+  virsh -c "\$uri" freecell --all >/dev/null
+  virsh -c "\$uri" list --all >/dev/null
+done
+SH
+chmod +x "$work/baseline.sh"
+
+bin=target/release/vmigrate
+hyperfine --warmup 2 --runs "$runs" -N --ignore-failure \
+    --export-json "$work/result.json" \
+    -n "vmigrate hosts, 1 host" "$bin -i $work/inventory.toml -o json hosts ${hosts[0]}" \
+    -n "vmigrate hosts, ${#hosts[@]} hosts" "$bin -i $work/inventory.toml -o json hosts" \
+    -n "sequential virsh+ssh, ${#hosts[@]} hosts" "$work/baseline.sh"
+
+python3 - "$work/result.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))["results"]
+one, eight, base = (x["median"] for x in r)
+print(f"\nmedian: 1 host {one*1000:.0f} ms, 8 hosts {eight*1000:.0f} ms, "
+      f"sequential baseline {base*1000:.0f} ms")
+print(f"8 hosts / 1 host = {eight/one:.2f}x (target <= 1.5x); "
+      f"baseline / vmigrate = {base/eight:.1f}x")
+PY

@@ -1,0 +1,9 @@
+//! vmigrate's integration tests: one binary, one module per topic. Tests
+//! marked as lab tests run the real binary against the real libvirt hosts of
+//! `tests/lab/lab.sh`; the README's test command brings that lab up first.
+
+mod cli;
+mod host_keys;
+mod hosts;
+mod inventory_errors;
+mod util;

@@ -1,0 +1,170 @@
+//! Test helpers: run the real `vmigrate` binary, and reach the lab of real
+//! libvirt hosts that `tests/lab/lab.sh up` started (tests never fake libvirt).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::{OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+/// Path of the lab script.
+pub fn lab_script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lab/lab.sh")
+}
+
+/// Runs `lab.sh ARGS` and returns stdout; panics with its stderr on failure.
+pub fn lab_sh(args: &[&str]) -> String {
+    let out = Command::new(lab_script())
+        .args(args)
+        .output()
+        .expect("run tests/lab/lab.sh");
+    assert!(
+        out.status.success(),
+        "lab.sh {args:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// `virsh ARGS` run inside a lab host, as the ground truth to compare with.
+pub fn virsh(host: &str, args: &[&str]) -> String {
+    let mut a = vec!["virsh", host];
+    a.extend_from_slice(args);
+    lab_sh(&a)
+}
+
+/// Tests that break a lab host (stop its libvirtd, …) take the write side;
+/// every other lab test takes the read side, so they never see each other's
+/// damage while still running in parallel with one another.
+static LAB_LOCK: RwLock<()> = RwLock::new(());
+
+/// The running lab, shared by all tests of the binary.
+pub struct Lab {
+    /// The inventory text `lab.sh inventory` printed.
+    pub inventory_text: String,
+    /// That text written to a file.
+    pub inventory: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Lab {
+    /// The lab, checked healthy once; panics with how to start it otherwise.
+    pub fn get() -> &'static Lab {
+        static LAB: OnceLock<Lab> = OnceLock::new();
+        LAB.get_or_init(|| {
+            let status = Command::new(lab_script()).arg("status").output();
+            match status {
+                Ok(o) if o.status.success() => {}
+                _ => panic!(
+                    "the lab is not up: run the README's test command (tests/run.sh), \
+                     or `tests/lab/lab.sh up` as root before `cargo test`"
+                ),
+            }
+            let text = lab_sh(&["inventory"]);
+            let dir = tempfile::tempdir().unwrap();
+            let inventory = dir.path().join("inventory.toml");
+            std::fs::write(&inventory, &text).unwrap();
+            Lab {
+                inventory_text: text,
+                inventory,
+                _dir: dir,
+            }
+        })
+    }
+
+    /// Shared access: the lab stays as `up` left it for the guard's life.
+    pub fn shared() -> (&'static Lab, RwLockReadGuard<'static, ()>) {
+        let lab = Lab::get();
+        (lab, LAB_LOCK.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Exclusive access, for tests that break a host and repair it.
+    pub fn exclusive() -> (&'static Lab, RwLockWriteGuard<'static, ()>) {
+        let lab = Lab::get();
+        (lab, LAB_LOCK.write().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Names of the lab hosts, in inventory order.
+    pub fn hosts(&self) -> Vec<String> {
+        lab_sh(&["hosts"]).lines().map(str::to_string).collect()
+    }
+
+    /// Writes a variant of the lab inventory (edited by `f`) into `dir`.
+    pub fn inventory_with(&self, dir: &Path, f: impl FnOnce(String) -> String) -> PathBuf {
+        let path = dir.join("inventory.toml");
+        std::fs::write(&path, f(self.inventory_text.clone())).unwrap();
+        path
+    }
+}
+
+/// The result of one `vmigrate` run.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// stdout parsed as JSON (the `-o json` contract).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+}
+
+/// Runs the built binary with `args`, stdin closed, no terminal.
+pub fn vmigrate(args: &[&str]) -> Run {
+    let out: Output = Command::new(env!("CARGO_BIN_EXE_vmigrate"))
+        .args(args)
+        .env_remove("VMIGRATE_INVENTORY")
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run vmigrate");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Looks up a host row in a `hosts -o json` document.
+pub fn host_row<'a>(doc: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    doc["hosts"]
+        .as_array()
+        .expect("hosts array")
+        .iter()
+        .find(|h| h["name"] == name)
+        .unwrap_or_else(|| panic!("no row for {name} in {doc}"))
+}
+
+/// Creates a test VM on a lab host and removes it when dropped.
+pub struct TestVm {
+    pub host: String,
+    pub name: String,
+}
+
+impl TestVm {
+    pub fn create(host: &str, name: &str, disk: &str) -> TestVm {
+        // A leftover from an interrupted earlier run must not fail this one.
+        let _ = Command::new(lab_script())
+            .args(["vm", "destroy", host, name])
+            .output();
+        lab_sh(&["vm", "create", host, name, "--disk", disk]);
+        TestVm {
+            host: host.to_string(),
+            name: name.to_string(),
+        }
+    }
+}
+
+impl Drop for TestVm {
+    fn drop(&mut self) {
+        let _ = Command::new(lab_script())
+            .args(["vm", "destroy", &self.host, &self.name])
+            .output();
+    }
+}
