@@ -222,14 +222,17 @@ apt_install() {
 ensure_packages() {
 	local want=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev qemu-system-x86
 		openssh-server openssh-client iproute2 pkg-config nasm qemu-utils)
-	local missing=() p
+	local missing=() p installed
+	# One dpkg-query for all of them keeps a no-op `up` fast.
+	installed=" $(dpkg-query -W -f='${Package}=${Status}\n' "${want[@]}" 2>/dev/null |
+		sed -n 's/^\([^:=]*\)\(:[a-z0-9]*\)\?=install ok installed$/\1/p' | tr '\n' ' ' || true) "
 	for p in "${want[@]}"; do
 		# A newer qemu-utils (10.x from backports) may already provide the tools; installing Debian 12's
 		# next to it failed once with "held broken packages", so a working qemu-img/qemu-nbd is enough.
 		if [[ $p == qemu-utils ]] && command -v qemu-img >/dev/null && command -v qemu-nbd >/dev/null; then
 			continue
 		fi
-		pkg_installed "$p" || missing+=("$p")
+		[[ $installed == *" $p "* ]] || missing+=("$p")
 	done
 	((${#missing[@]})) || return 0
 	note "installing: ${missing[*]}"
@@ -484,9 +487,12 @@ cmd_up() {
 		(
 			daemon_pid "$host" virtlogd >/dev/null || start_daemon "$host" virtlogd
 			daemon_pid "$host" libvirtd >/dev/null || start_daemon "$host" libvirtd
-			daemon_pid "$host" sshd >/dev/null || start_daemon "$host" sshd
 			wait_daemon "$host" libvirtd "$(host_dir "$host")/log/libvirtd.log" libvirtd_answers "$host"
-			wait_daemon "$host" sshd "$(host_dir "$host")/sshd.log" sshd_accepts "$host"
+			# A test login only for a freshly started sshd: it is most of the time of a no-op `up`.
+			if ! daemon_pid "$host" sshd >/dev/null; then
+				start_daemon "$host" sshd
+				wait_daemon "$host" sshd "$(host_dir "$host")/sshd.log" sshd_accepts "$host"
+			fi
 		) &
 		pids+=($!)
 	done
@@ -520,8 +526,8 @@ qemu_pids() { # HOST — PIDs of the host's qemu processes, from libvirt's pidfi
 }
 
 cmd_down() {
-	local host ns p f
-	local -a hosts=() pids=()
+	local host ns p f i
+	local -a hosts=() pids=() guests=()
 	need_root
 	lock
 	# Every host the lab knows of, from its state dir and from the namespaces it named.
@@ -532,10 +538,9 @@ cmd_down() {
 	# Guests first: SIGTERM to every qemu (what `virsh destroy` does), all hosts at once — one
 	# `virsh destroy` after another takes ~2 s per guest here. Everything is thrown away below.
 	for host in "${hosts[@]}"; do
-		[[ -d $(host_dir "$host") ]] && mapfile -t -O "${#pids[@]}" pids < <(qemu_pids "$host")
+		[[ -d $(host_dir "$host") ]] && mapfile -t -O "${#guests[@]}" guests < <(qemu_pids "$host")
 	done
-	if ((${#pids[@]})); then kill_pids "${pids[@]}"; fi
-	pids=()
+	if ((${#guests[@]})); then kill_pids "${guests[@]}"; fi
 	for host in "${hosts[@]}"; do
 		ns=$(host_ns "$host")
 		if [[ -d $(host_dir "$host") ]]; then
@@ -556,12 +561,22 @@ cmd_down() {
 		mapfile -t pids < <(printf '%s\n' "${pids[@]}" | sort -un)
 		kill_pids "${pids[@]}"
 	fi
+	# The daemons were reparented to PID 1, which (in this sandbox) reaps orphans only every second
+	# or so; waiting a little lets `down` return with no <defunct> lab process left.
+	pids+=("${guests[@]}")
+	for i in $(seq 1 50); do
+		p=""
+		for f in "${pids[@]}"; do [[ -e /proc/$f ]] && p=$f && break; done
+		[[ -n $p ]] || break
+		sleep 0.1
+	done
 	for host in "${hosts[@]}"; do
 		ns=$(host_ns "$host")
-		# With its processes gone the namespace is freed, and the veth pair with it.
-		[[ -e /run/netns/$ns ]] && ip netns del "$ns"
+		# The root end first: deleting it removes the pair. (After `ip netns del` the kernel frees the
+		# namespace, and its veths, asynchronously: a check-then-delete of the veth then races.)
 		f=$(host_veth "$host")
-		ip link show "$f" >/dev/null 2>&1 && ip link del "$f"
+		if ip link show "$f" >/dev/null 2>&1; then ip link del "$f" 2>/dev/null || true; fi
+		if [[ -e /run/netns/$ns ]]; then ip netns del "$ns"; fi
 	done
 	if ip link show "$BRIDGE" >/dev/null 2>&1; then ip link del "$BRIDGE"; fi
 	if [[ -d $LAB_DIR ]]; then rm -rf --one-file-system "$LAB_DIR"; fi
