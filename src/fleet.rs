@@ -1,9 +1,11 @@
-//! The run's connections: one SSH session and one libvirt connection per
-//! inventory host, opened concurrently once and shared by every step.
+//! The run's connections: one SSH session per inventory host, and a libvirt
+//! connection carried over it (see `hypervisor::tunnel`), opened once and
+//! shared by every step of the run.
 
 use std::sync::Arc;
 
-use crate::hypervisor::{Libvirt, LibvirtError};
+use crate::hypervisor::tunnel::{self, Tunnel};
+use crate::hypervisor::{uri, Libvirt, LibvirtError};
 use crate::inventory::Host;
 use crate::ssh::{SshError, SshSession};
 
@@ -12,25 +14,59 @@ pub struct HostLink {
     pub host: Host,
     pub ssh: Result<Arc<SshSession>, SshError>,
     pub libvirt: Result<Arc<Libvirt>, LibvirtError>,
+    /// Keeps the libvirt tunnel open as long as the link lives.
+    _tunnel: Option<Tunnel>,
 }
 
 impl HostLink {
-    /// Opens both channels to `host` concurrently. When SSH refuses the
-    /// host's key, the host's identity is in doubt: the libvirt connection is
-    /// dropped too, so nothing is trusted from a host that failed verification.
+    /// Opens SSH, then libvirt: through the SSH session when the
+    /// `libvirt_uri` points at the same login, otherwise by libvirt itself.
+    /// When SSH refuses the host's key, the host's identity is in doubt and
+    /// libvirt is not contacted at all.
     pub async fn open(host: Host) -> HostLink {
-        let (ssh, libvirt) = tokio::join!(SshSession::connect(&host), Libvirt::open_async(&host));
-        let libvirt = match &ssh {
-            Err(e) if e.is_host_key() => Err(LibvirtError::Skipped {
-                host: host.name.clone(),
-                reason: "its SSH host key was refused".into(),
-            }),
-            _ => libvirt.map(Arc::new),
+        let ssh = SshSession::connect(&host).await.map(Arc::new);
+        tracing::debug!(host = host.name, ok = ssh.is_ok(), "ssh connected");
+        let skipped = |reason: String| LibvirtError::Skipped {
+            host: host.name.clone(),
+            reason,
         };
+        let (libvirt, tunnel) = match (&ssh, tunnel::plan(&host.libvirt_uri, &host)) {
+            (Err(e), _) if e.is_host_key() => {
+                (Err(skipped("its SSH host key was refused".into())), None)
+            }
+            (Err(_), Some(_)) => (
+                Err(skipped(format!(
+                    "{} is carried over SSH, which failed",
+                    host.libvirt_uri
+                ))),
+                None,
+            ),
+            (Ok(session), Some(plan)) => match Tunnel::start(session.clone(), &plan) {
+                Ok(t) => {
+                    let shown = format!("{} over vmigrate's SSH session", host.libvirt_uri);
+                    (
+                        Libvirt::open_async(&host, &t.local_uri, &shown).await,
+                        Some(t),
+                    )
+                }
+                Err(e) => (
+                    Err(skipped(format!(
+                        "cannot create the local tunnel socket: {e}"
+                    ))),
+                    None,
+                ),
+            },
+            (_, None) => {
+                let u = uri::effective_uri(&host.libvirt_uri, host.identity_file.as_deref());
+                (Libvirt::open_async(&host, &u, &u).await, None)
+            }
+        };
+        tracing::debug!(host = host.name, ok = libvirt.is_ok(), "libvirt opened");
         HostLink {
-            ssh: ssh.map(Arc::new),
-            libvirt,
+            ssh,
+            libvirt: libvirt.map(Arc::new),
             host,
+            _tunnel: tunnel,
         }
     }
 }

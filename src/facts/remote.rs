@@ -14,31 +14,30 @@ pub struct RemoteFacts {
     pub disk_error: Option<String>,
 }
 
-/// Reads the facts with two commands on the reused connection.
+/// Reads the facts with one command on the reused connection (every extra
+/// exec is another process tree on the host).
 pub async fn gather(ssh: &SshSession, instances_path: &str) -> Result<RemoteFacts, SshError> {
-    // `uname -n` instead of `hostname`: present on every system, no options.
-    let hostname = ssh.check(&["uname", "-n"]).await?.trim().to_string();
-    // POSIX output format (-P) so one line per filesystem, sizes in KiB (-k).
-    let df = ssh.run(&["df", "-Pk", "--", instances_path]).await?;
-    let (disk_free_mb, disk_error) = if df.status == 0 {
-        match parse_df_available_kib(&df.stdout) {
-            Some(kib) => (Some(kib / 1024), None),
-            None => (
-                None,
-                Some(format!("unreadable df output: {}", df.stdout.trim())),
-            ),
-        }
-    } else {
-        (
+    // The path travels as "$1", never inside the script text. `uname -n`
+    // rather than `hostname`: present everywhere, no options needed. df's
+    // POSIX format (-P) gives one line per filesystem, sizes in KiB (-k).
+    const SCRIPT: &str = "uname -n || exit 1; df -Pk -- \"$1\" 2>&1 || true";
+    let out = ssh
+        .check(&["sh", "-c", SCRIPT, "vmigrate-facts", instances_path])
+        .await?;
+    let (hostname, df) = out.split_once('\n').unwrap_or((out.as_str(), ""));
+    let (disk_free_mb, disk_error) = match parse_df_available_kib(df) {
+        Some(kib) => (Some(kib / 1024), None),
+        None => (
             None,
             Some(format!(
-                "instances_path {instances_path}: {}",
-                df.stderr.trim()
+                "instances_path {instances_path} on {}: {}",
+                ssh.host(),
+                df.trim()
             )),
-        )
+        ),
     };
     Ok(RemoteFacts {
-        hostname,
+        hostname: hostname.trim().to_string(),
         disk_free_mb,
         disk_error,
     })

@@ -6,6 +6,7 @@
 //! needs libvirt's event loop running, started once by [`init`].
 
 mod error;
+pub mod tunnel;
 pub mod uri;
 
 use std::sync::Once;
@@ -45,46 +46,63 @@ pub struct Libvirt {
     pub host: String,
     /// The URI that was opened.
     pub uri: String,
-    conn: Connect,
+    /// Always `Some` until dropped (taken by `Drop`).
+    conn: Option<Connect>,
+}
+
+impl Drop for Libvirt {
+    /// Closing is a blocking round trip to libvirtd — through the SSH tunnel,
+    /// which runs on the async runtime. Done on a runtime worker, it can
+    /// starve the very tunnel task it waits for (hanging until the keepalive
+    /// gives up), so it is moved to a blocking thread when on the runtime.
+    fn drop(&mut self) {
+        let Some(conn) = self.conn.take() else { return };
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => {
+                rt.spawn_blocking(move || drop(conn));
+            }
+            Err(_) => drop(conn),
+        }
+    }
 }
 
 impl Libvirt {
-    /// Opens the connection (blocking). Keepalive: a probe every 5 s, the
-    /// connection is declared dead after 3 unanswered ones.
-    pub fn open(host: &Host) -> Result<Libvirt, LibvirtError> {
+    /// Opens `uri` for `host` (blocking). `shown` is the URI named in errors
+    /// (the inventory's, not a tunnel's socket path). Keepalive: a probe
+    /// every 5 s, the connection is declared dead after 3 unanswered ones.
+    pub fn open(host: &str, uri: &str, shown: &str) -> Result<Libvirt, LibvirtError> {
         init();
-        let uri = uri::effective_uri(&host.libvirt_uri, host.identity_file.as_deref());
-        let conn = Connect::open(Some(&uri)).map_err(|e| LibvirtError::Connect {
-            host: host.name.clone(),
-            uri: uri.clone(),
+        let conn = Connect::open(Some(uri)).map_err(|e| LibvirtError::Connect {
+            host: host.to_string(),
+            uri: shown.to_string(),
             message: one_line(e.message()),
         })?;
-        let lv = Libvirt {
-            host: host.name.clone(),
-            uri,
-            conn,
-        };
         // Keepalive is best effort: old daemons without it still work.
-        let _ = lv.conn.set_keep_alive(5, 3);
+        let _ = conn.set_keep_alive(5, 3);
+        let lv = Libvirt {
+            host: host.to_string(),
+            uri: shown.to_string(),
+            conn: Some(conn),
+        };
         Ok(lv)
     }
 
-    /// Opens the connection on a blocking thread, within the host's connect timeout.
-    pub async fn open_async(host: &Host) -> Result<Libvirt, LibvirtError> {
-        let h = host.clone();
+    /// Opens `uri` on a blocking thread, within the host's connect timeout.
+    pub async fn open_async(host: &Host, uri: &str, shown: &str) -> Result<Libvirt, LibvirtError> {
+        let (name, u, s) = (host.name.clone(), uri.to_string(), shown.to_string());
         let limit = host.connect_timeout;
-        let task = tokio::task::spawn_blocking(move || Libvirt::open(&h));
+        let task = tokio::task::spawn_blocking(move || Libvirt::open(&name, &u, &s));
         match tokio::time::timeout(limit, task).await {
             Ok(Ok(r)) => r,
             Ok(Err(join)) => Err(LibvirtError::Connect {
                 host: host.name.clone(),
-                uri: host.libvirt_uri.clone(),
+                uri: shown.to_string(),
                 message: format!("connection thread failed: {join}"),
             }),
             // The blocked thread is abandoned; it ends with the process.
             Err(_) => Err(LibvirtError::Timeout {
                 host: host.name.clone(),
-                uri: uri::effective_uri(&host.libvirt_uri, host.identity_file.as_deref()),
+                uri: shown.to_string(),
                 secs: limit.as_secs(),
             }),
         }
@@ -92,7 +110,9 @@ impl Libvirt {
 
     /// The underlying connection.
     pub fn conn(&self) -> &Connect {
-        &self.conn
+        self.conn
+            .as_ref()
+            .expect("libvirt connection used after drop")
     }
 
     /// Wraps a `virt` error from a call on this connection.

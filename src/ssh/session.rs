@@ -121,6 +121,52 @@ impl SshSession {
         }
     }
 
+    /// Runs `argv` on the host with its stdin/stdout joined to `local`
+    /// (stderr is discarded) until either side ends: the transport for a
+    /// tunnelled protocol. Uses the channel's message API rather than
+    /// russh's `ChannelStream`, which stalled libvirt's RPC here after the
+    /// first few round trips.
+    pub async fn pipe<S: AsRef<str>>(
+        &self,
+        argv: &[S],
+        mut local: tokio::net::UnixStream,
+    ) -> Result<(), SshError> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let proto = |e: russh::Error| SshError::Protocol {
+            host: self.host.clone(),
+            reason: e.to_string(),
+        };
+        let mut ch = self.handle.channel_open_session().await.map_err(proto)?;
+        ch.exec(true, command_line(argv)).await.map_err(proto)?;
+        let mut buf = vec![0u8; 64 * 1024];
+        let io = |e: std::io::Error| SshError::Protocol {
+            host: self.host.clone(),
+            reason: format!("tunnel: {e}"),
+        };
+        loop {
+            tokio::select! {
+                n = local.read(&mut buf) => {
+                    let n = n.map_err(io)?;
+                    if n == 0 {
+                        let _ = ch.eof().await;
+                        return Ok(());
+                    }
+                    ch.data(&buf[..n]).await.map_err(proto)?;
+                }
+                msg = ch.wait() => match msg {
+                    Some(ChannelMsg::Data { data }) => local.write_all(&data).await.map_err(io)?,
+                    Some(ChannelMsg::Eof | ChannelMsg::Close) | None => return Ok(()),
+                    Some(_) => {}
+                },
+            }
+        }
+    }
+
+    /// The inventory name of the host.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
     async fn run_line(&self, cmd: &str) -> Result<Output, SshError> {
         let proto = |e: russh::Error| SshError::Protocol {
             host: self.host.clone(),
@@ -137,6 +183,10 @@ impl SshSession {
                 ChannelMsg::ExitSignal { signal_name, .. } => {
                     stderr.extend_from_slice(format!("killed by {signal_name:?}").as_bytes());
                 }
+                // The channel's sender is not always dropped after Close
+                // while other channels of the session are open, so `wait`
+                // would not end: Close is the end.
+                ChannelMsg::Close => break,
                 _ => {}
             }
         }

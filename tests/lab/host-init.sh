@@ -30,7 +30,9 @@ done
 # private /run is needed or the second virtlogd fails on its pidfile"; private /etc/libvirt carries
 # the per-host libvirtd.conf (distinct host_uuid) and qemu.conf. /run goes last so that nothing
 # mounted before it is hidden (lab.sh refuses a LAB_DIR below any of these targets).
-for pair in etc:/etc/libvirt lib:/var/lib/libvirt log:/var/log/libvirt cache:/var/cache/libvirt run:/run; do
+# A private /root too, as on a real host: the machine's own root dotfiles (a ~/.bashrc that bash
+# reads for every ssh command) must not run on, or slow down, the lab hosts.
+for pair in etc:/etc/libvirt lib:/var/lib/libvirt log:/var/log/libvirt cache:/var/cache/libvirt home:/root run:/run; do
 	mount --bind "$dir/${pair%%:*}" "${pair#*:}"
 done
 

@@ -31,7 +31,7 @@ MAX_HOSTS=64
 NBD_FIRST_PORT=10809
 DEFAULT_HOSTS=3
 # The directories each host gets its own copy of (see host-init.sh), as "dir-name:mount-point".
-HOST_MOUNTS=(etc:/etc/libvirt lib:/var/lib/libvirt log:/var/log/libvirt cache:/var/cache/libvirt run:/run)
+HOST_MOUNTS=(etc:/etc/libvirt lib:/var/lib/libvirt log:/var/log/libvirt cache:/var/cache/libvirt home:/root run:/run)
 DAEMON_ENV=(env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME="$ROOT_HOME" LANG=C.UTF-8)
 SSH_OPTS=(-i "$KEY" -o BatchMode=yes -o StrictHostKeyChecking=yes -o "UserKnownHostsFile=$KNOWN_HOSTS"
 	-o ConnectTimeout=3 -o GSSAPIAuthentication=no -o LogLevel=ERROR)
@@ -420,7 +420,10 @@ wait_daemon() { # HOST DAEMON LOG CHECK...
 	done
 }
 
-libvirtd_answers() { daemon_pid "$1" libvirtd >/dev/null && host_virsh "$1" uri >/dev/null; }
+# `capabilities`, not just `uri`: the first capabilities call makes libvirtd probe QEMU (seconds,
+# several hosts at once); a host counts as up only once that is done, so that the first test to
+# connect does not spend its connect timeout on it.
+libvirtd_answers() { daemon_pid "$1" libvirtd >/dev/null && host_virsh "$1" capabilities >/dev/null; }
 sshd_accepts() {
 	local addr
 	addr=$(host_addr "$1")
@@ -457,6 +460,12 @@ update_known_hosts() {
 	printf '%s\n' "${lines[@]}" >>"$tmp"
 	cat "$tmp" >"$KNOWN_HOSTS" # rewrite in place: keeps the file's owner and mode
 	rm -f "$tmp"
+	# Each host has its own /root (see host-init.sh); its libvirtd's peer-to-peer ssh reads this
+	# copy, which trusts every lab host.
+	for host in $(lab_hosts); do
+		install -d -m 0700 "$(host_dir "$host")/home/.ssh"
+		printf '%s\n' "${lines[@]}" >"$(host_dir "$host")/home/.ssh/known_hosts"
+	done
 }
 
 cmd_up() {
