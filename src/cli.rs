@@ -45,6 +45,11 @@ pub enum Command {
         #[arg(value_name = "HOST")]
         hosts: Vec<String>,
     },
+    /// Dry run: every pre-migration check, and where the VM would go. Changes nothing.
+    ///
+    /// Exit 0 when the VM can be live-migrated, 3 when not (or not found),
+    /// 5 when it runs on two hosts at once.
+    Check(CheckArgs),
     /// Print a shell completion script to stdout.
     Completions {
         /// The shell.
@@ -55,4 +60,26 @@ pub enum Command {
 
 fn exit_code_help() -> String {
     crate::exit_codes::ExitCode::help_table()
+}
+
+/// Where a VM should go and how; shared by `check` (and `live`).
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// The VM (libvirt domain name).
+    pub vm: String,
+    /// Destination host (inventory name) [default: chosen by the scheduler].
+    #[arg(long, value_name = "HOST")]
+    pub to: Option<String>,
+    /// The host the VM runs on [default: searched on every host].
+    #[arg(long, value_name = "HOST")]
+    pub from: Option<String>,
+    /// Copy local disks: auto = when some disk is on local storage.
+    #[arg(long, value_enum, default_value_t = crate::checks::storage::BlockMode::Auto, value_name = "MODE")]
+    pub block_migration: crate::checks::storage::BlockMode,
+    /// Scheduler: only hosts in this zone.
+    #[arg(long, value_name = "ZONE")]
+    pub zone: Option<String>,
+    /// Scheduler: only hosts with this tag.
+    #[arg(long, value_name = "TAG")]
+    pub tag: Option<String>,
 }

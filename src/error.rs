@@ -12,6 +12,12 @@ pub enum Error {
     /// A command-line value that makes no sense (an unknown host name, …).
     #[error("{0}")]
     Usage(String),
+    /// The VM is not where it was looked for (exit 3: nothing to migrate).
+    #[error("{0}")]
+    NotFound(String),
+    /// The VM runs (or is defined) on several hosts: an operator must decide.
+    #[error("{0}")]
+    SplitBrain(String),
     /// Writing the result failed.
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),
@@ -25,6 +31,8 @@ impl Error {
     pub fn exit_code(&self) -> ExitCode {
         match self {
             Error::Inventory(_) | Error::Usage(_) => ExitCode::Usage,
+            Error::NotFound(_) => ExitCode::NotMigratable,
+            Error::SplitBrain(_) => ExitCode::NeedsAttention,
             Error::Output(_) | Error::Internal(_) => ExitCode::Internal,
         }
     }

@@ -71,16 +71,22 @@ impl HostLink {
     }
 }
 
-/// Opens links to all `hosts` at once; the order of `hosts` is kept.
-pub async fn open_all(hosts: &[Host]) -> Vec<HostLink> {
+/// Opens every host and gathers its facts, all hosts at once; each host's
+/// facts are read as soon as its own connections are up. Order is kept.
+pub async fn gather(hosts: Vec<Host>) -> Vec<(HostLink, crate::facts::HostFacts)> {
     let tasks: Vec<_> = hosts
-        .iter()
-        .cloned()
-        .map(|h| tokio::spawn(HostLink::open(h)))
+        .into_iter()
+        .map(|h| {
+            tokio::spawn(async move {
+                let link = HostLink::open(h).await;
+                let facts = crate::facts::gather(&link).await;
+                (link, facts)
+            })
+        })
         .collect();
-    let mut links = Vec::with_capacity(tasks.len());
+    let mut out = Vec::with_capacity(tasks.len());
     for t in tasks {
-        links.push(t.await.expect("host link task panicked"));
+        out.push(t.await.expect("fact-gathering task panicked"));
     }
-    links
+    out
 }

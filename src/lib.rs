@@ -3,10 +3,12 @@
 //!
 //! The pipeline, one module each: `inventory` (the TOML host list) →
 //! `fleet` (SSH + libvirt connections, via `ssh` and `hypervisor`) →
-//! `facts` (what each host has) → `report` (tables and JSON). Each
-//! subcommand lives in `commands`, and `exit_codes` is the contract every
-//! command ends with.
+//! `facts` (what each host has) → `vm` (the VM and where it is) →
+//! `scheduler` (where it could go) → `checks` (whether it can) →
+//! `report` (tables and JSON). Each subcommand lives in `commands`, and
+//! `exit_codes` is the contract every command ends with.
 
+pub mod checks;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -17,7 +19,10 @@ pub mod fleet;
 pub mod hypervisor;
 pub mod inventory;
 pub mod report;
+pub mod scheduler;
+pub mod signals;
 pub mod ssh;
+pub mod vm;
 
 use clap::Parser;
 

@@ -5,8 +5,8 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::error::Error;
 use crate::exit_codes::ExitCode;
-use crate::facts::{self, HostFacts};
-use crate::fleet::HostLink;
+use crate::facts::HostFacts;
+use crate::fleet;
 use crate::inventory::{self, Host};
 use crate::report::hosts_table;
 
@@ -26,7 +26,11 @@ pub async fn run(config: &Config, only: &[String]) -> Result<ExitCode, Error> {
     let spinner = config
         .printer
         .spinner(&format!("gathering facts from {} hosts", hosts.len()));
-    let facts = gather_all(hosts).await;
+    let facts: Vec<HostFacts> = fleet::gather(hosts)
+        .await
+        .into_iter()
+        .map(|(_, f)| f)
+        .collect();
     spinner.finish_and_clear();
     if config.json() {
         config.printer.json(&HostsReport { hosts: &facts })?;
@@ -44,7 +48,7 @@ pub async fn run(config: &Config, only: &[String]) -> Result<ExitCode, Error> {
 }
 
 /// The hosts named on the command line, in inventory order, or all of them.
-fn select(inv: &inventory::Inventory, only: &[String]) -> Result<Vec<Host>, Error> {
+pub fn select(inv: &inventory::Inventory, only: &[String]) -> Result<Vec<Host>, Error> {
     for name in only {
         if inv.host(name).is_none() {
             let known: Vec<&str> = inv.hosts.iter().map(|h| h.name.as_str()).collect();
@@ -61,23 +65,4 @@ fn select(inv: &inventory::Inventory, only: &[String]) -> Result<Vec<Host>, Erro
         .filter(|h| only.is_empty() || only.contains(&h.name))
         .cloned()
         .collect())
-}
-
-/// Connects to and reads every host concurrently: each host's facts are
-/// gathered as soon as its own connections are up.
-async fn gather_all(hosts: Vec<Host>) -> Vec<HostFacts> {
-    let tasks: Vec<_> = hosts
-        .into_iter()
-        .map(|h| {
-            tokio::spawn(async move {
-                let link = HostLink::open(h).await;
-                facts::gather(&link).await
-            })
-        })
-        .collect();
-    let mut out = Vec::with_capacity(tasks.len());
-    for t in tasks {
-        out.push(t.await.expect("fact-gathering task panicked"));
-    }
-    out
 }

@@ -1,7 +1,8 @@
 //! One file per subcommand; [`execute`] dispatches.
 
+mod check;
 mod completions;
-mod hosts;
+pub mod hosts;
 
 use crate::cli::Command;
 use crate::config::Config;
@@ -12,6 +13,7 @@ use crate::exit_codes::ExitCode;
 pub async fn execute(command: Command, config: &Config) -> Result<ExitCode, Error> {
     match command {
         Command::Hosts { hosts } => hosts::run(config, &hosts).await,
+        Command::Check(args) => check::run(config, args).await,
         Command::Completions { shell } => completions::run(shell),
     }
 }

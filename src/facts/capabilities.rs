@@ -12,6 +12,8 @@ pub struct HostCapabilities {
     pub cpu_model: Option<String>,
     /// `host/cpu/vendor`, e.g. `Intel`.
     pub cpu_vendor: Option<String>,
+    /// `host/cpu/feature/@name`, sorted.
+    pub cpu_features: Vec<String>,
 }
 
 /// Parses the capabilities XML; missing elements stay `None`.
@@ -35,6 +37,18 @@ pub fn parse(xml: &str) -> Result<HostCapabilities, String> {
         arch: cpu.and_then(|c| child_text(c, "arch")),
         cpu_model: cpu.and_then(|c| child_text(c, "model")),
         cpu_vendor: cpu.and_then(|c| child_text(c, "vendor")),
+        cpu_features: {
+            let mut f: Vec<String> = cpu
+                .map(|c| {
+                    c.children()
+                        .filter(|n| n.has_tag_name("feature"))
+                        .filter_map(|n| n.attribute("name").map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default();
+            f.sort();
+            f
+        },
     })
 }
 
@@ -69,6 +83,7 @@ mod tests {
         assert_eq!(c.arch.as_deref(), Some("x86_64"));
         assert_eq!(c.cpu_model.as_deref(), Some("Skylake-Client-IBRS"));
         assert_eq!(c.cpu_vendor.as_deref(), Some("Intel"));
+        assert_eq!(c.cpu_features, vec!["vmx".to_string()]);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Compute facts read over libvirt (blocking calls; run off the runtime).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use virt::domain::Domain;
 use virt::sys;
 
@@ -8,7 +8,7 @@ use super::capabilities;
 use crate::hypervisor::{Libvirt, LibvirtError};
 
 /// One domain as the operator (and the scheduler) sees it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct VmFacts {
     pub name: String,
     pub uuid: String,
@@ -40,6 +40,8 @@ pub struct LibvirtFacts {
     pub libvirt_version: u32,
     pub arch: Option<String>,
     pub cpu_model: Option<String>,
+    pub cpu_vendor: Option<String>,
+    pub cpu_features: Vec<String>,
     pub host_uuid: Option<String>,
     pub cpus: u32,
     pub memory_total_mb: u64,
@@ -78,6 +80,8 @@ pub fn gather(lv: &Libvirt) -> Result<LibvirtFacts, LibvirtError> {
         libvirt_version: c.lib_version().map_err(err("libvirt version"))?,
         arch: caps.arch,
         cpu_model: caps.cpu_model,
+        cpu_vendor: caps.cpu_vendor,
+        cpu_features: caps.cpu_features,
         host_uuid: caps.uuid,
         cpus: node.cpus,
         memory_total_mb: node.memory / 1024,

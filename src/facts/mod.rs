@@ -8,8 +8,10 @@
 pub mod capabilities;
 pub mod libvirt;
 pub mod remote;
+#[cfg(test)]
+pub mod testdata;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::fleet::HostLink;
 use crate::hypervisor::{version_string, LibvirtError};
@@ -17,7 +19,7 @@ use crate::inventory::Host;
 pub use libvirt::VmFacts;
 
 /// Whether one channel to a host works, and if not, why.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Reachability {
     pub reachable: bool,
     pub error: Option<String>,
@@ -33,7 +35,7 @@ impl Reachability {
 }
 
 /// Hypervisor type and version, as libvirt reports them.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Hypervisor {
     #[serde(rename = "type")]
     pub kind: String,
@@ -44,7 +46,7 @@ pub struct Hypervisor {
 
 /// Everything vmigrate knows about one host. Fields a failing channel could
 /// not supply are `None`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct HostFacts {
     pub name: String,
     pub address: String,
@@ -64,6 +66,12 @@ pub struct HostFacts {
     pub libvirt_version_number: Option<u32>,
     pub arch: Option<String>,
     pub cpu_model: Option<String>,
+    /// Host CPU vendor and features (for host-passthrough guests, which need
+    /// an identical CPU); internal, not part of the JSON report.
+    #[serde(skip_serializing, default)]
+    pub cpu_vendor: Option<String>,
+    #[serde(skip_serializing, default)]
+    pub cpu_features: Vec<String>,
     pub cpus: Option<u32>,
     pub memory_total_mb: Option<u64>,
     pub memory_free_mb: Option<u64>,
@@ -138,6 +146,8 @@ fn assemble(
         libvirt_version_number: None,
         arch: None,
         cpu_model: None,
+        cpu_vendor: None,
+        cpu_features: Vec::new(),
         cpus: None,
         memory_total_mb: None,
         memory_free_mb: None,
@@ -169,6 +179,8 @@ fn assemble(
         f.libvirt_version_number = Some(l.libvirt_version);
         f.arch = l.arch;
         f.cpu_model = l.cpu_model;
+        f.cpu_vendor = l.cpu_vendor;
+        f.cpu_features = l.cpu_features;
         f.host_uuid = l.host_uuid;
         f.cpus = Some(l.cpus);
         f.memory_total_mb = Some(l.memory_total_mb);

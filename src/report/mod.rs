@@ -2,6 +2,7 @@
 //! sanitising remote strings. JSON output is the serde form of the same
 //! structs the tables are drawn from.
 
+pub mod check_table;
 pub mod hosts_table;
 pub mod printer;
 pub mod sanitize;

@@ -1,0 +1,394 @@
+//! Storage checks: which disks are shared with the destination, whether
+//! that calls for block migration, and whether the destination has room.
+//!
+//! Network disks (nbd, rbd, iscsi, gluster, …) are shared by nature. For a
+//! file disk, Nova's test decides: a file created in the disk's directory
+//! on the destination and seen from the source means the directory is
+//! shared. The test file is always removed (see [`Cleanup`]).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::cleanup::Cleanup;
+use super::Check;
+use crate::facts::HostFacts;
+use crate::inventory::Host;
+use crate::ssh::SshSession;
+use crate::vm::spec::Disk;
+
+/// `--block-migration`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BlockMode {
+    /// Block-migrate exactly when some disk is on local storage.
+    Auto,
+    /// Always copy the disks (fails when all storage is shared).
+    Yes,
+    /// Never copy disks (fails when some disk is local).
+    No,
+}
+
+/// Where one disk lives, as seen from the destination.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Placement {
+    /// A network disk: shared.
+    Network(String),
+    /// A file in a directory both hosts see.
+    Shared,
+    /// A file in a directory only the source sees.
+    Local,
+    /// The disk's directory does not exist on the destination.
+    MissingDir,
+    /// Could not tell; treated as local.
+    Unknown(String),
+}
+
+impl Placement {
+    /// Must be copied for the VM to run on the destination.
+    pub fn is_local(&self) -> bool {
+        !matches!(self, Placement::Network(_) | Placement::Shared)
+    }
+}
+
+/// A data disk, its size on the source and its placement.
+#[derive(Debug, Clone)]
+pub struct DiskPlacement {
+    pub disk: Disk,
+    /// Bytes the image occupies on the source (virDomainGetBlockInfo).
+    pub allocation: Option<u64>,
+    /// Virtual size in bytes.
+    pub capacity: Option<u64>,
+    pub placement: Placement,
+}
+
+/// The directory of a file path.
+fn parent(path: &str) -> String {
+    match path.rfind('/') {
+        Some(0) => "/".into(),
+        Some(i) => path[..i].to_string(),
+        None => ".".into(),
+    }
+}
+
+/// A name no other run (or other file) will have.
+fn unique_name() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos(),
+    );
+    h.write_u32(std::process::id());
+    format!(".vmigrate-shared-check-{:016x}", h.finish())
+}
+
+/// Nova's shared-storage test for one directory: create a file there on the
+/// destination, look for it from the source, remove it.
+pub async fn probe_dir(
+    dest: &Arc<SshSession>,
+    src: &Arc<SshSession>,
+    dir: &str,
+    cleanup: &Cleanup,
+) -> Placement {
+    let path = format!("{}/{}", dir.trim_end_matches('/'), unique_name());
+    // Recorded before it exists: an interrupt right after the remote create
+    // must still remove it. `set -C` makes the create exclusive, so a file
+    // that is not ours is never truncated and never deleted.
+    cleanup.add(dest, &path);
+    const CREATE: &str = "test -d \"$1\" || exit 3; set -C; : > \"$2\"";
+    let created = dest
+        .run(&["sh", "-c", CREATE, "vmigrate-check", dir, &path])
+        .await;
+    match created {
+        Ok(o) if o.status == 0 => {}
+        Ok(o) if o.status == 3 => {
+            cleanup.forget(&path);
+            return Placement::MissingDir;
+        }
+        Ok(o) => {
+            cleanup.forget(&path);
+            return Placement::Unknown(format!(
+                "cannot create a test file in {dir} on {}: {}",
+                dest.host(),
+                o.stderr.trim()
+            ));
+        }
+        Err(e) => {
+            cleanup.forget(&path);
+            return Placement::Unknown(e.to_string());
+        }
+    }
+    let seen = src.run(&["test", "-e", &path]).await;
+    let placement = match seen {
+        Ok(o) if o.status == 0 => Placement::Shared,
+        Ok(o) if o.status == 1 => Placement::Local,
+        Ok(o) => Placement::Unknown(format!(
+            "test on {} failed: {}",
+            src.host(),
+            o.stderr.trim()
+        )),
+        Err(e) => Placement::Unknown(e.to_string()),
+    };
+    if dest.check(&["rm", "-f", "--", &path]).await.is_ok() {
+        cleanup.forget(&path);
+    }
+    placement
+}
+
+/// Places every data disk: network disks directly, file disks by probing
+/// each distinct directory once.
+pub async fn place_disks(
+    disks: Vec<(Disk, Option<u64>, Option<u64>)>,
+    dest: &Arc<SshSession>,
+    src: &Arc<SshSession>,
+    cleanup: &Cleanup,
+) -> Vec<DiskPlacement> {
+    let mut dirs: BTreeMap<String, Placement> = BTreeMap::new();
+    for (d, _, _) in &disks {
+        if d.kind == "file" {
+            if let Some(p) = &d.source {
+                dirs.entry(parent(p)).or_insert(Placement::Local);
+            }
+        }
+    }
+    for (dir, placement) in dirs.iter_mut() {
+        *placement = probe_dir(dest, src, dir, cleanup).await;
+    }
+    disks
+        .into_iter()
+        .map(|(disk, allocation, capacity)| {
+            let placement = match disk.kind.as_str() {
+                "network" => {
+                    Placement::Network(disk.protocol.clone().unwrap_or_else(|| "network".into()))
+                }
+                "file" => disk
+                    .source
+                    .as_deref()
+                    .and_then(|p| dirs.get(&parent(p)).cloned())
+                    .unwrap_or(Placement::Unknown("file disk without a path".into())),
+                "block" => Placement::Unknown(
+                    "block device: vmigrate cannot tell whether it is shared; treated as local"
+                        .into(),
+                ),
+                other => Placement::Unknown(format!("{other} disk: treated as local")),
+            };
+            DiskPlacement {
+                disk,
+                allocation,
+                capacity,
+                placement,
+            }
+        })
+        .collect()
+}
+
+fn describe(p: &DiskPlacement) -> String {
+    let what = p.disk.source.as_deref().unwrap_or("?");
+    let verdict = match &p.placement {
+        Placement::Network(proto) => format!("{proto} network disk, shared"),
+        Placement::Shared => "shared (test file seen from the source)".into(),
+        Placement::Local => "local (test file not seen from the source)".into(),
+        Placement::MissingDir => "local (its directory does not exist on the destination)".into(),
+        Placement::Unknown(why) => format!("local? {why}"),
+    };
+    format!("{} ({what}): {verdict}", p.disk.target)
+}
+
+/// `storage.shared`: how each data disk was classified.
+pub fn shared(disks: &[DiskPlacement]) -> Check {
+    if disks.is_empty() {
+        return Check::pass("storage.shared", "the VM has no data disks");
+    }
+    let text = disks.iter().map(describe).collect::<Vec<_>>().join("; ");
+    if disks
+        .iter()
+        .any(|d| matches!(d.placement, Placement::Unknown(_)))
+    {
+        Check::warn("storage.shared", text)
+    } else {
+        Check::pass("storage.shared", text)
+    }
+}
+
+/// `storage.mode`: whether the disks call for block migration, against
+/// `--block-migration`. Returns the check and whether to block-migrate.
+pub fn mode(requested: BlockMode, disks: &[DiskPlacement], source: &str) -> (Check, bool) {
+    let local: Vec<&DiskPlacement> = disks.iter().filter(|d| d.placement.is_local()).collect();
+    let names = |v: &[&DiskPlacement]| {
+        v.iter()
+            .map(|d| {
+                format!(
+                    "{} ({})",
+                    d.disk.target,
+                    d.disk.source.as_deref().unwrap_or("?")
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let block = match requested {
+        BlockMode::Auto => !local.is_empty(),
+        BlockMode::Yes => true,
+        BlockMode::No => false,
+    };
+    let check = match (requested, local.is_empty()) {
+        (BlockMode::Yes, true) => Check::fail(
+            "storage.mode",
+            "block migration can not be used with shared storage: every disk is shared with the destination; use --block-migration auto or no",
+        ),
+        (BlockMode::No, false) => Check::fail(
+            "storage.mode",
+            format!(
+                "{} on local storage of {source}; they must be copied: use --block-migration auto or yes",
+                names(&local)
+            ),
+        ),
+        (_, true) => Check::pass("storage.mode", "all disks on shared storage: no block migration"),
+        (_, false) => Check::pass(
+            "storage.mode",
+            format!("block migration: local disks {} are copied", names(&local)),
+        ),
+    };
+    (check, block)
+}
+
+/// `storage.dest_space`: room on the destination for the disks block
+/// migration copies, and their directories must exist there.
+pub fn dest_space(block: bool, disks: &[DiskPlacement], host: &Host, f: &HostFacts) -> Check {
+    if !block {
+        return Check::skip(
+            "storage.dest_space",
+            "no block migration: no disk is copied",
+        );
+    }
+    let local: Vec<&DiskPlacement> = disks.iter().filter(|d| d.placement.is_local()).collect();
+    if let Some(d) = local.iter().find(|d| d.placement == Placement::MissingDir) {
+        let dir = d.disk.source.as_deref().map(parent).unwrap_or_default();
+        return Check::fail(
+            "storage.dest_space",
+            format!("{dir} does not exist on {}; create it there (block migration copies {} to the same path)", host.name, d.disk.target),
+        );
+    }
+    let mib = |b: u64| b.div_ceil(1024 * 1024);
+    let needed: u64 = local
+        .iter()
+        .map(|d| mib(d.allocation.or(d.capacity).unwrap_or(0)))
+        .sum();
+    let virtual_size: u64 = local.iter().map(|d| mib(d.capacity.unwrap_or(0))).sum();
+    let Some(free) = f.disk_free_mb else {
+        return Check::fail(
+            "storage.dest_space",
+            format!(
+                "free space at {} on {} is unknown: {}",
+                host.instances_path,
+                host.name,
+                f.error.as_deref().unwrap_or("not reported")
+            ),
+        );
+    };
+    let room = free as i64 - host.reserved_host_disk_mb as i64;
+    if (needed as i64) > room {
+        Check::fail(
+            "storage.dest_space",
+            format!(
+                "{} lacks disk space: block migration needs {needed} MiB, has {} MiB free at {} after the {} MiB reserve; free space or choose another host",
+                host.name,
+                room.max(0),
+                host.instances_path,
+                host.reserved_host_disk_mb
+            ),
+        )
+    } else if (virtual_size as i64) > room {
+        Check::warn(
+            "storage.dest_space",
+            format!(
+                "{} has {room} MiB for {needed} MiB of disk data, but the disks may grow to {virtual_size} MiB",
+                host.name
+            ),
+        )
+    } else {
+        Check::pass(
+            "storage.dest_space",
+            format!("{} has {room} MiB free for {needed} MiB of disk data (virtual size {virtual_size} MiB)", host.name),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::Status;
+    use crate::facts::testdata::{lab_facts, lab_host};
+
+    fn placed(target: &str, kind: &str, placement: Placement) -> DiskPlacement {
+        DiskPlacement {
+            disk: Disk {
+                device: "disk".into(),
+                kind: kind.into(),
+                source: Some(format!("/var/lib/libvirt/images/{target}.qcow2")),
+                protocol: None,
+                format: Some("qcow2".into()),
+                target: target.into(),
+                readonly: false,
+                shareable: false,
+            },
+            allocation: Some(200 * 1024),
+            capacity: Some(64 * 1024 * 1024),
+            placement,
+        }
+    }
+
+    #[test]
+    fn auto_follows_the_disks() {
+        let shared = [placed("vda", "network", Placement::Network("nbd".into()))];
+        let local = [placed("vda", "file", Placement::Local)];
+        assert!(!mode(BlockMode::Auto, &shared, "lab1").1);
+        assert!(mode(BlockMode::Auto, &local, "lab1").1);
+    }
+
+    #[test]
+    fn yes_with_shared_and_no_with_local_fail() {
+        let shared = [placed("vda", "file", Placement::Shared)];
+        let (c, _) = mode(BlockMode::Yes, &shared, "lab1");
+        assert_eq!(c.status, Status::Fail);
+        assert!(c
+            .message
+            .starts_with("block migration can not be used with shared storage"));
+        let local = [placed("vda", "file", Placement::Local)];
+        let (c, _) = mode(BlockMode::No, &local, "lab1");
+        assert_eq!(c.status, Status::Fail);
+        assert!(c.message.contains("--block-migration auto or yes"));
+    }
+
+    #[test]
+    fn space_against_free_minus_reserve() {
+        let mut h = lab_host("lab2");
+        let f = lab_facts("lab2");
+        let local = [placed("vda", "file", Placement::Local)];
+        assert_eq!(dest_space(true, &local, &h, &f).status, Status::Pass);
+        h.reserved_host_disk_mb = f.disk_free_mb.unwrap();
+        let c = dest_space(true, &local, &h, &f);
+        assert_eq!(c.status, Status::Fail);
+        assert!(
+            c.message.contains("needs 1 MiB, has 0 MiB"),
+            "{}",
+            c.message
+        );
+        assert_eq!(dest_space(false, &local, &h, &f).status, Status::Skip);
+        let missing = [placed("vda", "file", Placement::MissingDir)];
+        let c = dest_space(true, &missing, &lab_host("lab2"), &f);
+        assert!(
+            c.message.contains("does not exist on lab2"),
+            "{}",
+            c.message
+        );
+    }
+
+    #[test]
+    fn parent_dirs() {
+        assert_eq!(parent("/a/b/c.qcow2"), "/a/b");
+        assert_eq!(parent("/c.qcow2"), "/");
+    }
+}

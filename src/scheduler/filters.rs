@@ -1,0 +1,130 @@
+//! Scheduler filters, in the order they run. The first that rejects a host
+//! names itself and gives its numbers. The RAM and vCPU arithmetic is the
+//! same code the `dest.memory` / `dest.vcpus` checks use.
+
+use super::Request;
+use crate::checks::cpu::Verdict;
+use crate::checks::dest::{memory_room, vcpu_room};
+use crate::facts::HostFacts;
+use crate::inventory::Host;
+
+/// Runs every filter; `Err` is "FILTER: why".
+pub fn run_all(req: &Request, host: &Host, f: &HostFacts) -> Result<(), String> {
+    enabled(host)?;
+    reachable(f)?;
+    ram(req, host, f)?;
+    vcpu(req, host, f)?;
+    disk(req, host, f)?;
+    hypervisor(req, f)?;
+    cpu(req, host)?;
+    zone(req, host)?;
+    tag(req, host)?;
+    Ok(())
+}
+
+fn enabled(host: &Host) -> Result<(), String> {
+    if host.disabled {
+        return Err(format!(
+            "enabled: host is disabled{}",
+            host.disabled_reason
+                .as_deref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default()
+        ));
+    }
+    Ok(())
+}
+
+fn reachable(f: &HostFacts) -> Result<(), String> {
+    if !f.reachable {
+        return Err(format!(
+            "reachable: {}",
+            f.error.as_deref().unwrap_or("unreachable")
+        ));
+    }
+    Ok(())
+}
+
+fn ram(req: &Request, host: &Host, f: &HostFacts) -> Result<(), String> {
+    let (room, how) = memory_room(host, f).ok_or("ram: memory unknown")?;
+    if room < req.vm.memory_mb as i64 {
+        return Err(format!(
+            "ram: needs {} MiB, has {} MiB free after reserve ({how})",
+            req.vm.memory_mb,
+            room.max(0)
+        ));
+    }
+    Ok(())
+}
+
+fn vcpu(req: &Request, host: &Host, f: &HostFacts) -> Result<(), String> {
+    let (room, how) = vcpu_room(host, f).ok_or("vcpu: CPUs unknown")?;
+    if room < req.vm.vcpus as i64 {
+        return Err(format!(
+            "vcpu: needs {}, has {} ({how})",
+            req.vm.vcpus,
+            room.max(0)
+        ));
+    }
+    Ok(())
+}
+
+fn disk(req: &Request, host: &Host, f: &HostFacts) -> Result<(), String> {
+    let Some(needed) = req.block_disk_mb else {
+        return Ok(());
+    };
+    let free = f.disk_free_mb.ok_or("disk: free space unknown")? as i64
+        - host.reserved_host_disk_mb as i64;
+    if (needed as i64) > free {
+        return Err(format!(
+            "disk: block migration needs {needed} MiB, has {} MiB free at {} after reserve",
+            free.max(0),
+            host.instances_path
+        ));
+    }
+    Ok(())
+}
+
+fn hypervisor(req: &Request, f: &HostFacts) -> Result<(), String> {
+    let (Some(s), Some(d)) = (&req.source.hypervisor, &f.hypervisor) else {
+        return Err("hypervisor: unknown".into());
+    };
+    if s.kind != d.kind {
+        return Err(format!(
+            "hypervisor: runs {}, the VM is on {}",
+            d.kind, s.kind
+        ));
+    }
+    if d.version_number < s.version_number {
+        return Err(format!(
+            "hypervisor: {} {} is older than the source's {}",
+            d.kind, d.version, s.version
+        ));
+    }
+    Ok(())
+}
+
+fn cpu(req: &Request, host: &Host) -> Result<(), String> {
+    match req.cpu.get(&host.name) {
+        Some(Verdict::Incompatible) => Err("cpu: cannot run the guest's CPU".into()),
+        Some(Verdict::Error(e)) => Err(format!("cpu: comparison failed: {e}")),
+        _ => Ok(()),
+    }
+}
+
+fn zone(req: &Request, host: &Host) -> Result<(), String> {
+    match req.zone {
+        Some(z) if host.zone.as_deref() != Some(z) => Err(format!(
+            "zone: in {}, not {z}",
+            host.zone.as_deref().unwrap_or("no zone")
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn tag(req: &Request, host: &Host) -> Result<(), String> {
+    match req.tag {
+        Some(t) if !host.tags.iter().any(|x| x == t) => Err(format!("tag: lacks tag {t}")),
+        _ => Ok(()),
+    }
+}
