@@ -2,6 +2,7 @@
 //! marked as lab tests run the real binary against the real libvirt hosts of
 //! `tests/lab/lab.sh`; the README's test command brings that lab up first.
 
+mod check;
 mod cli;
 mod host_keys;
 mod hosts;

@@ -25,6 +25,15 @@ pub fn lab_sh(args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// Runs `lab.sh ARGS`, ignoring failure (for clean-up).
+pub fn lab_try(args: &[&str]) -> bool {
+    Command::new(lab_script())
+        .args(args)
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
 /// `virsh ARGS` run inside a lab host, as the ground truth to compare with.
 pub fn virsh(host: &str, args: &[&str]) -> String {
     let mut a = vec!["virsh", host];
