@@ -1,19 +1,40 @@
-//! Ctrl-C and SIGTERM as one future, so a command can stop cleanly (remove
-//! what it created, say so) and exit 130 instead of dying mid-step.
+//! Ctrl-C and SIGTERM as one awaitable, so a command can stop cleanly
+//! (remove what it created, say so) and exit 130 instead of dying mid-step.
 
-/// Resolves on the first SIGINT or SIGTERM.
-pub async fn interrupted() {
-    use tokio::signal::unix::{signal, SignalKind};
-    let term = signal(SignalKind::terminate());
-    let int = signal(SignalKind::interrupt());
-    match (term, int) {
-        (Ok(mut t), Ok(mut i)) => {
-            tokio::select! {
-                _ = t.recv() => {}
-                _ = i.recv() => {}
+use tokio::signal::unix::{signal, Signal, SignalKind};
+
+/// Installed handlers for SIGINT and SIGTERM. From [`Interrupt::install`]
+/// on, those signals no longer kill the process: the command must await
+/// [`Interrupt::wait`] and stop itself.
+pub struct Interrupt {
+    int: Option<Signal>,
+    term: Option<Signal>,
+}
+
+impl Interrupt {
+    /// Installs the handlers now (not on first poll), so a signal arriving
+    /// at any later point is seen.
+    pub fn install() -> Interrupt {
+        Interrupt {
+            int: signal(SignalKind::interrupt()).ok(),
+            term: signal(SignalKind::terminate()).ok(),
+        }
+    }
+
+    /// Resolves on the first SIGINT or SIGTERM.
+    pub async fn wait(&mut self) {
+        async fn next(s: &mut Option<Signal>) {
+            match s {
+                Some(s) => {
+                    s.recv().await;
+                }
+                // Without a handler the default action (death) applies anyway.
+                None => std::future::pending().await,
             }
         }
-        // Without signal handlers the process keeps the default behaviour.
-        _ => std::future::pending().await,
+        tokio::select! {
+            _ = next(&mut self.int) => {}
+            _ = next(&mut self.term) => {}
+        }
     }
 }

@@ -63,21 +63,7 @@ pub fn enabled(host: &Host) -> Check {
 
 /// `dest.reachable`.
 pub fn reachable(f: &HostFacts) -> Check {
-    if f.reachable {
-        Check::pass(
-            "dest.reachable",
-            format!("{} answers over SSH and libvirt", f.name),
-        )
-    } else {
-        Check::fail(
-            "dest.reachable",
-            format!(
-                "{} is not reachable: {}",
-                f.name,
-                f.error.as_deref().unwrap_or("unknown error")
-            ),
-        )
-    }
+    super::reachable("dest.reachable", f)
 }
 
 /// Memory a host can still give to a new VM, MiB, and how that was worked

@@ -66,6 +66,22 @@ impl Check {
     }
 }
 
+/// `source.reachable` / `dest.reachable`: SSH and libvirt both work.
+pub fn reachable(id: &str, f: &crate::facts::HostFacts) -> Check {
+    if f.reachable {
+        Check::pass(id, format!("{} answers over SSH and libvirt", f.name))
+    } else {
+        Check::fail(
+            id,
+            format!(
+                "{} is not reachable: {}",
+                f.name,
+                f.error.as_deref().unwrap_or("unknown error")
+            ),
+        )
+    }
+}
+
 /// The first failing check, if any.
 pub fn first_failure(checks: &[Check]) -> Option<&Check> {
     checks.iter().find(|c| c.failed())

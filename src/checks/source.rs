@@ -6,21 +6,7 @@ use crate::facts::HostFacts;
 
 /// `source.reachable`: SSH and libvirt both work on the source.
 pub fn reachable(src: &HostFacts) -> Check {
-    if src.reachable {
-        Check::pass(
-            "source.reachable",
-            format!("{} answers over SSH and libvirt", src.name),
-        )
-    } else {
-        Check::fail(
-            "source.reachable",
-            format!(
-                "{} is not fully reachable: {}",
-                src.name,
-                src.error.as_deref().unwrap_or("unknown error")
-            ),
-        )
-    }
+    super::reachable("source.reachable", src)
 }
 
 /// `source.vm_state`: only a running or paused VM can be live-migrated.

@@ -30,6 +30,7 @@ pub async fn run(config: &Config, args: CheckArgs) -> Result<ExitCode, Error> {
             }
         }
     }
+    let mut interrupt = crate::signals::Interrupt::install();
     let path = inventory::locate(config.inventory.as_deref())?;
     let inv = inventory::load(&path)?;
     if let Some(from) = &args.from {
@@ -41,7 +42,14 @@ pub async fn run(config: &Config, args: CheckArgs) -> Result<ExitCode, Error> {
         }
     }
     let spinner = config.printer.spinner(&format!("checking {}", args.vm));
-    let gathered = fleet::gather(inv.hosts.clone()).await;
+    let gathered = tokio::select! {
+        g = fleet::gather(inv.hosts.clone()) => g,
+        _ = interrupt.wait() => {
+            spinner.finish_and_clear();
+            eprintln!("vmigrate: interrupted; nothing was changed on any host");
+            return Ok(ExitCode::Interrupted);
+        }
+    };
     let (links, facts): (Vec<HostLink>, Vec<HostFacts>) = gathered.into_iter().unzip();
     let opts = Options {
         vm: args.vm.clone(),
@@ -59,7 +67,7 @@ pub async fn run(config: &Config, args: CheckArgs) -> Result<ExitCode, Error> {
     let cleanup = Cleanup::default();
     let result = tokio::select! {
         r = preflight::run(&fleet, &opts, &cleanup) => Some(r),
-        _ = crate::signals::interrupted() => None,
+        _ = interrupt.wait() => None,
     };
     let left = cleanup.run().await;
     spinner.finish_and_clear();

@@ -355,3 +355,45 @@ fn cpu_comparison_on_a_real_host() {
         assert_eq!(v, Verdict::Incompatible);
     });
 }
+
+#[test]
+fn interrupted_check_leaves_nothing_behind() {
+    let (lab, _guard) = Lab::shared();
+    let vm = TestVm::create("lab1", "it-chk-int", "shared");
+    let shared_dir = format!("{}/shared", lab_dir());
+    // Interrupt at several points of the run; whichever step it hits, the
+    // exit is 130 (or 0 if the check finished first) and no file remains.
+    for delay_ms in [100u64, 200, 300, 400, 500, 700] {
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_vmigrate"))
+            .args([
+                "-i",
+                lab.inventory.to_str().unwrap(),
+                "-o",
+                "json",
+                "check",
+                &vm.name,
+                "--to",
+                "lab2",
+            ])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = std::process::Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status();
+        let out = child.wait_with_output().unwrap();
+        let code = out.status.code();
+        assert!(
+            code == Some(130) || code == Some(0),
+            "after {delay_ms} ms: {code:?} {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if code == Some(130) {
+            assert!(String::from_utf8_lossy(&out.stderr).contains("nothing was changed"));
+        }
+        no_test_files("lab1", &shared_dir);
+        no_test_files("lab2", &shared_dir);
+    }
+}

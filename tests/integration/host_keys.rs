@@ -24,6 +24,25 @@ fn known_hosts_path(inventory: &str) -> String {
         .to_string()
 }
 
+/// Writes `content` as a known_hosts file in `dir` and a lab inventory
+/// using it instead of `real_path`; returns both paths.
+fn with_known_hosts(
+    lab: &Lab,
+    dir: &std::path::Path,
+    real_path: &str,
+    content: &str,
+) -> (std::path::PathBuf, std::path::PathBuf) {
+    let kh = dir.join("known_hosts");
+    std::fs::write(&kh, content).unwrap();
+    let inv = lab.inventory_with(dir, |t| {
+        t.replace(
+            &format!("known_hosts = \"{real_path}\""),
+            &format!("known_hosts = \"{}\"", kh.display()),
+        )
+    });
+    (kh, inv)
+}
+
 /// SHA256 fingerprint of one known_hosts line, via ssh-keygen.
 fn fingerprint(line: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
@@ -75,14 +94,7 @@ fn changed_host_key_is_refused() {
         .collect::<Vec<_>>()
         .join("\n")
         + "\n";
-    let kh = dir.path().join("known_hosts");
-    std::fs::write(&kh, &forged).unwrap();
-    let inv = lab.inventory_with(dir.path(), |t| {
-        t.replace(
-            &format!("known_hosts = \"{real_path}\""),
-            &format!("known_hosts = \"{}\"", kh.display()),
-        )
-    });
+    let (kh, inv) = with_known_hosts(lab, dir.path(), &real_path, &forged);
     let r = vmigrate(&["-i", inv.to_str().unwrap(), "-o", "json", "hosts"]);
     assert_eq!(r.code, 6, "{}", r.stderr);
     let doc = r.json();
@@ -129,14 +141,7 @@ fn unknown_host_key_is_refused_not_learned() {
         .map(|l| format!("{l}\n"))
         .collect();
     let dir = tempfile::tempdir().unwrap();
-    let kh = dir.path().join("known_hosts");
-    std::fs::write(&kh, &without).unwrap();
-    let inv = lab.inventory_with(dir.path(), |t| {
-        t.replace(
-            &format!("known_hosts = \"{real_path}\""),
-            &format!("known_hosts = \"{}\"", kh.display()),
-        )
-    });
+    let (kh, inv) = with_known_hosts(lab, dir.path(), &real_path, &without);
     let r = vmigrate(&["-i", inv.to_str().unwrap(), "-o", "json", "hosts"]);
     assert_eq!(r.code, 6, "{}", r.stderr);
     let doc = r.json();
