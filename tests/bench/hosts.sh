@@ -47,6 +47,19 @@ hyperfine --warmup 2 --runs "$runs" -N --ignore-failure \
     -n "vmigrate hosts, ${#hosts[@]} hosts" "$bin -i $work/inventory.toml -o json hosts" \
     -n "sequential virsh+ssh, ${#hosts[@]} hosts" "$work/baseline.sh"
 
+# Where the time goes: every lab host's sshd and libvirtd run on this
+# machine's cores, so the 8-host run is bounded by the CPU all 8 hosts burn
+# together. Machine-wide CPU per run (all processes), and vmigrate's own.
+tck=$(getconf CLK_TCK)
+cpu_ms() { awk -v t="$tck" '/^cpu /{print int(($2+$3+$4+$7+$8)*1000/t)}' /proc/stat; }
+for sel in "${hosts[0]}" ""; do
+    a=$(cpu_ms)
+    # shellcheck disable=SC2086 # $sel is empty or one host name
+    for _ in 1 2 3 4 5; do "$bin" -i "$work/inventory.toml" -o json hosts $sel >/dev/null; done
+    b=$(cpu_ms)
+    echo "machine CPU per run, hosts ${sel:-(all ${#hosts[@]})}: $(((b - a) / 5)) ms on $(nproc) cores"
+done
+
 python3 - "$work/result.json" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))["results"]
