@@ -50,6 +50,24 @@ pub enum Command {
     /// Exit 0 when the VM can be live-migrated, 3 when not (or not found),
     /// 5 when it runs on two hosts at once.
     Check(CheckArgs),
+    /// Live-migrate a VM: every check, then a peer-to-peer migration with progress.
+    ///
+    /// Exit 0 migrated, 3 not migratable (nothing changed), 4 failed and
+    /// rolled back (VM on the source), 5 outcome unknown (run recover),
+    /// 130 interrupted (VM on the source).
+    Live(LiveArgs),
+    /// Abort the running migration (any libvirt job) of a VM, from any terminal.
+    ///
+    /// The `vmigrate live` that started it rolls back and reports; this
+    /// waits until the job is gone and says where the VM runs. Exit 0 also
+    /// when there was no job to abort.
+    Abort {
+        /// The VM (libvirt domain name).
+        vm: String,
+        /// The host the VM runs on [default: searched on every host].
+        #[arg(long, value_name = "HOST")]
+        from: Option<String>,
+    },
     /// Print a shell completion script to stdout.
     Completions {
         /// The shell.
@@ -82,4 +100,24 @@ pub struct CheckArgs {
     /// Scheduler: only hosts with this tag.
     #[arg(long, value_name = "TAG")]
     pub tag: Option<String>,
+}
+
+/// `live`: where and how to migrate.
+#[derive(Debug, clap::Args)]
+pub struct LiveArgs {
+    #[command(flatten)]
+    pub target: CheckArgs,
+    /// Cap the migration bandwidth, MiB/s.
+    #[arg(long, value_name = "MiB/s", value_parser = clap::value_parser!(u64).range(1..))]
+    pub bandwidth: Option<u64>,
+    /// Maximum downtime allowed for the final switch-over, ms.
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_downtime: Option<u64>,
+    /// Migrate even where libvirt cannot prove the storage is shared
+    /// (VIR_MIGRATE_UNSAFE); for file storage `check` found shared.
+    #[arg(long = "unsafe")]
+    pub unsafe_: bool,
+    /// Write progress events as JSON lines to FILE (`-` for stdout).
+    #[arg(long, value_name = "FILE")]
+    pub events: Option<std::path::PathBuf>,
 }

@@ -15,6 +15,9 @@ pub enum Error {
     /// The VM is not where it was looked for (exit 3: nothing to migrate).
     #[error("{0}")]
     NotFound(String),
+    /// The VM cannot be migrated now; nothing was changed (exit 3).
+    #[error("{0}")]
+    NotMigratable(String),
     /// The VM runs (or is defined) on several hosts: an operator must decide.
     #[error("{0}")]
     SplitBrain(String),
@@ -31,7 +34,7 @@ impl Error {
     pub fn exit_code(&self) -> ExitCode {
         match self {
             Error::Inventory(_) | Error::Usage(_) => ExitCode::Usage,
-            Error::NotFound(_) => ExitCode::NotMigratable,
+            Error::NotFound(_) | Error::NotMigratable(_) => ExitCode::NotMigratable,
             Error::SplitBrain(_) => ExitCode::NeedsAttention,
             Error::Output(_) | Error::Internal(_) => ExitCode::Internal,
         }

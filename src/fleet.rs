@@ -71,6 +71,25 @@ impl HostLink {
     }
 }
 
+impl HostLink {
+    /// A second, independent libvirt connection to the same host (through
+    /// the same SSH session when tunnelled): for watching a job while
+    /// another connection is blocked in a long call such as a migration.
+    pub async fn open_libvirt_again(&self) -> Result<Libvirt, LibvirtError> {
+        match &self._tunnel {
+            Some(t) => {
+                let shown = format!("{} over vmigrate's SSH session", self.host.libvirt_uri);
+                Libvirt::open_async(&self.host, &t.local_uri, &shown).await
+            }
+            None => {
+                let u =
+                    uri::effective_uri(&self.host.libvirt_uri, self.host.identity_file.as_deref());
+                Libvirt::open_async(&self.host, &u, &u).await
+            }
+        }
+    }
+}
+
 /// Opens every host and gathers its facts, all hosts at once; each host's
 /// facts are read as soon as its own connections are up. Order is kept.
 pub async fn gather(hosts: Vec<Host>) -> Vec<(HostLink, crate::facts::HostFacts)> {

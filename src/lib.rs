@@ -18,10 +18,12 @@ pub mod facts;
 pub mod fleet;
 pub mod hypervisor;
 pub mod inventory;
+pub mod migrate;
 pub mod report;
 pub mod scheduler;
 pub mod signals;
 pub mod ssh;
+pub mod state;
 pub mod vm;
 
 use clap::Parser;

@@ -39,6 +39,9 @@ pub struct Preflight {
     pub block_migration: bool,
     pub checks: Vec<Check>,
     pub candidates: Vec<Candidate>,
+    /// The chosen destination's view of each data disk (for `live`).
+    #[serde(skip)]
+    pub disks: Vec<storage::DiskPlacement>,
 }
 
 /// The fleet as gathered for this run.
@@ -125,6 +128,7 @@ pub async fn run(fleet: &Fleet<'_>, opts: &Options, cleanup: &Cleanup) -> Result
         block_migration: opts.block == BlockMode::Yes,
         checks: Vec::new(),
         candidates: Vec::new(),
+        disks: Vec::new(),
     };
 
     if let Some(to) = &opts.to {
@@ -136,10 +140,11 @@ pub async fn run(fleet: &Fleet<'_>, opts: &Options, cleanup: &Cleanup) -> Result
             checks.push(dest::not_source(to, &src_name));
             if to != &src_name {
                 let di = fleet.index(to).expect("known host is in the fleet");
-                let (dchecks, block) =
+                let (dchecks, block, disks) =
                     destination_checks(fleet, si, di, &vm, opts, None, cleanup).await;
                 checks.extend(dchecks);
                 out.block_migration = block;
+                out.disks = disks;
             }
             out.destination = Some(to.clone());
         }
@@ -171,7 +176,7 @@ pub async fn run(fleet: &Fleet<'_>, opts: &Options, cleanup: &Cleanup) -> Result
         for c in candidates.iter_mut().filter(|c| c.accepted) {
             let di = fleet.index(&c.host).expect("candidate is in the fleet");
             let verdict = verdicts.get(&c.host).cloned();
-            let (dchecks, block) =
+            let (dchecks, block, disks) =
                 destination_checks(fleet, si, di, &vm, opts, verdict, cleanup).await;
             if let Some(f) = first_failure(&dchecks) {
                 c.accepted = false;
@@ -181,6 +186,7 @@ pub async fn run(fleet: &Fleet<'_>, opts: &Options, cleanup: &Cleanup) -> Result
             checks.extend(dchecks);
             out.destination = Some(c.host.clone());
             out.block_migration = block;
+            out.disks = disks;
             break;
         }
         if out.destination.is_none() {
@@ -239,8 +245,8 @@ async fn cpu_verdicts(fleet: &Fleet<'_>, si: usize, vm: &SourceVm) -> HashMap<St
     out
 }
 
-/// Every check about one destination. Returns them and whether block
-/// migration would be used.
+/// Every check about one destination. Returns them, whether block
+/// migration would be used, and where each data disk lives.
 async fn destination_checks(
     fleet: &Fleet<'_>,
     si: usize,
@@ -249,13 +255,13 @@ async fn destination_checks(
     opts: &Options,
     verdict: Option<Verdict>,
     cleanup: &Cleanup,
-) -> (Vec<Check>, bool) {
+) -> (Vec<Check>, bool, Vec<storage::DiskPlacement>) {
     let (dl, df) = (&fleet.links[di], &fleet.facts[di]);
     let (sl, sf) = (&fleet.links[si], &fleet.facts[si]);
     let spec = &vm.spec;
     let mut checks = vec![dest::enabled(&dl.host), dest::reachable(df)];
     let (Ok(d_ssh), Ok(d_lv)) = (&dl.ssh, &dl.libvirt) else {
-        return (checks, opts.block == BlockMode::Yes);
+        return (checks, opts.block == BlockMode::Yes, Vec::new());
     };
     checks.push(dest::memory(&dl.host, df, spec));
     checks.push(dest::vcpus(&dl.host, df, spec));
@@ -272,21 +278,26 @@ async fn destination_checks(
         }
     };
     checks.push(cpu::decide(spec, &verdict, sf, df));
-    let block = match &sl.ssh {
+    let (block, placed) = match &sl.ssh {
         Ok(s_ssh) => {
             let placed = storage::place_disks(vm.data_disks.clone(), d_ssh, s_ssh, cleanup).await;
             checks.push(storage::shared(&placed));
             let (mode, block) = storage::mode(opts.block, &placed, &sl.host.name);
             checks.push(mode);
-            checks.push(storage::dest_space(block, &placed, &dl.host, df));
-            block
+            let existing = if block {
+                storage::existing_on_dest(d_ssh, &placed).await
+            } else {
+                Vec::new()
+            };
+            checks.push(storage::dest_space(block, &placed, &existing, &dl.host, df));
+            (block, placed)
         }
         Err(e) => {
             checks.push(Check::fail(
                 "storage.shared",
                 format!("cannot test shared storage: SSH to the source failed: {e}"),
             ));
-            opts.block == BlockMode::Yes
+            (opts.block == BlockMode::Yes, Vec::new())
         }
     };
     let nets = devices::probe_networks(spec, d_lv, d_ssh).await;
@@ -294,5 +305,5 @@ async fn destination_checks(
     checks.push(devices::hostdev(spec));
     let media = devices::probe_media(spec, d_ssh).await;
     checks.push(devices::media(spec, &dl.host.name, &media));
-    (checks, block)
+    (checks, block, placed)
 }

@@ -254,13 +254,46 @@ pub fn mode(requested: BlockMode, disks: &[DiskPlacement], source: &str) -> (Che
     (check, block)
 }
 
+/// The local disks' paths that already exist on the destination (block
+/// migration creates them there and never overwrites a file).
+pub async fn existing_on_dest(dest: &Arc<SshSession>, disks: &[DiskPlacement]) -> Vec<String> {
+    let mut found = Vec::new();
+    for d in disks
+        .iter()
+        .filter(|d| d.placement.is_local() && d.disk.kind == "file")
+    {
+        if let Some(p) = &d.disk.source {
+            if matches!(dest.run(&["test", "-e", p]).await, Ok(o) if o.status == 0) {
+                found.push(p.clone());
+            }
+        }
+    }
+    found
+}
+
 /// `storage.dest_space`: room on the destination for the disks block
-/// migration copies, and their directories must exist there.
-pub fn dest_space(block: bool, disks: &[DiskPlacement], host: &Host, f: &HostFacts) -> Check {
+/// migration copies; their directories must exist there and the files
+/// must not (`existing`, from [`existing_on_dest`]).
+pub fn dest_space(
+    block: bool,
+    disks: &[DiskPlacement],
+    existing: &[String],
+    host: &Host,
+    f: &HostFacts,
+) -> Check {
     if !block {
         return Check::skip(
             "storage.dest_space",
             "no block migration: no disk is copied",
+        );
+    }
+    if let Some(p) = existing.first() {
+        return Check::fail(
+            "storage.dest_space",
+            format!(
+                "{p} already exists on {}; block migration does not overwrite it: if it is a leftover of an earlier migration, remove it there",
+                host.name
+            ),
         );
     }
     let local: Vec<&DiskPlacement> = disks.iter().filter(|d| d.placement.is_local()).collect();
@@ -367,18 +400,32 @@ mod tests {
         let mut h = lab_host("lab2");
         let f = lab_facts("lab2");
         let local = [placed("vda", "file", Placement::Local)];
-        assert_eq!(dest_space(true, &local, &h, &f).status, Status::Pass);
+        assert_eq!(dest_space(true, &local, &[], &h, &f).status, Status::Pass);
         h.reserved_host_disk_mb = f.disk_free_mb.unwrap();
-        let c = dest_space(true, &local, &h, &f);
+        let c = dest_space(true, &local, &[], &h, &f);
         assert_eq!(c.status, Status::Fail);
         assert!(
             c.message.contains("needs 1 MiB, has 0 MiB"),
             "{}",
             c.message
         );
-        assert_eq!(dest_space(false, &local, &h, &f).status, Status::Skip);
+        assert_eq!(dest_space(false, &local, &[], &h, &f).status, Status::Skip);
+        let exists = ["/var/lib/libvirt/images/vda.qcow2".to_string()];
+        let c = dest_space(true, &local, &exists, &lab_host("lab2"), &f);
+        assert!(
+            c.message.contains("already exists on lab2"),
+            "{}",
+            c.message
+        );
+        let exists = ["/var/lib/libvirt/images/vda.qcow2".to_string()];
+        let c = dest_space(true, &local, &exists, &lab_host("lab2"), &f);
+        assert!(
+            c.message.contains("already exists on lab2"),
+            "{}",
+            c.message
+        );
         let missing = [placed("vda", "file", Placement::MissingDir)];
-        let c = dest_space(true, &missing, &lab_host("lab2"), &f);
+        let c = dest_space(true, &missing, &[], &lab_host("lab2"), &f);
         assert!(
             c.message.contains("does not exist on lab2"),
             "{}",

@@ -1,8 +1,10 @@
 //! One file per subcommand; [`execute`] dispatches.
 
+mod abort;
 mod check;
 mod completions;
 pub mod hosts;
+mod live;
 
 use crate::cli::Command;
 use crate::config::Config;
@@ -14,6 +16,8 @@ pub async fn execute(command: Command, config: &Config) -> Result<ExitCode, Erro
     match command {
         Command::Hosts { hosts } => hosts::run(config, &hosts).await,
         Command::Check(args) => check::run(config, args).await,
+        Command::Live(args) => live::run(config, args).await,
+        Command::Abort { vm, from } => abort::run(config, &vm, from.as_deref()).await,
         Command::Completions { shell } => completions::run(shell),
     }
 }

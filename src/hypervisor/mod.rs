@@ -6,6 +6,7 @@
 //! needs libvirt's event loop running, started once by [`init`].
 
 mod error;
+pub mod jobs;
 pub mod tunnel;
 pub mod uri;
 

@@ -34,6 +34,16 @@ pub fn locate(vm: &str, hosts: &[HostFacts]) -> Location {
     };
     let active = with(true);
     if active.len() > 1 {
+        // During a migration the destination holds a paused incoming copy:
+        // the one running copy is the VM, not a split brain.
+        let running: Vec<String> = hosts
+            .iter()
+            .filter(|h| h.vms.iter().any(|v| v.name == vm && v.state == "running"))
+            .map(|h| h.name.clone())
+            .collect();
+        if running.len() == 1 {
+            return Location::On(running[0].clone());
+        }
         return Location::Multiple(active);
     }
     if let Some(h) = active.into_iter().next() {

@@ -7,4 +7,5 @@ mod cli;
 mod host_keys;
 mod hosts;
 mod inventory_errors;
+mod live;
 mod util;

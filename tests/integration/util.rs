@@ -124,10 +124,17 @@ impl Run {
     }
 }
 
+/// The journal and lock directory every test run of vmigrate shares (so
+/// `abort` and `live` see each other's journal, as on one operator machine).
+pub fn state_dir() -> PathBuf {
+    std::env::temp_dir().join("vmigrate-it-state")
+}
+
 /// Runs the built binary with `args`, stdin closed, no terminal.
 pub fn vmigrate(args: &[&str]) -> Run {
     let out: Output = Command::new(env!("CARGO_BIN_EXE_vmigrate"))
         .args(args)
+        .env("VMIGRATE_STATE_DIR", state_dir())
         .env_remove("VMIGRATE_INVENTORY")
         .env("NO_COLOR", "1")
         .stdin(std::process::Stdio::null())
@@ -158,10 +165,13 @@ pub struct TestVm {
 
 impl TestVm {
     pub fn create(host: &str, name: &str, disk: &str) -> TestVm {
-        // A leftover from an interrupted earlier run must not fail this one.
-        let _ = Command::new(lab_script())
-            .args(["vm", "destroy", host, name])
-            .output();
+        // A leftover from an interrupted earlier run (on any host: it may
+        // have been migrated) must not fail this one.
+        for h in lab_sh(&["hosts"]).lines() {
+            let _ = Command::new(lab_script())
+                .args(["vm", "destroy", h, name])
+                .output();
+        }
         lab_sh(&["vm", "create", host, name, "--disk", disk]);
         TestVm {
             host: host.to_string(),

@@ -814,18 +814,19 @@ remove_vm_storage() {
 }
 
 vm_create() {
-	local host=${1:-} name=${2:-} kind=net mem=128 br="" disk iface="" type port path out
-	[[ -n $name ]] || die "usage: lab.sh vm create HOST NAME [--disk net|local|shared] [--memory MiB] [--bridge BR]"
+	local host=${1:-} name=${2:-} kind=net mem=128 br="" fill=0 disk iface="" type port path out
+	[[ -n $name ]] || die "usage: lab.sh vm create HOST NAME [--disk net|local|shared] [--memory MiB] [--bridge BR] [--fill MiB]"
 	shift 2
 	while (($#)); do
 		case $1 in
-		--disk | --memory | --bridge) [[ $# -ge 2 ]] || die "vm create: $1 needs a value" ;;
+		--disk | --memory | --bridge | --fill) [[ $# -ge 2 ]] || die "vm create: $1 needs a value" ;;
 		*) die "vm create: unknown option '$1'" ;;
 		esac
 		case $1 in
 		--disk) kind=$2 ;;
 		--memory) mem=$2 ;;
 		--bridge) br=$2 ;;
+		--fill) fill=$2 ;;
 		esac
 		shift 2
 	done
@@ -835,6 +836,8 @@ vm_create() {
 		die "vm create: --memory must be 16..256 (MiB)"
 	fi
 	[[ -z $br ]] || valid_ifname "$br"
+	if ! [[ $fill =~ ^[0-9]+$ ]] || ((fill > 64)); then die "vm create: --fill must be 0..64 (MiB)"; fi
+	if ((fill > 0)) && [[ $kind == net ]]; then die "vm create: --fill works with --disk local or shared"; fi
 	need_root
 	require_host "$host"
 	lock
@@ -867,6 +870,17 @@ vm_create() {
 		out=$(qemu-img create -q -f qcow2 "$path" 64M 2>&1) || die "vm create: qemu-img: $(echo "$out" | one_line)"
 		;;
 	esac
+	# --fill: N MiB of non-zero data in the disk, so that copying it (block migration) takes
+	# measurable time under a --bandwidth cap; written before the guest opens the image.
+	if ((fill > 0)); then
+		if [[ $kind == local ]]; then
+			out=$(in_host "$host" qemu-io -f qcow2 -c "write -P 0x5a 0 ${fill}M" "$path" 2>&1) ||
+				die "vm create: qemu-io: $(echo "$out" | one_line)"
+		else
+			out=$(qemu-io -f qcow2 -c "write -P 0x5a 0 ${fill}M" "$path" 2>&1) ||
+				die "vm create: qemu-io: $(echo "$out" | one_line)"
+		fi
+	fi
 	if [[ $kind != net ]]; then
 		disk="<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>
       <source file='$path'/><target dev='vda' bus='virtio'/></disk>"
@@ -969,7 +983,7 @@ Commands:
   exec HOST CMD...       run CMD inside HOST's mount, network and UTS namespaces
   libvirtd stop HOST     stop HOST's libvirtd (its guests keep running)
   libvirtd start HOST    start it again (up also restarts a stopped one)
-  vm create HOST NAME [--disk net|local|shared] [--memory MiB] [--bridge BR]
+  vm create HOST NAME [--disk net|local|shared] [--memory MiB] [--bridge BR] [--fill MiB]
                          define and start a persistent idle BIOS guest (1 vCPU, 128 MiB default,
                          at most 256) with a 64 MiB qcow2 disk:
                            net     NBD disk served by qemu-nbd on $BRIDGE_ADDR from

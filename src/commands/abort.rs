@@ -1,0 +1,115 @@
+//! `vmigrate abort VM`: stops the VM's running libvirt job (a migration)
+//! on the host it runs on, then waits until the job is gone.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::error::Error;
+use crate::exit_codes::ExitCode;
+use crate::fleet;
+use crate::hypervisor::jobs;
+use crate::inventory;
+use crate::vm::locate::{locate, Location};
+
+#[derive(Serialize)]
+struct AbortReport {
+    vm: String,
+    host: String,
+    /// A job was running and was aborted.
+    aborted: bool,
+    /// libvirt's state of the VM on that host afterwards.
+    state: String,
+}
+
+/// Aborts and reports.
+pub async fn run(config: &Config, vm: &str, from: Option<&str>) -> Result<ExitCode, Error> {
+    let path = inventory::locate(config.inventory.as_deref())?;
+    let inv = inventory::load(&path)?;
+    let hosts = match from {
+        Some(h) => crate::commands::hosts::select(&inv, &[h.to_string()])?,
+        None => inv.hosts.clone(),
+    };
+    let gathered = fleet::gather(hosts).await;
+    let facts: Vec<_> = gathered.iter().map(|(_, f)| f.clone()).collect();
+    let host = match locate(vm, &facts) {
+        Location::On(h) => h,
+        Location::NotFound { searched, .. } => {
+            return Err(Error::NotFound(format!(
+                "VM {vm} not found on {}",
+                searched.join(", ")
+            )))
+        }
+        Location::Multiple(h) | Location::DefinedOnSeveral(h) => {
+            return Err(Error::SplitBrain(format!(
+                "VM {vm} is on {}; name the host with --from",
+                h.join(" and ")
+            )))
+        }
+    };
+    let (link, _) = gathered
+        .iter()
+        .find(|(l, _)| l.host.name == host)
+        .expect("located host");
+    let lv = link
+        .libvirt
+        .as_ref()
+        .map_err(|e| Error::NotFound(e.to_string()))?
+        .clone();
+    // Tells a `vmigrate live` of this VM that its failure is an abort.
+    crate::state::Journal::open(vm)?.record("abort", serde_json::json!({"host": host}))?;
+    let name = vm.to_string();
+    let result = tokio::task::spawn_blocking(move || -> Result<(bool, String), String> {
+        let dom = lv
+            .conn()
+            .lookup_domain_by_name(&name)
+            .map_err(|e| e.message().to_string())?;
+        let running = |d: &virt::domain::Domain| {
+            d.job_info()
+                .map(|j| j.r#type != virt::sys::VIR_DOMAIN_JOB_NONE as i32)
+                .unwrap_or(false)
+        };
+        if !running(&dom) {
+            return Ok((false, state(&dom)));
+        }
+        jobs::abort_job(&dom).map_err(|e| e.message().to_string())?;
+        // The job ends once QEMU has cancelled and libvirt rolled back.
+        for _ in 0..120 {
+            if !running(&dom) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        Ok((true, state(&dom)))
+    })
+    .await
+    .map_err(|e| Error::Internal(color_eyre::eyre::eyre!("abort: {e}")))?
+    .map_err(|e| Error::NotFound(format!("cannot abort the job of {vm} on {host}: {e}")))?;
+    let report = AbortReport {
+        vm: vm.to_string(),
+        host: host.clone(),
+        aborted: result.0,
+        state: result.1,
+    };
+    if config.json() {
+        config.printer.json(&report)?;
+    } else if report.aborted {
+        config.printer.text(&format!(
+            "{vm}: job aborted on {host}; {vm} is {} there",
+            report.state
+        ))?;
+    } else {
+        config.printer.text(&format!(
+            "{vm}: no job running on {host} ({} there); nothing to abort",
+            report.state
+        ))?;
+    }
+    Ok(ExitCode::Ok)
+}
+
+fn state(d: &virt::domain::Domain) -> String {
+    d.info()
+        .map(|i| crate::facts::libvirt::state_name(i.state.to_raw()).to_string())
+        .unwrap_or_else(|_| "unknown".into())
+}

@@ -1,0 +1,121 @@
+//! Watching the migration job: every 0.5 s the job statistics from a second
+//! libvirt connection, drawn as a progress bar on stderr (terminal only)
+//! and written as JSON lines with `--events`.
+
+use std::io::Write;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+use virt::domain::JobStats;
+
+/// One observation of the job.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Tick {
+    pub event: &'static str,
+    pub elapsed_ms: u64,
+    pub data_total: u64,
+    pub data_processed: u64,
+    pub data_remaining: u64,
+    /// Bytes per second, as libvirt measures it.
+    pub rate_bps: u64,
+    pub mem_iteration: u64,
+    /// Guest memory dirtied per second, bytes.
+    pub dirty_bps: u64,
+    pub time_remaining_ms: u64,
+}
+
+impl Tick {
+    /// From libvirt's job statistics.
+    pub fn from_stats(s: &JobStats) -> Tick {
+        let page = s.mem_page_size.unwrap_or(4096);
+        Tick {
+            event: "progress",
+            elapsed_ms: s.time_elapsed.unwrap_or(0),
+            data_total: s.data_total.unwrap_or(0),
+            data_processed: s.data_processed.unwrap_or(0),
+            data_remaining: s.data_remaining.unwrap_or(0),
+            rate_bps: s.mem_bps.unwrap_or(0) + s.disk_bps.unwrap_or(0),
+            mem_iteration: s.mem_iteration.unwrap_or(0),
+            dirty_bps: s.mem_dirty_rate.unwrap_or(0) * page,
+            time_remaining_ms: s.time_remaining.unwrap_or(0),
+        }
+    }
+}
+
+/// Where progress goes.
+pub struct Display {
+    bar: ProgressBar,
+    events: Option<Box<dyn Write + Send>>,
+    /// The previous tick's (elapsed ms, bytes processed), for a measured
+    /// rate where libvirt reports none (the disk-copy phase).
+    last: Option<(u64, u64)>,
+}
+
+impl Display {
+    /// A bar when `draw` (stderr is a terminal), events to `events` if given.
+    pub fn new(draw: bool, events: Option<Box<dyn Write + Send>>, what: &str) -> Display {
+        let bar = if draw {
+            let b = ProgressBar::new(0);
+            b.set_style(
+                ProgressStyle::with_template("{prefix} [{bar:30}] {bytes}/{total_bytes} {msg}")
+                    .expect("valid template")
+                    .progress_chars("=> "),
+            );
+            b.set_prefix(what.to_string());
+            b.enable_steady_tick(Duration::from_millis(200));
+            b
+        } else {
+            ProgressBar::hidden()
+        };
+        Display {
+            bar,
+            events,
+            last: None,
+        }
+    }
+
+    /// Shows one tick (filling in rate and time left from the previous
+    /// tick when libvirt leaves them at zero).
+    pub fn tick(&mut self, t: &Tick) {
+        let mut t = t.clone();
+        if let Some((ms, done)) = self.last {
+            if t.rate_bps == 0 && t.elapsed_ms > ms && t.data_processed >= done {
+                t.rate_bps = (t.data_processed - done) * 1000 / (t.elapsed_ms - ms);
+            }
+        }
+        if t.time_remaining_ms == 0 && t.rate_bps > 0 {
+            t.time_remaining_ms = t.data_remaining * 1000 / t.rate_bps;
+        }
+        self.last = Some((t.elapsed_ms, t.data_processed));
+        if t.data_total > 0 {
+            self.bar.set_length(t.data_total);
+            self.bar.set_position(t.data_processed);
+        }
+        let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
+        self.bar.set_message(format!(
+            "{:.1} MiB/s, {:.1} MiB left, ETA {}s, iteration {}, dirty {:.1} MiB/s",
+            mib(t.rate_bps),
+            mib(t.data_remaining),
+            t.time_remaining_ms.div_ceil(1000),
+            t.mem_iteration,
+            mib(t.dirty_bps)
+        ));
+        self.event(&t);
+    }
+
+    /// Writes any serialisable event as one JSON line.
+    pub fn event<T: Serialize>(&mut self, e: &T) {
+        if let Some(w) = self.events.as_mut() {
+            if let Ok(line) = serde_json::to_string(e) {
+                let _ = writeln!(w, "{line}");
+                let _ = w.flush();
+            }
+        }
+    }
+
+    /// Removes the bar.
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}

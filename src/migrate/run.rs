@@ -1,0 +1,314 @@
+//! One live migration, start to finish: pre-create disks, migrate while
+//! watching, verify, or roll back.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use serde_json::json;
+
+use super::monitor::{Display, Tick};
+use super::rollback::{self, Settled};
+use super::{disks, flags, Outcome};
+use crate::checks::preflight::Preflight;
+use crate::fleet::HostLink;
+use crate::hypervisor::Libvirt;
+use crate::signals::Interrupt;
+use crate::state::Journal;
+
+/// How to migrate.
+pub struct Settings {
+    /// MiB/s cap, or libvirt's default.
+    pub bandwidth: Option<u64>,
+    /// Maximum downtime, ms, set once the job runs.
+    pub max_downtime: Option<u64>,
+    /// Pass VIR_MIGRATE_UNSAFE (shared file storage libvirt cannot recognise).
+    pub unsafe_: bool,
+}
+
+/// The `live -o json` document.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub vm: String,
+    pub source: String,
+    pub destination: String,
+    pub outcome: Outcome,
+    pub block_migration: bool,
+    pub checks: Vec<crate::checks::Check>,
+    pub duration_ms: u64,
+    /// Downtime libvirt measured (completed-job statistics on the destination).
+    pub downtime_ms: Option<u64>,
+    pub data_bytes: Option<u64>,
+    /// Where the VM runs now, when known.
+    pub running_on: Option<String>,
+    /// libvirt's reason when the migration failed, with a hint.
+    pub error: Option<String>,
+    /// What rollback found and did.
+    pub notes: Vec<String>,
+}
+
+/// Migrates per the preflight's plan. `src`/`dst` are the two hosts' links.
+pub async fn migrate(
+    pre: &Preflight,
+    src: &HostLink,
+    dst: &HostLink,
+    settings: &Settings,
+    display: &mut Display,
+    interrupt: &mut Interrupt,
+    journal: &mut Journal,
+) -> Report {
+    let started = Instant::now();
+    let mut report = Report {
+        vm: pre.vm.clone(),
+        source: src.host.name.clone(),
+        destination: dst.host.name.clone(),
+        outcome: Outcome::Unknown,
+        block_migration: pre.block_migration,
+        checks: pre.checks.clone(),
+        duration_ms: 0,
+        downtime_ms: None,
+        data_bytes: None,
+        running_on: Some(src.host.name.clone()),
+        error: None,
+        notes: Vec::new(),
+    };
+    // Preflight passed, so both links are up.
+    let (Ok(slv), Ok(dlv), Ok(dssh)) = (&src.libvirt, &dst.libvirt, &dst.ssh) else {
+        report.error = Some("a host became unreachable after the checks".into());
+        report.outcome = Outcome::RolledBack;
+        return report;
+    };
+
+    let mut created = Vec::new();
+    if pre.block_migration {
+        if let Err(e) = disks::precreate(dssh, &pre.disks, journal, &mut created).await {
+            report.error = Some(e);
+            let _ = disks::remove(dssh, &created, journal).await;
+            report.outcome = Outcome::RolledBack;
+            report.duration_ms = started.elapsed().as_millis() as u64;
+            return report;
+        }
+    }
+    let watcher = match src.open_libvirt_again().await {
+        Ok(w) => Arc::new(w),
+        Err(e) => {
+            report.error = Some(format!(
+                "cannot open a second connection to watch the job: {e}"
+            ));
+            let _ = disks::remove(dssh, &created, journal).await;
+            report.outcome = Outcome::RolledBack;
+            return report;
+        }
+    };
+
+    let copy: Vec<String> = if pre.block_migration {
+        pre.disks
+            .iter()
+            .filter(|d| d.placement.is_local())
+            .map(|d| d.disk.target.clone())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let f = flags::flags(pre.block_migration, settings.unsafe_);
+    let params = flags::params(&dst.host.migration_uri, settings.bandwidth, &copy);
+    let peer = dst.host.peer_uri.clone();
+    let _ = journal.record(
+        "migrate_start",
+        json!({"source": src.host.name, "destination": dst.host.name, "peer_uri": peer,
+               "migration_uri": dst.host.migration_uri, "flags": f, "copy_disks": copy}),
+    );
+    let (lv, name) = (slv.clone(), pre.vm.clone());
+    let mut call = tokio::task::spawn_blocking(move || {
+        let dom = lv.conn().lookup_domain_by_name(&name)?;
+        dom.migrate_to_uri3(Some(&peer), params, f)
+    });
+
+    let mut ticker = tokio::time::interval(Duration::from_millis(500));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut aborted = false;
+    let mut downtime_set = settings.max_downtime.is_none();
+    let result = loop {
+        tokio::select! {
+            // Completion is noticed when the call returns, not at the next tick.
+            r = &mut call => break r,
+            _ = ticker.tick() => {
+                let (w, n, dt) = (watcher.clone(), pre.vm.clone(), settings.max_downtime.filter(|_| !downtime_set));
+                let stats = tokio::task::spawn_blocking(move || {
+                    let dom = w.conn().lookup_domain_by_name(&n).ok()?;
+                    let s = crate::hypervisor::jobs::job_stats(&dom, 0).ok()?;
+                    if let (Some(ms), true) = (dt, s.r#type != virt::sys::VIR_DOMAIN_JOB_NONE as i32) {
+                        let _ = dom.migrate_set_max_downtime(ms, 0);
+                    }
+                    Some(s)
+                }).await.ok().flatten();
+                if let Some(s) = stats {
+                    if s.r#type != virt::sys::VIR_DOMAIN_JOB_NONE as i32 {
+                        downtime_set = true;
+                        display.tick(&Tick::from_stats(&s));
+                    }
+                }
+            }
+            _ = interrupt.wait(), if !aborted => {
+                aborted = true;
+                let _ = journal.record("abort_requested", json!({}));
+                let (w, n) = (watcher.clone(), pre.vm.clone());
+                let _ = tokio::task::spawn_blocking(move || abort_job(&w, &n)).await;
+            }
+        }
+    };
+    display.finish();
+    report.duration_ms = started.elapsed().as_millis() as u64;
+
+    match result {
+        Ok(Ok(())) => {
+            let _ = journal.record("migrate_done", json!({"ok": true}));
+            verify(&mut report, slv, dlv).await;
+            if report.outcome == Outcome::Migrated && pre.block_migration {
+                remove_source_copies(pre, src, journal, &mut report).await;
+            }
+        }
+        other => {
+            let reason = match other {
+                Ok(Err(e)) => e.message().to_string(),
+                Err(join) => format!("the migration thread failed: {join}"),
+                Ok(Ok(())) => unreachable!(),
+            };
+            let _ = journal.record("migrate_done", json!({"ok": false, "error": reason}));
+            let Settled {
+                outcome,
+                notes,
+                running_on,
+            } = rollback::settle(
+                (&src.host.name, slv),
+                (&dst.host.name, dlv, dssh),
+                &pre.vm,
+                &created,
+                journal,
+            )
+            .await;
+            // Aborted here (Ctrl-C, SIGTERM) or by `vmigrate abort` elsewhere.
+            let cancelled =
+                aborted || journal.abort_recorded() || reason.contains("canceled by client");
+            report.outcome = match outcome {
+                Outcome::RolledBack if cancelled => Outcome::Aborted,
+                o => o,
+            };
+            report.error = Some(if report.outcome == Outcome::Aborted {
+                format!("aborted on request (libvirt: {reason})")
+            } else {
+                with_hint(&reason, settings.unsafe_)
+            });
+            report.notes = notes;
+            report.running_on = running_on;
+        }
+    }
+    let _ = journal.record(
+        "finish",
+        json!({"outcome": report.outcome, "running_on": report.running_on}),
+    );
+    report
+}
+
+/// Aborts the VM's job through the watching connection.
+fn abort_job(lv: &Libvirt, vm: &str) -> Result<(), String> {
+    let dom = lv
+        .conn()
+        .lookup_domain_by_name(vm)
+        .map_err(|e| e.message().to_string())?;
+    crate::hypervisor::jobs::abort_job(&dom).map_err(|e| e.message().to_string())
+}
+
+/// After success: running and persistent on the destination, gone from
+/// the source; downtime and bytes from the destination's completed-job
+/// statistics.
+async fn verify(report: &mut Report, slv: &Arc<Libvirt>, dlv: &Arc<Libvirt>) {
+    let (s, d, n1, n2) = (
+        slv.clone(),
+        dlv.clone(),
+        report.vm.clone(),
+        report.vm.clone(),
+    );
+    let on_src = tokio::task::spawn_blocking(move || rollback::inspect(&s, &n1))
+        .await
+        .ok();
+    let found = tokio::task::spawn_blocking(move || {
+        let f = rollback::inspect(&d, &n2);
+        let stats = d
+            .conn()
+            .lookup_domain_by_name(&n2)
+            .and_then(|dom| {
+                crate::hypervisor::jobs::job_stats(&dom, virt::sys::VIR_DOMAIN_JOB_STATS_COMPLETED)
+            })
+            .ok();
+        (f, stats)
+    })
+    .await
+    .ok();
+    let (on_dst, stats) = found.unwrap_or((Err("lost".into()), None));
+    if let Some(s) = stats {
+        report.downtime_ms = s.downtime;
+        report.data_bytes = s.data_processed.or(s.data_total);
+    }
+    match (on_src, on_dst) {
+        (Some(Ok(None)), Ok(Some(d))) if d.active && d.persistent => {
+            report.outcome = Outcome::Migrated;
+            report.running_on = Some(report.destination.clone());
+        }
+        (s, d) => {
+            report.outcome = Outcome::Unknown;
+            report.running_on = None;
+            report.notes.push(format!(
+                "libvirt reported success but verification found: source {s:?}, destination {d:?}"
+            ));
+        }
+    }
+}
+
+/// After a verified block migration the source's copies of the copied
+/// disks are stale and would block a later migration back (the disk is
+/// never created over an existing file); Nova removes them too.
+async fn remove_source_copies(
+    pre: &Preflight,
+    src: &HostLink,
+    journal: &mut Journal,
+    report: &mut Report,
+) {
+    let Ok(ssh) = &src.ssh else { return };
+    let paths: Vec<String> = pre
+        .disks
+        .iter()
+        .filter(|d| d.placement.is_local() && d.disk.kind == "file")
+        .filter_map(|d| d.disk.source.clone())
+        .collect();
+    let errors = disks::remove(ssh, &paths, journal).await;
+    if errors.is_empty() {
+        if !paths.is_empty() {
+            report.notes.push(format!(
+                "removed the source's copy of {} on {}",
+                paths.join(", "),
+                src.host.name
+            ));
+        }
+    } else {
+        report.notes.push(format!(
+            "could not remove on {}: {}",
+            src.host.name,
+            errors.join("; ")
+        ));
+    }
+}
+
+/// libvirt's reason plus what to try.
+fn with_hint(reason: &str, unsafe_: bool) -> String {
+    let hint = if reason.contains("Unsafe migration") && !unsafe_ {
+        " (libvirt cannot tell this file storage is shared; if `check` found it shared, pass --unsafe)"
+    } else if reason.contains("canceled") || reason.contains("cancelled") {
+        " (the job was aborted)"
+    } else if reason.contains("End of file") || reason.contains("Unable to resolve") {
+        " (the destination's libvirtd or its migration address is unreachable from the source; check peer_uri/migration_address and the destination's libvirtd log)"
+    } else {
+        ""
+    };
+    format!("{reason}{hint}")
+}

@@ -1,0 +1,269 @@
+//! Lab tests of `vmigrate live`: real migrations between real libvirt
+//! hosts, each disk kind, interrupted, aborted, and with the destination's
+//! libvirtd dying mid-way. Every test asserts where the VM runs afterwards.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::util::{lab_sh, lab_try, virsh, Lab, TestVm};
+
+/// Runs `vmigrate -o json live ARGS` with a private state dir.
+fn live(inv: &str, args: &[&str]) -> (i32, Value, String) {
+    let out = spawn_live(inv, args).wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let doc = serde_json::from_str(&stdout).unwrap_or(Value::Null);
+    (
+        out.status.code().unwrap_or(-1),
+        doc,
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+fn spawn_live(inv: &str, args: &[&str]) -> Child {
+    let mut a = vec!["-i", inv, "-o", "json", "live"];
+    a.extend_from_slice(args);
+    Command::new(env!("CARGO_BIN_EXE_vmigrate"))
+        .args(&a)
+        .env("VMIGRATE_STATE_DIR", crate::util::state_dir())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// libvirt's state of `vm` on `host`, or "absent".
+fn state(host: &str, vm: &str) -> String {
+    let out = Command::new(crate::util::lab_script())
+        .args(["virsh", host, "domstate", vm])
+        .output()
+        .unwrap();
+    if out.status.success() {
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    } else {
+        "absent".into()
+    }
+}
+
+fn cpu_time(host: &str, vm: &str) -> u64 {
+    let out = virsh(host, &["domstats", "--cpu-total", vm]);
+    out.lines()
+        .find_map(|l| l.trim().strip_prefix("cpu.time="))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no cpu.time in {out}"))
+}
+
+/// Migrates `vm` and checks it arrived whole: same UUID, running and
+/// persistent on the destination, gone from the source, CPU time going on.
+fn assert_migrated(vm: &TestVm, code: i32, doc: &Value, err: &str) -> String {
+    assert_eq!(code, 0, "{err}\n{doc:#}");
+    assert_eq!(doc["outcome"], "migrated", "{doc:#}");
+    let dest = doc["destination"].as_str().unwrap().to_string();
+    assert_ne!(dest, vm.host);
+    assert_eq!(state(&dest, &vm.name), "running");
+    assert_eq!(
+        state(&vm.host, &vm.name),
+        "absent",
+        "undefined on the source"
+    );
+    assert!(virsh(&dest, &["dominfo", &vm.name]).contains("Persistent:     yes"));
+    assert!(doc["duration_ms"].as_u64().unwrap() > 0);
+    assert!(
+        doc["downtime_ms"].as_u64().is_some(),
+        "downtime from libvirt: {doc:#}"
+    );
+    // An idle guest halts most of the time: ~20 ms of CPU a second,
+    // counted in 10 ms steps, so watch for long enough to see it move.
+    let t0 = cpu_time(&dest, &vm.name);
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(cpu_time(&dest, &vm.name) > t0, "the guest keeps running");
+    dest
+}
+
+/// The migrated VM now lives on `dest`: clean it up there.
+fn moved(mut vm: TestVm, dest: &str) {
+    vm.host = dest.to_string();
+}
+
+#[test]
+fn net_disk_to_a_named_host_and_back_scheduled() {
+    let (lab, _guard) = Lab::shared();
+    let inv = lab.inventory.to_str().unwrap();
+    let vm = TestVm::create("lab1", "it-live-net", "net");
+    let uuid = virsh("lab1", &["domuuid", &vm.name]);
+    let (code, doc, err) = live(inv, &[&vm.name, "--to", "lab2"]);
+    let dest = assert_migrated(&vm, code, &doc, &err);
+    assert_eq!(dest, "lab2");
+    assert_eq!(doc["block_migration"], false);
+    assert_eq!(virsh("lab2", &["domuuid", &vm.name]), uuid, "same UUID");
+    // And on to wherever the scheduler sends it.
+    let vm2 = TestVm {
+        host: "lab2".into(),
+        name: vm.name.clone(),
+    };
+    std::mem::forget(vm);
+    let (code, doc, err) = live(inv, &[&vm2.name]);
+    let dest = assert_migrated(&vm2, code, &doc, &err);
+    moved(vm2, &dest);
+}
+
+#[test]
+fn shared_file_disk_needs_unsafe() {
+    let (lab, _guard) = Lab::shared();
+    let inv = lab.inventory.to_str().unwrap();
+    let vm = TestVm::create("lab1", "it-live-shared", "shared");
+    // Without --unsafe libvirt refuses (it cannot tell the directory is
+    // shared): exit 4, the VM still on the source.
+    let (code, doc, _) = live(inv, &[&vm.name, "--to", "lab3"]);
+    assert_eq!(code, 4, "{doc:#}");
+    assert_eq!(doc["outcome"], "rolled_back");
+    assert!(doc["error"].as_str().unwrap().contains("--unsafe"));
+    assert_eq!(state("lab1", &vm.name), "running");
+    assert_eq!(state("lab3", &vm.name), "absent");
+    let (code, doc, err) = live(inv, &[&vm.name, "--to", "lab3", "--unsafe"]);
+    let dest = assert_migrated(&vm, code, &doc, &err);
+    moved(vm, &dest);
+}
+
+#[test]
+fn local_disk_by_block_migration_to_a_scheduled_host() {
+    let (lab, _guard) = Lab::shared();
+    let inv = lab.inventory.to_str().unwrap();
+    let vm = TestVm::create("lab1", "it-live-local", "local");
+    let (code, doc, err) = live(inv, &[&vm.name]);
+    let dest = assert_migrated(&vm, code, &doc, &err);
+    assert_eq!(doc["block_migration"], true);
+    let disk = "/var/lib/libvirt/images/it-live-local.qcow2";
+    assert!(
+        lab_try(&["exec", &dest, "test", "-s", disk]),
+        "disk copied to {dest}"
+    );
+    assert!(
+        !lab_try(&["exec", "lab1", "test", "-e", disk]),
+        "stale source copy removed"
+    );
+    moved(vm, &dest);
+}
+
+/// A block migration slow enough to interrupt: 24 MiB of disk data at 2 MiB/s.
+fn slow_vm(name: &str) -> TestVm {
+    let _ = lab_try(&["vm", "destroy", "lab1", name]);
+    lab_sh(&[
+        "vm", "create", "lab1", name, "--disk", "local", "--fill", "24",
+    ]);
+    TestVm {
+        host: "lab1".into(),
+        name: name.into(),
+    }
+}
+
+fn assert_still_on_source(vm: &TestVm, dest: &str) {
+    assert_eq!(
+        state(&vm.host, &vm.name),
+        "running",
+        "VM runs on the source"
+    );
+    assert_eq!(state(dest, &vm.name), "absent", "nothing left on {dest}");
+    let disk = format!("/var/lib/libvirt/images/{}.qcow2", vm.name);
+    assert!(
+        !lab_try(&["exec", dest, "test", "-e", &disk]),
+        "pre-created disk removed from {dest}"
+    );
+}
+
+#[test]
+fn ctrl_c_mid_migration_aborts_and_leaves_the_vm_on_the_source() {
+    let (lab, _guard) = Lab::shared();
+    let inv = lab.inventory.to_str().unwrap();
+    let vm = slow_vm("it-live-int");
+    let child = spawn_live(inv, &[&vm.name, "--to", "lab2", "--bandwidth", "2"]);
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(
+        state("lab2", &vm.name),
+        "paused",
+        "the migration is under way"
+    );
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["outcome"], "aborted");
+    assert_still_on_source(&vm, "lab2");
+}
+
+#[test]
+fn abort_from_another_process() {
+    let (lab, _guard) = Lab::shared();
+    let inv = lab.inventory.to_str().unwrap();
+    let vm = slow_vm("it-live-abort");
+    let child = spawn_live(inv, &[&vm.name, "--to", "lab3", "--bandwidth", "2"]);
+    std::thread::sleep(Duration::from_secs(3));
+    let r = crate::util::vmigrate(&["-i", inv, "-o", "json", "abort", &vm.name]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["aborted"], true);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["outcome"], "aborted");
+    assert_still_on_source(&vm, "lab3");
+}
+
+#[test]
+fn destination_libvirtd_killed_mid_migration() {
+    let (lab, _guard) = Lab::exclusive();
+    let inv = lab.inventory.to_str().unwrap();
+    let vm = slow_vm("it-live-kill");
+    let child = spawn_live(inv, &[&vm.name, "--to", "lab3", "--bandwidth", "2"]);
+    std::thread::sleep(Duration::from_secs(3));
+    lab_sh(&["libvirtd", "stop", "lab3"]);
+    let out = child.wait_with_output().unwrap();
+    lab_sh(&["libvirtd", "start", "lab3"]);
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["outcome"], "rolled_back");
+    assert_eq!(doc["running_on"], "lab1");
+    // The restarted libvirtd drops the unfinished incoming domain.
+    std::thread::sleep(Duration::from_secs(1));
+    assert_still_on_source(&vm, "lab3");
+}
+
+#[test]
+fn second_run_on_the_same_vm_is_refused() {
+    let (lab, _guard) = Lab::shared();
+    let inv = lab.inventory.to_str().unwrap();
+    let vm = slow_vm("it-live-lock");
+    let child = spawn_live(inv, &[&vm.name, "--to", "lab2", "--bandwidth", "4"]);
+    std::thread::sleep(Duration::from_secs(2));
+    let (code, _, err) = live(inv, &[&vm.name, "--to", "lab3"]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("already migrating"), "{err}");
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(state("lab2", &vm.name), "running");
+    moved(vm, "lab2");
+}
