@@ -68,6 +68,18 @@ pub enum Command {
         #[arg(long, value_name = "HOST")]
         from: Option<String>,
     },
+    /// Reconcile a VM after a run that died or ended unknown: read the journal and
+    /// every host, then resume / undefine stale copies / remove leftovers.
+    ///
+    /// Exit 0 when the VM runs on exactly one host and is defined there only,
+    /// 5 when that cannot be reached without an operator's decision.
+    Recover {
+        /// The VM (libvirt domain name).
+        vm: String,
+        /// Only say what would be done.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Print a shell completion script to stdout.
     Completions {
         /// The shell.

@@ -142,3 +142,67 @@ impl Journal {
         write.map_err(|e| Error::Internal(color_eyre::eyre::eyre!("cannot write the journal: {e}")))
     }
 }
+
+/// What the journal says about the last run on a VM.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LastRun {
+    pub run: String,
+    pub source: Option<String>,
+    pub destination: Option<String>,
+    /// (host, path) of each disk the run pre-created.
+    pub precreated: Vec<(String, String)>,
+    /// The outcome it recorded, if it got that far.
+    pub finished: Option<String>,
+}
+
+/// Reads the journal's last run on `vm` (`None`: vmigrate never migrated it here).
+pub fn last_run(vm: &str) -> Result<Option<LastRun>, Error> {
+    let path = dir()?.join("journal.jsonl");
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(Error::Usage(format!(
+                "cannot read the journal {}: {e}",
+                path.display()
+            )))
+        }
+    };
+    let records: Vec<Value> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["vm"] == vm)
+        .collect();
+    let Some(at) = records.iter().rposition(|v| v["step"] == "start") else {
+        return Ok(None);
+    };
+    let start = &records[at];
+    let run = start["run"].as_str().unwrap_or_default().to_string();
+    let text_of = |v: &Value| v.as_str().map(str::to_string);
+    let mut last = LastRun {
+        run: run.clone(),
+        source: text_of(&start["details"]["source"]),
+        destination: text_of(&start["details"]["destination"]),
+        ..Default::default()
+    };
+    // The run's own records, and removals by later `recover` runs.
+    for r in &records[at..] {
+        let d = &r["details"];
+        let own = r["run"] == run.as_str();
+        match r["step"].as_str() {
+            Some("precreate_disk") if own => {
+                if let (Some(h), Some(p)) = (text_of(&d["host"]), text_of(&d["path"])) {
+                    last.precreated.push((h, p));
+                }
+            }
+            Some("remove_disk") => {
+                let (h, p) = (text_of(&d["host"]), text_of(&d["path"]));
+                last.precreated
+                    .retain(|(hh, pp)| Some(hh) != h.as_ref() || Some(pp) != p.as_ref());
+            }
+            Some("finish") if own => last.finished = text_of(&d["outcome"]),
+            _ => {}
+        }
+    }
+    Ok(Some(last))
+}

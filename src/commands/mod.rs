@@ -5,6 +5,7 @@ mod check;
 mod completions;
 pub mod hosts;
 mod live;
+mod recover;
 
 use crate::cli::Command;
 use crate::config::Config;
@@ -18,6 +19,7 @@ pub async fn execute(command: Command, config: &Config) -> Result<ExitCode, Erro
         Command::Check(args) => check::run(config, args).await,
         Command::Live(args) => live::run(config, args).await,
         Command::Abort { vm, from } => abort::run(config, &vm, from.as_deref()).await,
+        Command::Recover { vm, dry_run } => recover::run(config, &vm, dry_run).await,
         Command::Completions { shell } => completions::run(shell),
     }
 }

@@ -58,10 +58,12 @@ pub async fn precreate(
             .map_err(|e| e.to_string())?;
         match out.status {
             0 => created.push(path.to_string()),
-            17 => return Err(format!(
+            17 => {
+                return Err(format!(
                 "{path} already exists on {}; it is not overwritten: remove it if it is a leftover",
                 dest.host()
-            )),
+            ))
+            }
             _ => {
                 return Err(format!(
                     "creating {path} on {} failed: {}",

@@ -39,6 +39,13 @@ pub struct Report {
     /// Downtime libvirt measured (completed-job statistics on the destination).
     pub downtime_ms: Option<u64>,
     pub data_bytes: Option<u64>,
+    /// Wall time of the migrate call itself (from start to its return).
+    pub migration_ms: u64,
+    /// The job's duration as libvirt measured it (completed-job statistics).
+    pub libvirt_elapsed_ms: Option<u64>,
+    /// From the migrate call returning (libvirt done) to vmigrate acting on
+    /// it: completion is awaited, not polled, so this is scheduling latency.
+    pub completion_noticed_ms: f64,
     /// Where the VM runs now, when known.
     pub running_on: Option<String>,
     /// libvirt's reason when the migration failed, with a hint.
@@ -68,6 +75,9 @@ pub async fn migrate(
         duration_ms: 0,
         downtime_ms: None,
         data_bytes: None,
+        migration_ms: 0,
+        libvirt_elapsed_ms: None,
+        completion_noticed_ms: 0.0,
         running_on: Some(src.host.name.clone()),
         error: None,
         notes: Vec::new(),
@@ -119,9 +129,13 @@ pub async fn migrate(
                "migration_uri": dst.host.migration_uri, "flags": f, "copy_disks": copy}),
     );
     let (lv, name) = (slv.clone(), pre.vm.clone());
+    let call_started = Instant::now();
     let mut call = tokio::task::spawn_blocking(move || {
-        let dom = lv.conn().lookup_domain_by_name(&name)?;
-        dom.migrate_to_uri3(Some(&peer), params, f)
+        let r = lv
+            .conn()
+            .lookup_domain_by_name(&name)
+            .and_then(|dom| dom.migrate_to_uri3(Some(&peer), params, f));
+        (r, Instant::now())
     });
 
     let mut ticker = tokio::time::interval(Duration::from_millis(500));
@@ -131,7 +145,10 @@ pub async fn migrate(
     let result = loop {
         tokio::select! {
             // Completion is noticed when the call returns, not at the next tick.
-            r = &mut call => break r,
+            r = &mut call => break r.map(|(r, returned)| {
+                report.completion_noticed_ms = returned.elapsed().as_secs_f64() * 1000.0;
+                r
+            }),
             _ = ticker.tick() => {
                 let (w, n, dt) = (watcher.clone(), pre.vm.clone(), settings.max_downtime.filter(|_| !downtime_set));
                 let stats = tokio::task::spawn_blocking(move || {
@@ -157,6 +174,7 @@ pub async fn migrate(
             }
         }
     };
+    report.migration_ms = call_started.elapsed().as_millis() as u64;
     display.finish();
     report.duration_ms = started.elapsed().as_millis() as u64;
 
@@ -249,6 +267,7 @@ async fn verify(report: &mut Report, slv: &Arc<Libvirt>, dlv: &Arc<Libvirt>) {
     if let Some(s) = stats {
         report.downtime_ms = s.downtime;
         report.data_bytes = s.data_processed.or(s.data_total);
+        report.libvirt_elapsed_ms = s.time_elapsed;
     }
     match (on_src, on_dst) {
         (Some(Ok(None)), Ok(Some(d))) if d.active && d.persistent => {

@@ -245,7 +245,7 @@ fn missing_bridge_on_the_destination() {
         }
     }
     let _bridges = Bridges;
-    let _ = crate::util::lab_try(&["vm", "destroy", "lab1", "it-chk-br"]);
+    crate::util::destroy_everywhere("it-chk-br");
     lab_sh(&[
         "vm",
         "create",

@@ -267,3 +267,64 @@ fn second_run_on_the_same_vm_is_refused() {
     assert_eq!(state("lab2", &vm.name), "running");
     moved(vm, "lab2");
 }
+
+#[test]
+fn kill_9_mid_migration_then_recover() {
+    let (lab, _guard) = Lab::shared();
+    let inv = lab.inventory.to_str().unwrap();
+    let vm = slow_vm("it-live-k9");
+    let mut child = spawn_live(inv, &[&vm.name, "--to", "lab2", "--bandwidth", "2"]);
+    std::thread::sleep(Duration::from_secs(3));
+    child.kill().unwrap(); // SIGKILL: no cleanup of any kind
+    let _ = child.wait();
+    // Whatever libvirt does with the orphaned job, let it finish first.
+    for _ in 0..60 {
+        // Gone from the source (the migration completed without us) or no job left.
+        let out = Command::new(crate::util::lab_script())
+            .args(["virsh", "lab1", "domjobinfo", &vm.name])
+            .output()
+            .unwrap();
+        if !out.status.success() || String::from_utf8_lossy(&out.stdout).contains("None") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let r = crate::util::vmigrate(&["-i", inv, "-o", "json", "recover", &vm.name]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let doc = r.json();
+    assert_eq!(doc["consistent"], true);
+    // Exactly one running copy and one defined copy, on the same host.
+    let hosts = ["lab1", "lab2", "lab3"];
+    let running: Vec<&str> = hosts
+        .iter()
+        .copied()
+        .filter(|h| state(h, &vm.name) == "running")
+        .collect();
+    let present: Vec<&str> = hosts
+        .iter()
+        .copied()
+        .filter(|h| state(h, &vm.name) != "absent")
+        .collect();
+    assert_eq!(running.len(), 1, "{doc:#}");
+    assert_eq!(present, running, "defined only where it runs: {doc:#}");
+    assert_eq!(doc["running_on"], running[0]);
+    if running[0] == "lab1" {
+        assert_still_on_source(&vm, "lab2");
+    } else {
+        moved(vm, running[0]);
+    }
+}
+
+#[test]
+fn recover_resumes_a_vm_left_paused() {
+    let (lab, _guard) = Lab::shared();
+    let inv = lab.inventory.to_str().unwrap();
+    let vm = TestVm::create("lab1", "it-live-paused", "net");
+    lab_sh(&["virsh", "lab1", "suspend", &vm.name]);
+    let r = crate::util::vmigrate(&["-i", inv, "-o", "json", "recover", &vm.name, "--dry-run"]);
+    assert_eq!(r.code, 5, "a dry run changes nothing: {}", r.stdout);
+    assert_eq!(state("lab1", &vm.name), "paused");
+    let r = crate::util::vmigrate(&["-i", inv, "-o", "json", "recover", &vm.name]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert_eq!(state("lab1", &vm.name), "running");
+}

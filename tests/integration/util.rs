@@ -165,18 +165,22 @@ pub struct TestVm {
 
 impl TestVm {
     pub fn create(host: &str, name: &str, disk: &str) -> TestVm {
-        // A leftover from an interrupted earlier run (on any host: it may
-        // have been migrated) must not fail this one.
-        for h in lab_sh(&["hosts"]).lines() {
-            let _ = Command::new(lab_script())
-                .args(["vm", "destroy", h, name])
-                .output();
-        }
+        destroy_everywhere(name);
         lab_sh(&["vm", "create", host, name, "--disk", disk]);
         TestVm {
             host: host.to_string(),
             name: name.to_string(),
         }
+    }
+}
+
+/// Removes a leftover of an interrupted earlier run, on any host (it may
+/// have been migrated), so that it cannot fail this one.
+pub fn destroy_everywhere(name: &str) {
+    for h in lab_sh(&["hosts"]).lines() {
+        let _ = Command::new(lab_script())
+            .args(["vm", "destroy", h, name])
+            .output();
     }
 }
 

@@ -9,12 +9,22 @@ tests/lab/lab.sh up 3
 cargo build --release --locked
 inv=$(mktemp --suffix=.toml)
 tests/lab/lab.sh inventory >"$inv"
-tests/lab/lab.sh vm destroy lab1 demo-vm >/dev/null 2>&1 || true
-tests/lab/lab.sh vm create lab1 demo-vm --disk net
+# A rerun finds demo-vm wherever the last demo migrated it.
+for h in $(tests/lab/lab.sh hosts); do tests/lab/lab.sh vm destroy "$h" demo-vm >/dev/null 2>&1 || true; done
+# A local disk with 16 MiB of data: the migration copies it (block migration).
+tests/lab/lab.sh vm create lab1 demo-vm --disk local --fill 16
 
+export VMIGRATE_STATE_DIR=${VMIGRATE_STATE_DIR:-/var/lib/vmigrate-lab/state}
+run() {
+    echo
+    echo "\$ vmigrate -i $inv $*"
+    target/release/vmigrate -i "$inv" "$@"
+}
+run hosts
+run check demo-vm
+# A bandwidth cap so that the progress bar has a few seconds to show.
+run live demo-vm --bandwidth 16
+run hosts
 echo
-echo "\$ vmigrate -i $inv hosts"
-target/release/vmigrate -i "$inv" hosts
-echo
-echo "The lab is up. Try:  target/release/vmigrate -i $inv -o json hosts"
+echo "The lab is up. Try:  target/release/vmigrate -i $inv live demo-vm"
 echo "Remove everything:   tests/lab/lab.sh down"
