@@ -47,22 +47,27 @@ impl Tick {
 pub struct Display {
     bar: ProgressBar,
     events: Option<Box<dyn Write + Send>>,
-    /// The previous tick's (elapsed ms, bytes processed), for a measured
-    /// rate where libvirt reports none (the disk-copy phase).
-    last: Option<(u64, u64)>,
+    /// The bar style is set once the job's size is known; before that a
+    /// zero-length bar would be drawn full.
+    sized: bool,
+}
+
+fn bar_style() -> ProgressStyle {
+    ProgressStyle::with_template("{prefix} [{bar:30}] {bytes}/{total_bytes} {msg}")
+        .expect("valid template")
+        .progress_chars("=> ")
 }
 
 impl Display {
     /// A bar when `draw` (stderr is a terminal), events to `events` if given.
     pub fn new(draw: bool, events: Option<Box<dyn Write + Send>>, what: &str) -> Display {
         let bar = if draw {
-            let b = ProgressBar::new(0);
+            let b = ProgressBar::new_spinner();
             b.set_style(
-                ProgressStyle::with_template("{prefix} [{bar:30}] {bytes}/{total_bytes} {msg}")
-                    .expect("valid template")
-                    .progress_chars("=> "),
+                ProgressStyle::with_template("{prefix} {spinner} {msg}").expect("valid template"),
             );
             b.set_prefix(what.to_string());
+            b.set_message("starting the migration");
             b.enable_steady_tick(Duration::from_millis(200));
             b
         } else {
@@ -71,39 +76,42 @@ impl Display {
         Display {
             bar,
             events,
-            last: None,
+            sized: false,
         }
     }
 
-    /// Shows one tick (filling in rate and time left from the previous
-    /// tick when libvirt leaves them at zero).
+    /// Shows one tick, filling in rate and time left where libvirt leaves
+    /// them at zero (the disk-copy phase): the job's average so far, since
+    /// disk progress arrives in bursts that would make a per-tick rate jump.
     pub fn tick(&mut self, t: &Tick) {
         let mut t = t.clone();
-        if let Some((ms, done)) = self.last {
-            if t.rate_bps == 0 && t.elapsed_ms > ms && t.data_processed >= done {
-                t.rate_bps = (t.data_processed - done) * 1000 / (t.elapsed_ms - ms);
-            }
+        if t.rate_bps == 0 && t.elapsed_ms > 0 {
+            t.rate_bps = t.data_processed * 1000 / t.elapsed_ms;
         }
         if t.time_remaining_ms == 0 && t.rate_bps > 0 {
             t.time_remaining_ms = t.data_remaining * 1000 / t.rate_bps;
         }
-        self.last = Some((t.elapsed_ms, t.data_processed));
         if t.data_total > 0 {
+            if !self.sized {
+                self.bar.set_style(bar_style());
+                self.sized = true;
+            }
             self.bar.set_length(t.data_total);
             self.bar.set_position(t.data_processed);
         }
         let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
-        self.bar.set_message(format!(
-            "{:.1} MiB/s, {:.1} MiB left, ETA {}s, iteration {}, dirty {:.1} MiB/s",
-            mib(t.rate_bps),
-            mib(t.data_remaining),
-            t.time_remaining_ms.div_ceil(1000),
-            t.mem_iteration,
-            mib(t.dirty_bps)
-        ));
+        if self.sized {
+            self.bar.set_message(format!(
+                "{:.1} MiB/s, {:.1} MiB left, ETA {}s, iteration {}, dirty {:.1} MiB/s",
+                mib(t.rate_bps),
+                mib(t.data_remaining),
+                t.time_remaining_ms.div_ceil(1000),
+                t.mem_iteration,
+                mib(t.dirty_bps)
+            ));
+        }
         self.event(&t);
     }
-
     /// Writes any serialisable event as one JSON line.
     pub fn event<T: Serialize>(&mut self, e: &T) {
         if let Some(w) = self.events.as_mut() {
