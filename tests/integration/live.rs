@@ -87,33 +87,39 @@ fn moved(mut vm: TestVm, dest: &str) {
     vm.host = dest.to_string();
 }
 
+/// Live-migrates `vm` with `args` (plus its name) and checks it arrived
+/// whole, with the same UUID; `vm` then follows it to its new host.
+fn migrate_ok(inv: &str, vm: &mut TestVm, args: &[&str]) -> Value {
+    let uuid = virsh(&vm.host, &["domuuid", &vm.name]);
+    let mut a = vec![vm.name.as_str()];
+    a.extend_from_slice(args);
+    let (code, doc, err) = live(inv, &a);
+    let dest = assert_migrated(vm, code, &doc, &err);
+    assert_eq!(
+        virsh(&dest, &["domuuid", &vm.name]),
+        uuid,
+        "same UUID on {dest}"
+    );
+    vm.host = dest;
+    doc
+}
+
 #[test]
-fn net_disk_to_a_named_host_and_back_scheduled() {
+fn net_disk_to_a_named_host_then_a_scheduled_one() {
     let (lab, _guard) = Lab::shared();
     let inv = lab.inventory.to_str().unwrap();
-    let vm = TestVm::create("lab1", "it-live-net", "net");
-    let uuid = virsh("lab1", &["domuuid", &vm.name]);
-    let (code, doc, err) = live(inv, &[&vm.name, "--to", "lab2"]);
-    let dest = assert_migrated(&vm, code, &doc, &err);
-    assert_eq!(dest, "lab2");
+    let mut vm = TestVm::create("lab1", "it-live-net", "net");
+    let doc = migrate_ok(inv, &mut vm, &["--to", "lab2"]);
+    assert_eq!(doc["destination"], "lab2");
     assert_eq!(doc["block_migration"], false);
-    assert_eq!(virsh("lab2", &["domuuid", &vm.name]), uuid, "same UUID");
-    // And on to wherever the scheduler sends it.
-    let vm2 = TestVm {
-        host: "lab2".into(),
-        name: vm.name.clone(),
-    };
-    std::mem::forget(vm);
-    let (code, doc, err) = live(inv, &[&vm2.name]);
-    let dest = assert_migrated(&vm2, code, &doc, &err);
-    moved(vm2, &dest);
+    migrate_ok(inv, &mut vm, &[]);
 }
 
 #[test]
 fn shared_file_disk_needs_unsafe() {
     let (lab, _guard) = Lab::shared();
     let inv = lab.inventory.to_str().unwrap();
-    let vm = TestVm::create("lab1", "it-live-shared", "shared");
+    let mut vm = TestVm::create("lab1", "it-live-shared", "shared");
     // Without --unsafe libvirt refuses (it cannot tell the directory is
     // shared): exit 4, the VM still on the source.
     let (code, doc, _) = live(inv, &[&vm.name, "--to", "lab3"]);
@@ -122,29 +128,34 @@ fn shared_file_disk_needs_unsafe() {
     assert!(doc["error"].as_str().unwrap().contains("--unsafe"));
     assert_eq!(state("lab1", &vm.name), "running");
     assert_eq!(state("lab3", &vm.name), "absent");
-    let (code, doc, err) = live(inv, &[&vm.name, "--to", "lab3", "--unsafe"]);
-    let dest = assert_migrated(&vm, code, &doc, &err);
-    moved(vm, &dest);
+    let doc = migrate_ok(inv, &mut vm, &["--to", "lab3", "--unsafe"]);
+    assert_eq!(
+        doc["block_migration"], false,
+        "shared storage is not copied"
+    );
+    migrate_ok(inv, &mut vm, &["--unsafe"]);
 }
 
 #[test]
-fn local_disk_by_block_migration_to_a_scheduled_host() {
+fn local_disk_by_block_migration_to_a_named_then_a_scheduled_host() {
     let (lab, _guard) = Lab::shared();
     let inv = lab.inventory.to_str().unwrap();
-    let vm = TestVm::create("lab1", "it-live-local", "local");
-    let (code, doc, err) = live(inv, &[&vm.name]);
-    let dest = assert_migrated(&vm, code, &doc, &err);
-    assert_eq!(doc["block_migration"], true);
+    let mut vm = TestVm::create("lab1", "it-live-local", "local");
     let disk = "/var/lib/libvirt/images/it-live-local.qcow2";
-    assert!(
-        lab_try(&["exec", &dest, "test", "-s", disk]),
-        "disk copied to {dest}"
-    );
-    assert!(
-        !lab_try(&["exec", "lab1", "test", "-e", disk]),
-        "stale source copy removed"
-    );
-    moved(vm, &dest);
+    for args in [&["--to", "lab2"][..], &[][..]] {
+        let from = vm.host.clone();
+        let doc = migrate_ok(inv, &mut vm, args);
+        assert_eq!(doc["block_migration"], true);
+        assert!(
+            lab_try(&["exec", &vm.host, "test", "-s", disk]),
+            "disk copied to {}",
+            vm.host
+        );
+        assert!(
+            !lab_try(&["exec", &from, "test", "-e", disk]),
+            "stale copy removed from {from}"
+        );
+    }
 }
 
 /// A block migration slow enough to interrupt: 24 MiB of disk data at 2 MiB/s.
