@@ -3,15 +3,11 @@
 
 use std::io::Write;
 
-use crate::checks::cleanup::Cleanup;
-use crate::checks::preflight::{self, Fleet, Options};
+use super::plan::plan;
 use crate::cli::LiveArgs;
 use crate::config::Config;
 use crate::error::Error;
 use crate::exit_codes::ExitCode;
-use crate::facts::HostFacts;
-use crate::fleet::{self, HostLink};
-use crate::inventory::{self, valid_name};
 use crate::migrate::monitor::Display;
 use crate::migrate::run::{migrate, Report, Settings};
 use crate::migrate::Outcome;
@@ -22,21 +18,6 @@ use crate::state::{Journal, VmLock};
 /// Runs the migration and prints its report.
 pub async fn run(config: &Config, args: LiveArgs) -> Result<ExitCode, Error> {
     let mut interrupt = Interrupt::install();
-    let t = &args.target;
-    for (flag, v) in [
-        ("--to", &t.to),
-        ("--from", &t.from),
-        ("--zone", &t.zone),
-        ("--tag", &t.tag),
-    ] {
-        if let Some(v) = v {
-            if !valid_name(v) {
-                return Err(Error::Usage(format!(
-                    "{flag} {v:?}: not a valid inventory name"
-                )));
-            }
-        }
-    }
     let events: Option<Box<dyn Write + Send>> = match &args.events {
         None => None,
         Some(p) if p.as_os_str() == "-" => Some(Box::new(std::io::stdout())),
@@ -46,66 +27,17 @@ pub async fn run(config: &Config, args: LiveArgs) -> Result<ExitCode, Error> {
             })?))
         }
     };
-    let path = inventory::locate(config.inventory.as_deref())?;
-    let inv = inventory::load(&path)?;
     // Before any check: two runs must not both pass the checks for one VM.
-    let _lock = VmLock::acquire(&t.vm)?;
-
-    let spinner = config.printer.spinner(&format!("checking {}", t.vm));
-    let gathered = tokio::select! {
-        g = fleet::gather(inv.hosts.clone()) => g,
-        _ = interrupt.wait() => {
-            spinner.finish_and_clear();
-            eprintln!("vmigrate: interrupted before migrating; nothing was changed");
-            return Ok(ExitCode::Interrupted);
-        }
-    };
-    let (links, facts): (Vec<HostLink>, Vec<HostFacts>) = gathered.into_iter().unzip();
-    let fleet = Fleet {
-        inventory: &inv,
-        links: &links,
-        facts: &facts,
-    };
-    let opts = Options {
-        vm: t.vm.clone(),
-        to: t.to.clone(),
-        from: t.from.clone(),
-        block: t.block_migration,
-        zone: t.zone.clone(),
-        tag: t.tag.clone(),
-    };
-    let cleanup = Cleanup::default();
-    let pre = tokio::select! {
-        r = preflight::run(&fleet, &opts, &cleanup) => Some(r),
-        _ = interrupt.wait() => None,
-    };
-    cleanup.run().await;
-    spinner.finish_and_clear();
-    let Some(pre) = pre else {
-        eprintln!("vmigrate: interrupted before migrating; nothing was changed");
+    let _lock = VmLock::acquire(&args.target.vm)?;
+    let Some(planned) = plan(config, &args.target, &mut interrupt).await? else {
         return Ok(ExitCode::Interrupted);
     };
-    let pre = pre?;
+    let (pre, links) = (planned.preflight, planned.links);
     let (Some(dest), true) = (pre.destination.clone(), pre.migratable) else {
         if config.json() {
-            let report = Report {
-                vm: pre.vm.clone(),
-                source: pre.source.clone(),
-                destination: pre.destination.clone().unwrap_or_default(),
-                outcome: Outcome::NotMigratable,
-                block_migration: pre.block_migration,
-                checks: pre.checks.clone(),
-                duration_ms: 0,
-                downtime_ms: None,
-                data_bytes: None,
-                migration_ms: 0,
-                libvirt_elapsed_ms: None,
-                completion_noticed_ms: 0.0,
-                running_on: Some(pre.source.clone()),
-                error: None,
-                notes: Vec::new(),
-            };
-            config.printer.json(&report)?;
+            config
+                .printer
+                .json(&Report::new(&pre, Outcome::NotMigratable))?;
         } else {
             config
                 .printer

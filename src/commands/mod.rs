@@ -5,6 +5,7 @@ mod check;
 mod completions;
 pub mod hosts;
 mod live;
+mod plan;
 mod recover;
 
 use crate::cli::Command;

@@ -54,6 +54,29 @@ pub struct Report {
     pub notes: Vec<String>,
 }
 
+impl Report {
+    /// A report of nothing done yet: the VM on the source.
+    pub fn new(pre: &Preflight, outcome: Outcome) -> Report {
+        Report {
+            vm: pre.vm.clone(),
+            source: pre.source.clone(),
+            destination: pre.destination.clone().unwrap_or_default(),
+            outcome,
+            block_migration: pre.block_migration,
+            checks: pre.checks.clone(),
+            duration_ms: 0,
+            downtime_ms: None,
+            data_bytes: None,
+            migration_ms: 0,
+            libvirt_elapsed_ms: None,
+            completion_noticed_ms: 0.0,
+            running_on: Some(pre.source.clone()),
+            error: None,
+            notes: Vec::new(),
+        }
+    }
+}
+
 /// Migrates per the preflight's plan. `src`/`dst` are the two hosts' links.
 pub async fn migrate(
     pre: &Preflight,
@@ -65,23 +88,7 @@ pub async fn migrate(
     journal: &mut Journal,
 ) -> Report {
     let started = Instant::now();
-    let mut report = Report {
-        vm: pre.vm.clone(),
-        source: src.host.name.clone(),
-        destination: dst.host.name.clone(),
-        outcome: Outcome::Unknown,
-        block_migration: pre.block_migration,
-        checks: pre.checks.clone(),
-        duration_ms: 0,
-        downtime_ms: None,
-        data_bytes: None,
-        migration_ms: 0,
-        libvirt_elapsed_ms: None,
-        completion_noticed_ms: 0.0,
-        running_on: Some(src.host.name.clone()),
-        error: None,
-        notes: Vec::new(),
-    };
+    let mut report = Report::new(pre, Outcome::Unknown);
     // Preflight passed, so both links are up.
     let (Ok(slv), Ok(dlv), Ok(dssh)) = (&src.libvirt, &dst.libvirt, &dst.ssh) else {
         report.error = Some("a host became unreachable after the checks".into());

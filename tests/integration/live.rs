@@ -170,6 +170,20 @@ fn slow_vm(name: &str) -> TestVm {
     }
 }
 
+/// Waits for a spawned `live`, checks its exit code and outcome.
+fn finished(child: Child, code: i32, outcome: &str) -> Value {
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["outcome"], outcome, "{doc:#}");
+    doc
+}
+
 fn assert_still_on_source(vm: &TestVm, dest: &str) {
     assert_eq!(
         state(&vm.host, &vm.name),
@@ -200,15 +214,7 @@ fn ctrl_c_mid_migration_aborts_and_leaves_the_vm_on_the_source() {
         .args(["-INT", &child.id().to_string()])
         .status()
         .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(130),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(doc["outcome"], "aborted");
+    finished(child, 130, "aborted");
     assert_still_on_source(&vm, "lab2");
 }
 
@@ -222,15 +228,7 @@ fn abort_from_another_process() {
     let r = crate::util::vmigrate(&["-i", inv, "-o", "json", "abort", &vm.name]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.json()["aborted"], true);
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(130),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(doc["outcome"], "aborted");
+    finished(child, 130, "aborted");
     assert_still_on_source(&vm, "lab3");
 }
 
@@ -242,16 +240,15 @@ fn destination_libvirtd_killed_mid_migration() {
     let child = spawn_live(inv, &[&vm.name, "--to", "lab3", "--bandwidth", "2"]);
     std::thread::sleep(Duration::from_secs(3));
     lab_sh(&["libvirtd", "stop", "lab3"]);
-    let out = child.wait_with_output().unwrap();
-    lab_sh(&["libvirtd", "start", "lab3"]);
-    assert_eq!(
-        out.status.code(),
-        Some(4),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(doc["outcome"], "rolled_back");
+    struct Restart;
+    impl Drop for Restart {
+        fn drop(&mut self) {
+            lab_try(&["libvirtd", "start", "lab3"]);
+        }
+    }
+    let restart = Restart;
+    let doc = finished(child, 4, "rolled_back");
+    drop(restart);
     assert_eq!(doc["running_on"], "lab1");
     // The restarted libvirtd drops the unfinished incoming domain.
     std::thread::sleep(Duration::from_secs(1));
@@ -268,13 +265,7 @@ fn second_run_on_the_same_vm_is_refused() {
     let (code, _, err) = live(inv, &[&vm.name, "--to", "lab3"]);
     assert_eq!(code, 3, "{err}");
     assert!(err.contains("already migrating"), "{err}");
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    finished(child, 0, "migrated");
     assert_eq!(state("lab2", &vm.name), "running");
     moved(vm, "lab2");
 }

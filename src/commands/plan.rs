@@ -1,0 +1,91 @@
+//! What `check` and `live` share: validate where the VM should go, gather
+//! the fleet, run every pre-migration check — stopping cleanly (nothing
+//! changed, test files removed) when interrupted.
+
+use crate::checks::cleanup::Cleanup;
+use crate::checks::preflight::{self, Fleet, Options, Preflight};
+use crate::cli::CheckArgs;
+use crate::config::Config;
+use crate::error::Error;
+use crate::facts::HostFacts;
+use crate::fleet::{self, HostLink};
+use crate::inventory::{self, valid_name};
+use crate::signals::Interrupt;
+
+/// The run's connections, and the checks' verdict.
+pub struct Planned {
+    pub links: Vec<HostLink>,
+    pub preflight: Preflight,
+}
+
+/// Runs the checks; `Ok(None)` when interrupted (already reported on stderr).
+pub async fn plan(
+    config: &Config,
+    args: &CheckArgs,
+    interrupt: &mut Interrupt,
+) -> Result<Option<Planned>, Error> {
+    for (flag, v) in [
+        ("--to", &args.to),
+        ("--from", &args.from),
+        ("--zone", &args.zone),
+        ("--tag", &args.tag),
+    ] {
+        if let Some(v) = v {
+            if !valid_name(v) {
+                return Err(Error::Usage(format!(
+                    "{flag} {v:?}: not a valid inventory name (letters, digits, '.', '_', '-')"
+                )));
+            }
+        }
+    }
+    let path = inventory::locate(config.inventory.as_deref())?;
+    let inv = inventory::load(&path)?;
+    if let Some(from) = &args.from {
+        if inv.host(from).is_none() {
+            return Err(Error::Usage(format!(
+                "--from {from}: no such host in {}",
+                path.display()
+            )));
+        }
+    }
+    let interrupted = || eprintln!("vmigrate: interrupted; nothing was changed on any host");
+    let spinner = config.printer.spinner(&format!("checking {}", args.vm));
+    let gathered = tokio::select! {
+        g = fleet::gather(inv.hosts.clone()) => g,
+        _ = interrupt.wait() => {
+            spinner.finish_and_clear();
+            interrupted();
+            return Ok(None);
+        }
+    };
+    let (links, facts): (Vec<HostLink>, Vec<HostFacts>) = gathered.into_iter().unzip();
+    let opts = Options {
+        vm: args.vm.clone(),
+        to: args.to.clone(),
+        from: args.from.clone(),
+        block: args.block_migration,
+        zone: args.zone.clone(),
+        tag: args.tag.clone(),
+    };
+    let fleet = Fleet {
+        inventory: &inv,
+        links: &links,
+        facts: &facts,
+    };
+    let cleanup = Cleanup::default();
+    let result = tokio::select! {
+        r = preflight::run(&fleet, &opts, &cleanup) => Some(r),
+        _ = interrupt.wait() => None,
+    };
+    let left = cleanup.run().await;
+    spinner.finish_and_clear();
+    for l in &left {
+        eprintln!("vmigrate: warning: could not remove the test file {l}; remove it by hand");
+    }
+    let Some(result) = result else {
+        interrupted();
+        return Ok(None);
+    };
+    let preflight = result?;
+    Ok(Some(Planned { links, preflight }))
+}
