@@ -330,3 +330,45 @@ fn recover_resumes_a_vm_left_paused() {
     assert_eq!(r.code, 0, "{}", r.stdout);
     assert_eq!(state("lab1", &vm.name), "running");
 }
+
+#[test]
+fn max_downtime_reaches_libvirt_and_the_journal_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let (lab, _guard) = Lab::shared();
+    let inv = lab.inventory.to_str().unwrap();
+    let vm = slow_vm("it-live-downtime");
+    let child = spawn_live(
+        inv,
+        &[
+            &vm.name,
+            "--to",
+            "lab2",
+            "--bandwidth",
+            "4",
+            "--max-downtime",
+            "777",
+        ],
+    );
+    std::thread::sleep(Duration::from_secs(3));
+    let got = virsh("lab1", &["migrate-getmaxdowntime", &vm.name]);
+    assert_eq!(got.trim(), "777", "libvirt's max downtime during the job");
+    finished(child, 0, "migrated");
+    let journal = crate::util::state_dir().join("journal.jsonl");
+    let mode = std::fs::metadata(&journal).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "{}", journal.display());
+    let text = std::fs::read_to_string(&journal).unwrap();
+    for step in [
+        "start",
+        "precreate_disk",
+        "migrate_start",
+        "migrate_done",
+        "finish",
+    ] {
+        assert!(
+            text.lines()
+                .any(|l| l.contains(&format!("\"step\":\"{step}\"")) && l.contains(&vm.name)),
+            "journal lacks {step}"
+        );
+    }
+    moved(vm, "lab2");
+}
