@@ -184,6 +184,19 @@ fn finished(child: Child, code: i32, outcome: &str) -> Value {
     doc
 }
 
+/// Waits (up to 60 s: the checks come first, and a slow machine is slow)
+/// until the migration of `vm` to `dest` is under way, then a moment more.
+fn under_way(dest: &str, vm: &str) {
+    for _ in 0..600 {
+        if state(dest, vm) == "paused" {
+            std::thread::sleep(Duration::from_millis(500));
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("the migration of {vm} to {dest} did not start");
+}
+
 fn assert_still_on_source(vm: &TestVm, dest: &str) {
     assert_eq!(
         state(&vm.host, &vm.name),
@@ -204,12 +217,7 @@ fn ctrl_c_mid_migration_aborts_and_leaves_the_vm_on_the_source() {
     let inv = lab.inventory.to_str().unwrap();
     let vm = slow_vm("it-live-int");
     let child = spawn_live(inv, &[&vm.name, "--to", "lab2", "--bandwidth", "2"]);
-    std::thread::sleep(Duration::from_secs(3));
-    assert_eq!(
-        state("lab2", &vm.name),
-        "paused",
-        "the migration is under way"
-    );
+    under_way("lab2", &vm.name);
     Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
@@ -224,7 +232,7 @@ fn abort_from_another_process() {
     let inv = lab.inventory.to_str().unwrap();
     let vm = slow_vm("it-live-abort");
     let child = spawn_live(inv, &[&vm.name, "--to", "lab3", "--bandwidth", "2"]);
-    std::thread::sleep(Duration::from_secs(3));
+    under_way("lab3", &vm.name);
     let r = crate::util::vmigrate(&["-i", inv, "-o", "json", "abort", &vm.name]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.json()["aborted"], true);
@@ -238,7 +246,7 @@ fn destination_libvirtd_killed_mid_migration() {
     let inv = lab.inventory.to_str().unwrap();
     let vm = slow_vm("it-live-kill");
     let child = spawn_live(inv, &[&vm.name, "--to", "lab3", "--bandwidth", "2"]);
-    std::thread::sleep(Duration::from_secs(3));
+    under_way("lab3", &vm.name);
     lab_sh(&["libvirtd", "stop", "lab3"]);
     struct Restart;
     impl Drop for Restart {
@@ -261,7 +269,7 @@ fn second_run_on_the_same_vm_is_refused() {
     let inv = lab.inventory.to_str().unwrap();
     let vm = slow_vm("it-live-lock");
     let child = spawn_live(inv, &[&vm.name, "--to", "lab2", "--bandwidth", "4"]);
-    std::thread::sleep(Duration::from_secs(2));
+    under_way("lab2", &vm.name);
     let (code, _, err) = live(inv, &[&vm.name, "--to", "lab3"]);
     assert_eq!(code, 3, "{err}");
     assert!(err.contains("already migrating"), "{err}");
@@ -276,7 +284,7 @@ fn kill_9_mid_migration_then_recover() {
     let inv = lab.inventory.to_str().unwrap();
     let vm = slow_vm("it-live-k9");
     let mut child = spawn_live(inv, &[&vm.name, "--to", "lab2", "--bandwidth", "2"]);
-    std::thread::sleep(Duration::from_secs(3));
+    under_way("lab2", &vm.name);
     child.kill().unwrap(); // SIGKILL: no cleanup of any kind
     let _ = child.wait();
     // Whatever libvirt does with the orphaned job, let it finish first.
@@ -349,8 +357,16 @@ fn max_downtime_reaches_libvirt_and_the_journal_is_private() {
             "777",
         ],
     );
-    std::thread::sleep(Duration::from_secs(3));
-    let got = virsh("lab1", &["migrate-getmaxdowntime", &vm.name]);
+    under_way("lab2", &vm.name);
+    // Set at the first 0.5 s tick that sees the job running.
+    let mut got = String::new();
+    for _ in 0..50 {
+        got = virsh("lab1", &["migrate-getmaxdowntime", &vm.name]);
+        if got.trim() == "777" {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
     assert_eq!(got.trim(), "777", "libvirt's max downtime during the job");
     finished(child, 0, "migrated");
     let journal = crate::util::state_dir().join("journal.jsonl");
