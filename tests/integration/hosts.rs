@@ -22,7 +22,9 @@ fn xml_text(xml: &str, tag: &str) -> String {
 
 #[test]
 fn hosts_reports_what_virsh_reports() {
-    let (lab, _guard) = Lab::shared();
+    // Exclusive: other tests starting or moving VMs between our run and
+    // virsh's answers would change the lists being compared.
+    let (lab, _guard) = Lab::exclusive();
     let vm = TestVm::create("lab1", "it-hosts-vm", "local");
     let r = vmigrate(&["-i", lab.inventory.to_str().unwrap(), "-o", "json", "hosts"]);
     assert_eq!(r.code, 0, "stderr: {}", r.stderr);
