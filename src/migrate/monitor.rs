@@ -122,6 +122,11 @@ impl Display {
         }
     }
 
+    /// A line on stderr that does not tear the bar.
+    pub fn note(&self, line: &str) {
+        self.bar.suspend(|| eprintln!("{line}"));
+    }
+
     /// Removes the bar.
     pub fn finish(&self) {
         self.bar.finish_and_clear();

@@ -175,6 +175,10 @@ pub async fn migrate(
             }
             _ = interrupt.wait(), if !aborted => {
                 aborted = true;
+                display.note(&format!(
+                    "vmigrate: interrupted: aborting the migration and waiting for the rollback ({} stays on {})",
+                    pre.vm, src.host.name
+                ));
                 let _ = journal.record("abort_requested", json!({}));
                 let (w, n) = (watcher.clone(), pre.vm.clone());
                 let _ = tokio::task::spawn_blocking(move || abort_job(&w, &n)).await;
