@@ -388,3 +388,46 @@ fn max_downtime_reaches_libvirt_and_the_journal_is_private() {
     }
     moved(vm, "lab2");
 }
+
+#[test]
+fn memory_dirtying_guest_arrives_with_its_memory_intact() {
+    let (lab, _guard) = Lab::shared();
+    let inv = lab.inventory.to_str().unwrap();
+    crate::util::destroy_everywhere("it-live-dirty");
+    lab_sh(&[
+        "vm",
+        "create",
+        "lab1",
+        "it-live-dirty",
+        "--disk",
+        "net",
+        "--dirty",
+        "100",
+    ]);
+    let mut vm = TestVm {
+        host: "lab1".into(),
+        name: "it-live-dirty".into(),
+    };
+    // The guest sweeps its pages once it has booted.
+    let mut ok = false;
+    for _ in 0..50 {
+        let p = lab_sh(&["vm", "pattern", "lab1", &vm.name]);
+        if !p.contains("counters 0/0") {
+            ok = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(ok, "the dirtying guest did not start sweeping");
+    let doc = migrate_ok(inv, &mut vm, &["--to", "lab2"]);
+    assert!(
+        doc["data_bytes"].as_u64().unwrap() > 50 << 20,
+        "the dirtied pages were sent: {doc:#}"
+    );
+    // Every page's counter consistent: no page lost or stale.
+    let pattern = lab_sh(&["vm", "pattern", "lab2", &vm.name]);
+    assert!(
+        pattern.starts_with("ok:") && pattern.contains("boundary at page"),
+        "{pattern}"
+    );
+}

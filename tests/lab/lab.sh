@@ -809,17 +809,17 @@ remove_vm_storage() {
 		fi
 	done
 	stop_nbd "$name"
-	rm -f "$LAB_DIR/storage/$name.qcow2" "$LAB_DIR/shared/$name.qcow2" "$LAB_DIR/vms/$name".{meta,xml}
+	rm -f "$LAB_DIR/storage/$name.qcow2" "$LAB_DIR/shared/$name.qcow2" "$LAB_DIR/vms/$name".{meta,xml,boot,mem}
 	for host in $(lab_hosts); do rm -f "$(host_dir "$host")/lib/images/$name.qcow2"; done
 }
 
 vm_create() {
-	local host=${1:-} name=${2:-} kind=net mem=128 br="" fill=0 disk iface="" type port path out
-	[[ -n $name ]] || die "usage: lab.sh vm create HOST NAME [--disk net|local|shared] [--memory MiB] [--bridge BR] [--fill MiB]"
+	local host=${1:-} name=${2:-} kind=net mem=128 br="" fill=0 dirty=0 disk iface="" type port path out
+	[[ -n $name ]] || die "usage: lab.sh vm create HOST NAME [--disk net|local|shared] [--memory MiB] [--bridge BR] [--fill MiB] [--dirty MiB]"
 	shift 2
 	while (($#)); do
 		case $1 in
-		--disk | --memory | --bridge | --fill) [[ $# -ge 2 ]] || die "vm create: $1 needs a value" ;;
+		--disk | --memory | --bridge | --fill | --dirty) [[ $# -ge 2 ]] || die "vm create: $1 needs a value" ;;
 		*) die "vm create: unknown option '$1'" ;;
 		esac
 		case $1 in
@@ -827,6 +827,7 @@ vm_create() {
 		--memory) mem=$2 ;;
 		--bridge) br=$2 ;;
 		--fill) fill=$2 ;;
+		--dirty) dirty=$2 ;;
 		esac
 		shift 2
 	done
@@ -838,6 +839,10 @@ vm_create() {
 	[[ -z $br ]] || valid_ifname "$br"
 	if ! [[ $fill =~ ^[0-9]+$ ]] || ((fill > 64)); then die "vm create: --fill must be 0..64 (MiB)"; fi
 	if ((fill > 0)) && [[ $kind == net ]]; then die "vm create: --fill works with --disk local or shared"; fi
+	if ! [[ $dirty =~ ^[0-9]+$ ]] || { ((dirty > 0)) && ((dirty < 2 || dirty >= mem)); }; then
+		die "vm create: --dirty must be 2..$((mem - 1)) (MiB, below --memory)"
+	fi
+	if ((dirty > 0)) && [[ $kind == local ]]; then die "vm create: --dirty works with --disk net or shared"; fi
 	need_root
 	require_host "$host"
 	lock
@@ -852,7 +857,7 @@ vm_create() {
 	case $kind in
 	net)
 		path="$LAB_DIR/storage/$name.qcow2"
-		out=$(qemu-img create -q -f qcow2 "$path" 64M 2>&1) || die "vm create: qemu-img: $(echo "$out" | one_line)"
+		make_disk "$path" "$name" "$dirty"
 		port=$(start_nbd "$name")
 		# qemu-nbd opens the qcow2 itself (-f qcow2) and exports the guest-visible blocks: raw.
 		disk="<disk type='network' device='disk'><driver name='qemu' type='raw'/>
@@ -867,7 +872,7 @@ vm_create() {
 	shared)
 		# $LAB_DIR/shared is not bind-mounted per host, so every host sees the same file at this path.
 		path="$LAB_DIR/shared/$name.qcow2"
-		out=$(qemu-img create -q -f qcow2 "$path" 64M 2>&1) || die "vm create: qemu-img: $(echo "$out" | one_line)"
+		make_disk "$path" "$name" "$dirty"
 		;;
 	esac
 	# --fill: N MiB of non-zero data in the disk, so that copying it (block migration) takes
@@ -886,15 +891,66 @@ vm_create() {
       <source file='$path'/><target dev='vda' bus='virtio'/></disk>"
 	fi
 	[[ -z $br ]] || iface="<interface type='bridge'><source bridge='$br'/><model type='virtio'/></interface>"
+	# lab.md: SeaBIOS boots the dirtying boot sector from IDE, not from virtio.
+	((dirty == 0)) || disk=${disk/<target dev=\'vda\' bus=\'virtio\'\/>/<target dev=\'hda\' bus=\'ide\'\/>}
 
 	domain_xml "$name" "$type" "$mem" "$disk" "$iface" >"$LAB_DIR/vms/$name.xml"
-	printf 'name=%s\nhost=%s\ndisk=%s\nport=%s\n' "$name" "$host" "$kind" "${port:-}" >"$LAB_DIR/vms/$name.meta"
+	printf 'name=%s\nhost=%s\ndisk=%s\nport=%s\ndirty=%s\n' "$name" "$host" "$kind" "${port:-}" "$dirty" >"$LAB_DIR/vms/$name.meta"
 	if ! out=$(host_virsh "$host" define "$LAB_DIR/vms/$name.xml" 2>&1) ||
 		! out=$(host_virsh "$host" start "$name" 2>&1); then
 		host_virsh "$host" undefine "$name" >/dev/null 2>&1 || true
 		remove_vm_storage "$name"
 		die "vm create: $(echo "$out" | one_line)"
 	fi
+}
+
+# A 64 MiB qcow2 at PATH; with DIRTY MiB > 0 its first sector is the dirtying guest
+# (tests/lab/dirty.asm, assembled for that range).
+make_disk() { # PATH NAME DIRTY
+	local path=$1 name=$2 dirty=$3 out raw
+	if (($3 == 0)); then
+		out=$(qemu-img create -q -f qcow2 "$path" 64M 2>&1) || die "vm create: qemu-img: $(echo "$out" | one_line)"
+		return
+	fi
+	raw="$LAB_DIR/vms/$name.raw"
+	out=$(nasm -f bin -DEND_MB="$dirty" -o "$LAB_DIR/vms/$name.boot" "$SCRIPT_DIR/dirty.asm" 2>&1) ||
+		die "vm create: nasm: $(echo "$out" | one_line)"
+	truncate -s 64M "$raw"
+	dd if="$LAB_DIR/vms/$name.boot" of="$raw" conv=notrunc status=none
+	out=$(qemu-img convert -f raw -O qcow2 "$raw" "$path" 2>&1) || die "vm create: qemu-img: $(echo "$out" | one_line)"
+	rm -f "$raw"
+}
+
+# Checks the dirtying guest's memory: paused for a consistent snapshot, every 4 KiB page's
+# counter from 1 MiB to the end of its range must be v or v+1 (mod 256) with one boundary.
+vm_pattern() {
+	local host=${1:-} name=${2:-} dirty dump out rc=0
+	[[ -n $name ]] || die "usage: lab.sh vm pattern HOST NAME"
+	[[ $name =~ ^[A-Za-z0-9._-]+$ ]] || die "vm pattern: bad VM name '$name'"
+	need_root
+	require_host "$host"
+	dirty=$(sed -n 's/^dirty=//p' "$LAB_DIR/vms/$name.meta" 2>/dev/null)
+	[[ -n $dirty && $dirty != 0 ]] || die "vm pattern: $name is not a dirtying guest (vm create --dirty)"
+	dump="$LAB_DIR/vms/$name.mem"
+	rm -f "$dump"
+	host_virsh "$host" suspend "$name" >/dev/null || die "vm pattern: cannot pause $name on $host"
+	out=$(host_virsh "$host" qemu-monitor-command --hmp "$name" \
+		"pmemsave 0x100000 $(((dirty - 1) * 1048576)) \"$dump\"" 2>&1) || rc=1
+	host_virsh "$host" resume "$name" >/dev/null || rc=1
+	if ((rc != 0)) || [[ ! -s $dump ]]; then die "vm pattern: memory dump failed: $(echo "$out" | one_line)"; fi
+	python3 - "$dump" <<'PY'
+import sys
+d = open(sys.argv[1], "rb").read()
+v = [d[i] for i in range(0, len(d), 4096)]
+lo = v[-1]                      # pages after the sweep position hold v, before it v+1
+bad = [i for i, x in enumerate(v) if x not in (lo, (lo + 1) % 256)]
+edges = [i for i in range(1, len(v)) if v[i] != v[i - 1]]
+if bad or len(edges) > 1 or (edges and v[0] != (lo + 1) % 256):
+    print(f"BAD: {len(v)} pages, values {sorted(set(v))[:8]}, {len(edges)} boundaries, first bad page {bad[:1]}")
+    sys.exit(1)
+print(f"ok: {len(v)} pages, counters {v[0]}/{lo}, boundary at page {edges[0] if edges else '-'}")
+PY
+	rm -f "$dump"
 }
 
 vm_destroy() {
@@ -953,7 +1009,8 @@ cmd_vm() {
 	create) vm_create "$@" ;;
 	destroy) vm_destroy "$@" ;;
 	destroy-all) vm_destroy_all ;;
-	*) die "usage: lab.sh vm create|destroy|destroy-all ..." ;;
+	pattern) vm_pattern "$@" ;;
+	*) die "usage: lab.sh vm create|destroy|destroy-all|pattern ..." ;;
 	esac
 }
 
@@ -983,7 +1040,7 @@ Commands:
   exec HOST CMD...       run CMD inside HOST's mount, network and UTS namespaces
   libvirtd stop HOST     stop HOST's libvirtd (its guests keep running)
   libvirtd start HOST    start it again (up also restarts a stopped one)
-  vm create HOST NAME [--disk net|local|shared] [--memory MiB] [--bridge BR] [--fill MiB]
+  vm create HOST NAME [--disk net|local|shared] [--memory MiB] [--bridge BR] [--fill MiB] [--dirty MiB]
                          define and start a persistent idle BIOS guest (1 vCPU, 128 MiB default,
                          at most 256) with a 64 MiB qcow2 disk:
                            net     NBD disk served by qemu-nbd on $BRIDGE_ADDR from
@@ -994,9 +1051,16 @@ Commands:
                            shared  $LAB_DIR/shared/NAME.qcow2, the same path on every host
                                    (libvirt needs --unsafe for it)
                          --bridge BR adds a virtio NIC on bridge BR of HOST (see bridge add)
+                         --fill MiB writes that much data into the disk (local, shared), so that
+                                   block migration takes time under a --bandwidth cap
+                         --dirty MiB boots the dirtying guest instead (tests/lab/dirty.asm; net,
+                                   shared): it increments a counter in every 4 KiB page from 1 MiB
+                                   to MiB, endlessly (~20 MiB/s dirtied under dirty logging)
                          KVM if /dev/kvm opens read-write, else TCG; VMIGRATE_LAB_ACCEL=tcg|kvm forces
   vm destroy HOST NAME   destroy and undefine NAME on HOST, remove its disk and NBD server
   vm destroy-all         do that for every VM on every lab host and clean all lab storage
+  vm pattern HOST NAME   check a dirtying guest's memory (paused for the snapshot): every page's
+                         counter must be v or v+1 with one boundary; exit 1 if not
   bridge add HOST BR     create Linux bridge BR inside HOST's network namespace only
   bridge del HOST BR     delete it
   help                   this text
