@@ -10,26 +10,12 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 runs=${RUNS:-10}
 
-command -v hyperfine >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends hyperfine >/dev/null
-was_up=0
-tests/lab/lab.sh status >/dev/null 2>&1 && was_up=1
 vm=bench-check-vm
-cleanup() {
-    tests/lab/lab.sh vm destroy lab1 "$vm" >/dev/null 2>&1 || true
-    [ "$was_up" = 1 ] || tests/lab/lab.sh down
-}
-trap cleanup EXIT
-tests/lab/lab.sh up 3 >/dev/null
-cargo build --release --locked -q
-tests/lab/lab.sh vm destroy lab1 "$vm" >/dev/null 2>&1 || true
+# shellcheck source=tests/bench/lib.sh
+. tests/bench/lib.sh
+bench_lab 3 "$vm"
 tests/lab/lab.sh vm create lab1 "$vm" --disk local
-
-work=$(mktemp -d)
-tests/lab/lab.sh inventory >"$work/inventory.toml"
-key=$(sed -n 's/^identity_file = "\(.*\)"/\1/p' "$work/inventory.toml")
-mapfile -t hosts < <(tests/lab/lab.sh hosts)
-addrs=()
-for h in "${hosts[@]}"; do addrs+=("$(tests/lab/lab.sh addr "$h")"); done
+bench_inventory
 
 cat >"$work/runbook.sh" <<SH
 #!/usr/bin/env bash

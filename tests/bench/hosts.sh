@@ -9,19 +9,10 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 runs=${RUNS:-10}
 
-command -v hyperfine >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends hyperfine >/dev/null
-was_up=0
-tests/lab/lab.sh status >/dev/null 2>&1 && was_up=1
-[ "$was_up" = 1 ] || trap 'tests/lab/lab.sh down' EXIT
-tests/lab/lab.sh up 8 >/dev/null
-cargo build --release --locked -q
-
-work=$(mktemp -d)
-tests/lab/lab.sh inventory >"$work/inventory.toml"
-key=$(sed -n 's/^identity_file = "\(.*\)"/\1/p' "$work/inventory.toml")
-mapfile -t hosts < <(tests/lab/lab.sh hosts)
-addrs=()
-for h in "${hosts[@]}"; do addrs+=("$(tests/lab/lab.sh addr "$h")"); done
+# shellcheck source=tests/bench/lib.sh
+. tests/bench/lib.sh
+bench_lab 8
+bench_inventory
 
 # The baseline: per host, one ssh for hostname + free disk, and the virsh
 # calls that give the same facts vmigrate reports.

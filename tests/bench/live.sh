@@ -8,25 +8,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 rounds=${ROUNDS:-6}
-was_up=0
-tests/lab/lab.sh status >/dev/null 2>&1 && was_up=1
 vm=bench-live-vm
-work=$(mktemp -d)
-cleanup() {
-    for h in lab1 lab2; do tests/lab/lab.sh vm destroy "$h" "$vm" >/dev/null 2>&1 || true; done
-    [ "$was_up" = 1 ] || tests/lab/lab.sh down
-}
-trap cleanup EXIT
-tests/lab/lab.sh up 3 >/dev/null
-cargo build --release --locked -q
-for h in lab1 lab2; do tests/lab/lab.sh vm destroy "$h" "$vm" >/dev/null 2>&1 || true; done
+# shellcheck source=tests/bench/lib.sh
+. tests/bench/lib.sh
+bench_lab 3 "$vm"
 tests/lab/lab.sh vm create lab1 "$vm" --disk net
-tests/lab/lab.sh inventory >"$work/inventory.toml"
-key=$(sed -n 's/^identity_file = "\(.*\)"/\1/p' "$work/inventory.toml")
+bench_inventory
 export VMIGRATE_STATE_DIR=$work/state
-a1=$(tests/lab/lab.sh addr lab1)
-a2=$(tests/lab/lab.sh addr lab2)
-addr() { if [ "$1" = lab1 ]; then echo "$a1"; else echo "$a2"; fi; }
+addr() { if [ "$1" = lab1 ]; then echo "${addrs[0]}"; else echo "${addrs[1]}"; fi; }
 ms() { echo $(($(date +%s%N) / 1000000)); }
 
 vmig() { # FROM TO

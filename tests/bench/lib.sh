@@ -1,0 +1,43 @@
+# shellcheck shell=bash disable=SC2034  # sets globals (work, key, hosts, addrs, was_up) for the sourcing script
+# Set-up shared by the benchmarks (sourced, not run): a lab of N hosts, a
+# release build, and the lab's inventory with its key, host names and
+# addresses. A lab that was down before is taken down again by
+# `bench_teardown` (call it from the script's EXIT trap); one that was up is
+# left as found.
+
+# bench_lab N [VM]: hyperfine present, lab up with N hosts, release build;
+# VM (if given) is removed from every lab host now and by bench_teardown.
+bench_lab() {
+    bench_vm=${2:-}
+    command -v hyperfine >/dev/null ||
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends hyperfine >/dev/null
+    was_up=0
+    tests/lab/lab.sh status >/dev/null 2>&1 && was_up=1
+    trap bench_teardown EXIT
+    tests/lab/lab.sh up "$1" >/dev/null
+    cargo build --release --locked -q
+    bench_remove_vm
+}
+
+bench_remove_vm() {
+    [ -n "${bench_vm:-}" ] || return 0
+    local h
+    for h in $(tests/lab/lab.sh hosts); do tests/lab/lab.sh vm destroy "$h" "$bench_vm" >/dev/null 2>&1 || true; done
+}
+
+bench_teardown() {
+    bench_remove_vm
+    [ "${was_up:-1}" = 1 ] || tests/lab/lab.sh down
+}
+
+# bench_inventory: sets work (a temp dir holding inventory.toml), key,
+# hosts (names) and addrs (their addresses).
+bench_inventory() {
+    local h
+    work=$(mktemp -d)
+    tests/lab/lab.sh inventory >"$work/inventory.toml"
+    key=$(sed -n 's/^identity_file = "\(.*\)"/\1/p' "$work/inventory.toml")
+    mapfile -t hosts < <(tests/lab/lab.sh hosts)
+    addrs=()
+    for h in "${hosts[@]}"; do addrs+=("$(tests/lab/lab.sh addr "$h")"); done
+}
