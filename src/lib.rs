@@ -19,6 +19,7 @@ pub mod fleet;
 pub mod hypervisor;
 pub mod inventory;
 pub mod migrate;
+pub mod policy;
 pub mod report;
 pub mod scheduler;
 pub mod signals;
