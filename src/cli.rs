@@ -68,6 +68,21 @@ pub enum Command {
         #[arg(long, value_name = "HOST")]
         from: Option<String>,
     },
+    /// Make a running migration finish now: switch it to post-copy when it
+    /// permits (started with --postcopy), else pause the guest for the last pass.
+    ///
+    /// The `vmigrate live` that started it records the switch and reports;
+    /// this waits until the job is over. Exit 0 also when no migration runs.
+    ForceComplete {
+        /// The VM (libvirt domain name).
+        vm: String,
+        /// The host the VM runs on [default: searched on every host].
+        #[arg(long, value_name = "HOST")]
+        from: Option<String>,
+        /// auto: post-copy if permitted, else pause.
+        #[arg(long, value_enum, default_value_t = crate::commands::ForceMode::Auto)]
+        mode: crate::commands::ForceMode,
+    },
     /// Reconcile a VM after a run that died or ended unknown: read the journal and
     /// every host, then resume / undefine stale copies / remove leftovers.
     ///
@@ -112,6 +127,109 @@ pub struct CheckArgs {
     /// Scheduler: only hosts with this tag.
     #[arg(long, value_name = "TAG")]
     pub tag: Option<String>,
+    /// Sample the guest's dirty rate for SECS seconds to predict whether the
+    /// migration converges (the `convergence.prediction` check).
+    #[arg(long, value_name = "SECS", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..=60))]
+    pub measure: u32,
+    /// Skip the dirty-rate sample and the prediction.
+    #[arg(long)]
+    pub no_measure: bool,
+    /// Fail the checks when the prediction says this run's policy cannot
+    /// finish the migration (otherwise only a warning).
+    #[arg(long)]
+    pub strict: bool,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+}
+
+/// The convergence policy (inventory values apply where these are not given;
+/// the README explains the defaults).
+#[derive(Debug, Clone, Default, clap::Args)]
+#[command(next_help_heading = "Convergence policy")]
+pub struct PolicyArgs {
+    /// Cap the migration bandwidth, MiB/s (also what the prediction assumes).
+    #[arg(long, value_name = "MiB/s", value_parser = clap::value_parser!(u64).range(1..))]
+    pub bandwidth: Option<u64>,
+    /// Maximum downtime allowed for the final switch-over, ms: the top of the ladder.
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..=600000))]
+    pub max_downtime: Option<u64>,
+    /// `off`: no downtime steps and no stall reaction (and no auto-converge
+    /// unless --auto-converge); the completion timeout still applies.
+    #[arg(long, value_enum, value_name = "LADDER")]
+    pub policy: Option<LadderMode>,
+    /// The first max downtime, ms.
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..=600000))]
+    pub downtime_start: Option<u64>,
+    /// Steps from the first to the max downtime.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub downtime_steps: Option<u32>,
+    /// Seconds between downtime steps, per GiB of data (0: only stalls raise it).
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(0..=86400))]
+    pub downtime_delay: Option<u64>,
+    /// Stalled after this many passes whose dirty set shrank by less than 10 %.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub stall_iterations: Option<u32>,
+    /// Stalled after this many seconds without a new low of remaining data.
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86400))]
+    pub stall_secs: Option<u64>,
+    /// Let QEMU throttle the guest's vCPUs while it dirties memory faster than it is sent.
+    #[arg(long, overrides_with = "no_auto_converge")]
+    pub auto_converge: bool,
+    /// No auto-converge.
+    #[arg(long)]
+    pub no_auto_converge: bool,
+    /// Permit post-copy: the ladder switches when pre-copy stalls beyond the
+    /// max downtime; also `--on-timeout postcopy` and `vmigrate force-complete`.
+    #[arg(long, overrides_with = "no_postcopy")]
+    pub postcopy: bool,
+    /// Do not permit post-copy.
+    #[arg(long)]
+    pub no_postcopy: bool,
+    /// Seconds per GiB of data (RAM + copied disks, at least 1 GiB) before
+    /// the --on-timeout action; 0 = no timeout.
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(0..=86400))]
+    pub completion_timeout: Option<u64>,
+    /// What the completion timeout does: abort (VM stays on the source),
+    /// postcopy (needs --postcopy), pause (suspend the guest so the last pass finishes).
+    #[arg(long, value_enum, value_name = "ACTION")]
+    pub on_timeout: Option<crate::policy::OnTimeout>,
+}
+
+/// `--policy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LadderMode {
+    Ladder,
+    Off,
+}
+
+impl PolicyArgs {
+    /// As overrides of the inventory's policy.
+    pub fn overrides(&self) -> crate::policy::Overrides {
+        let flag = |yes: bool, no: bool| {
+            if yes {
+                Some(true)
+            } else if no {
+                Some(false)
+            } else {
+                None
+            }
+        };
+        crate::policy::Overrides {
+            ladder: self.policy.map(|m| m == LadderMode::Ladder),
+            bandwidth_mib: self.bandwidth,
+            downtime_start_ms: self.downtime_start,
+            max_downtime_ms: self.max_downtime,
+            downtime_steps: self.downtime_steps,
+            downtime_delay_secs_per_gib: self.downtime_delay,
+            stall_iterations: self.stall_iterations,
+            stall_secs: self.stall_secs,
+            auto_converge: flag(self.auto_converge, self.no_auto_converge),
+            postcopy: flag(self.postcopy, self.no_postcopy),
+            completion_timeout_secs_per_gib: self.completion_timeout,
+            on_timeout: self.on_timeout,
+        }
+    }
 }
 
 /// `live`: where and how to migrate.
@@ -119,12 +237,6 @@ pub struct CheckArgs {
 pub struct LiveArgs {
     #[command(flatten)]
     pub target: CheckArgs,
-    /// Cap the migration bandwidth, MiB/s.
-    #[arg(long, value_name = "MiB/s", value_parser = clap::value_parser!(u64).range(1..))]
-    pub bandwidth: Option<u64>,
-    /// Maximum downtime allowed for the final switch-over, ms.
-    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
-    pub max_downtime: Option<u64>,
     /// Migrate even where libvirt cannot prove the storage is shared
     /// (VIR_MIGRATE_UNSAFE); for file storage `check` found shared.
     #[arg(long = "unsafe")]

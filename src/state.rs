@@ -153,6 +153,9 @@ pub struct LastRun {
     pub precreated: Vec<(String, String)>,
     /// The outcome it recorded, if it got that far.
     pub finished: Option<String>,
+    /// The migration switched to post-copy (by the run's ladder or by
+    /// `vmigrate force-complete`): the source's memory is no longer whole.
+    pub postcopy: bool,
 }
 
 /// Reads the journal's last run on `vm` (`None`: vmigrate never migrated it here).
@@ -201,6 +204,8 @@ pub fn last_run(vm: &str) -> Result<Option<LastRun>, Error> {
                     .retain(|(hh, pp)| Some(hh) != h.as_ref() || Some(pp) != p.as_ref());
             }
             Some("finish") if own => last.finished = text_of(&d["outcome"]),
+            Some("postcopy_started") => last.postcopy = true,
+            Some("postcopy_not_started") => last.postcopy = false,
             _ => {}
         }
     }

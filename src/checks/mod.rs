@@ -10,6 +10,7 @@
 
 pub mod cleanup;
 pub mod common;
+pub mod convergence;
 pub mod cpu;
 pub mod dest;
 pub mod devices;

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use super::cleanup::Cleanup;
+use super::convergence::{self, Convergence};
 use super::cpu::{self, Verdict};
 use super::storage::{self, BlockMode};
 use super::{common, dest, devices, first_failure, source, Check};
@@ -14,6 +15,7 @@ use crate::error::Error;
 use crate::facts::HostFacts;
 use crate::fleet::HostLink;
 use crate::inventory::{Host, Inventory};
+use crate::policy::{Overrides, Policy};
 use crate::scheduler::{self, Candidate, Request};
 use crate::vm::locate::{locate, Location};
 use crate::vm::read::{self, SourceVm};
@@ -27,6 +29,12 @@ pub struct Options {
     pub block: BlockMode,
     pub zone: Option<String>,
     pub tag: Option<String>,
+    /// Dirty-rate sample, seconds; `None`: `--no-measure`.
+    pub measure: Option<u32>,
+    /// The command line's convergence policy settings.
+    pub policy: Overrides,
+    /// A prediction this run's policy cannot meet fails the checks.
+    pub strict: bool,
 }
 
 /// The answer: the `check -o json` document.
@@ -39,9 +47,18 @@ pub struct Preflight {
     pub block_migration: bool,
     pub checks: Vec<Check>,
     pub candidates: Vec<Candidate>,
+    /// The convergence policy this run applies (the source host's, with
+    /// the command line's settings).
+    pub policy: Policy,
+    /// The prediction, when the dirty rate was measured.
+    pub convergence: Option<Convergence>,
     /// The chosen destination's view of each data disk (for `live`).
     #[serde(skip)]
     pub disks: Vec<storage::DiskPlacement>,
+    /// Guest RAM (+ disks block migration copies), bytes: what the
+    /// completion timeout and downtime delays scale with.
+    #[serde(skip)]
+    pub data_bytes: u64,
 }
 
 /// The fleet as gathered for this run.
@@ -109,8 +126,12 @@ pub async fn run(fleet: &Fleet<'_>, opts: &Options, cleanup: &Cleanup) -> Result
         .as_ref()
         .map_err(|e| Error::NotFound(e.to_string()))?
         .clone();
+    let policy = source_policy(&src_link.host)
+        .with(&opts.policy)
+        .map_err(|e| Error::Usage(format!("{e} (policy of source host {src_name})")))?;
     let name = opts.vm.clone();
-    let vm = tokio::task::spawn_blocking(move || read::read(&src_lv, &name))
+    let lv = src_lv.clone();
+    let vm = tokio::task::spawn_blocking(move || read::read(&lv, &name))
         .await
         .map_err(|e| Error::Internal(color_eyre::eyre::eyre!("reading the VM: {e}")))?
         .map_err(|e| Error::NotFound(e.to_string()))?;
@@ -120,6 +141,13 @@ pub async fn run(fleet: &Fleet<'_>, opts: &Options, cleanup: &Cleanup) -> Result
         source::vm_state(&vm.spec.name, &vm.state),
         source::no_active_job(&vm.spec.name, vm.job),
     ];
+    // The sample runs while the other checks do.
+    let sample = match opts.measure {
+        Some(secs) if vm.state == "running" => {
+            Some(convergence::start(&src_lv, &opts.vm, secs).await)
+        }
+        _ => None,
+    };
     let mut out = Preflight {
         vm: opts.vm.clone(),
         source: src_name.clone(),
@@ -128,7 +156,10 @@ pub async fn run(fleet: &Fleet<'_>, opts: &Options, cleanup: &Cleanup) -> Result
         block_migration: opts.block == BlockMode::Yes,
         checks: Vec::new(),
         candidates: Vec::new(),
+        policy,
+        convergence: None,
         disks: Vec::new(),
+        data_bytes: vm.spec.memory_mb << 20,
     };
 
     if let Some(to) = &opts.to {
@@ -210,9 +241,84 @@ pub async fn run(fleet: &Fleet<'_>, opts: &Options, cleanup: &Cleanup) -> Result
         }
         out.candidates = candidates;
     }
+    if out.block_migration {
+        out.data_bytes += out
+            .disks
+            .iter()
+            .filter(|d| d.placement.is_local())
+            .map(|d| d.allocation.or(d.capacity).unwrap_or(0))
+            .sum::<u64>();
+    }
+    let conv = predict(fleet, si, &out, &vm, opts, sample, &src_lv).await;
+    checks.push(conv.0);
+    out.convergence = conv.1;
     out.migratable = out.destination.is_some() && first_failure(&checks).is_none();
     out.checks = checks;
     Ok(out)
+}
+
+/// The source host's convergence policy from the inventory.
+fn source_policy(_host: &Host) -> Policy {
+    Policy::default()
+}
+
+/// The `convergence.prediction` check: the sample's result against the
+/// bandwidth towards the chosen destination.
+async fn predict(
+    fleet: &Fleet<'_>,
+    si: usize,
+    out: &Preflight,
+    vm: &SourceVm,
+    opts: &Options,
+    sample: Option<convergence::Sample>,
+    src_lv: &std::sync::Arc<crate::hypervisor::Libvirt>,
+) -> (Check, Option<Convergence>) {
+    let Some(sample) = sample else {
+        return (
+            convergence::skipped(if opts.measure.is_none() {
+                "not measured (--no-measure)".to_string()
+            } else {
+                format!("{} is {}: nothing to measure", opts.vm, vm.state)
+            }),
+            None,
+        );
+    };
+    let secs = opts.measure.unwrap_or(0);
+    let dirty = convergence::finish(sample, src_lv, &opts.vm).await;
+    let Some(dest) = out.destination.as_deref().and_then(|d| fleet.index(d)) else {
+        return (convergence::skipped("no destination to predict for"), None);
+    };
+    let dirty = match dirty {
+        Ok(d) => d,
+        Err(e) => {
+            return (
+                Check::warn(
+                    "convergence.prediction",
+                    format!("could not measure the dirty rate: {e}"),
+                ),
+                None,
+            )
+        }
+    };
+    let bandwidth = match out.policy.bandwidth_mib {
+        Some(b) => Some((b << 20, "configured")),
+        None => match &fleet.links[si].ssh {
+            Ok(ssh) => convergence::link_mbps(ssh, &fleet.links[dest].host.migration_address)
+                .await
+                .map(|mbps| (mbps * 1_000_000 / 8, "link")),
+            Err(_) => None,
+        },
+    };
+    let memory = vm.spec.memory_mb << 20;
+    convergence::decide(
+        dirty,
+        bandwidth,
+        memory,
+        out.data_bytes - memory,
+        &out.policy,
+        secs,
+        opts.strict,
+    )
 }
 
 /// Asks every other reachable host, concurrently, whether it can run the

@@ -8,10 +8,7 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::error::Error;
 use crate::exit_codes::ExitCode;
-use crate::fleet;
 use crate::hypervisor::jobs;
-use crate::inventory;
-use crate::vm::locate::{locate, Location};
 
 #[derive(Serialize)]
 struct AbortReport {
@@ -25,38 +22,7 @@ struct AbortReport {
 
 /// Aborts and reports.
 pub async fn run(config: &Config, vm: &str, from: Option<&str>) -> Result<ExitCode, Error> {
-    let path = inventory::locate(config.inventory.as_deref())?;
-    let inv = inventory::load(&path)?;
-    let hosts = match from {
-        Some(h) => crate::commands::hosts::select(&inv, &[h.to_string()])?,
-        None => inv.hosts.clone(),
-    };
-    let gathered = fleet::gather(hosts).await;
-    let facts: Vec<_> = gathered.iter().map(|(_, f)| f.clone()).collect();
-    let host = match locate(vm, &facts) {
-        Location::On(h) => h,
-        Location::NotFound { searched, .. } => {
-            return Err(Error::NotFound(format!(
-                "VM {vm} not found on {}",
-                searched.join(", ")
-            )))
-        }
-        Location::Multiple(h) | Location::DefinedOnSeveral(h) => {
-            return Err(Error::SplitBrain(format!(
-                "VM {vm} is on {}; name the host with --from",
-                h.join(" and ")
-            )))
-        }
-    };
-    let (link, _) = gathered
-        .iter()
-        .find(|(l, _)| l.host.name == host)
-        .expect("located host");
-    let lv = link
-        .libvirt
-        .as_ref()
-        .map_err(|e| Error::NotFound(e.to_string()))?
-        .clone();
+    let (host, lv) = super::find::running_host(config, vm, from).await?;
     // Tells a `vmigrate live` of this VM that its failure is an abort.
     crate::state::Journal::open(vm)?.record("abort", serde_json::json!({"host": host}))?;
     let name = vm.to_string();
@@ -65,13 +31,9 @@ pub async fn run(config: &Config, vm: &str, from: Option<&str>) -> Result<ExitCo
             .conn()
             .lookup_domain_by_name(&name)
             .map_err(|e| e.message().to_string())?;
-        let running = |d: &virt::domain::Domain| {
-            d.job_info()
-                .map(|j| j.r#type != virt::sys::VIR_DOMAIN_JOB_NONE as i32)
-                .unwrap_or(false)
-        };
+        let running = super::find::job_running;
         if !running(&dom) {
-            return Ok((false, state(&dom)));
+            return Ok((false, super::find::state(&dom)));
         }
         jobs::abort_job(&dom).map_err(|e| e.message().to_string())?;
         // The job ends once QEMU has cancelled and libvirt rolled back.
@@ -81,7 +43,7 @@ pub async fn run(config: &Config, vm: &str, from: Option<&str>) -> Result<ExitCo
             }
             std::thread::sleep(Duration::from_millis(250));
         }
-        Ok((true, state(&dom)))
+        Ok((true, super::find::state(&dom)))
     })
     .await
     .map_err(|e| Error::Internal(color_eyre::eyre::eyre!("abort: {e}")))?
@@ -106,10 +68,4 @@ pub async fn run(config: &Config, vm: &str, from: Option<&str>) -> Result<ExitCo
         ))?;
     }
     Ok(ExitCode::Ok)
-}
-
-fn state(d: &virt::domain::Domain) -> String {
-    d.info()
-        .map(|i| crate::facts::libvirt::state_name(i.state.to_raw()).to_string())
-        .unwrap_or_else(|_| "unknown".into())
 }

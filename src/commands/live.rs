@@ -59,8 +59,7 @@ pub async fn run(config: &Config, args: LiveArgs) -> Result<ExitCode, Error> {
     };
     let (src, dst) = (&links[idx(&pre.source)], &links[idx(&dest)]);
     let settings = Settings {
-        bandwidth: args.bandwidth,
-        max_downtime: args.max_downtime,
+        policy: pre.policy.clone(),
         unsafe_: args.unsafe_,
     };
     let mut display = Display::new(
@@ -107,6 +106,23 @@ fn summary(r: &Report) -> String {
         ),
         Outcome::NotMigratable => format!("{vm}: not migratable"),
     };
+    let rungs: Vec<String> = r
+        .policy_steps
+        .iter()
+        .filter(|s| s.rung != "start")
+        .map(|s| match (s.rung, s.downtime_ms) {
+            ("downtime", Some(d)) => format!("downtime {d} ms ({})", s.trigger),
+            (rung, _) => format!("{rung} ({})", s.trigger),
+        })
+        .collect();
+    if !rungs.is_empty() {
+        s.push_str(&format!("\n  policy: {}", rungs.join(" → ")));
+    }
+    if let Some(p) = r.paused_ms {
+        s.push_str(&format!(
+            "\n  the guest was paused for the last {p} ms of the migration"
+        ));
+    }
     if let Some(e) = &r.error {
         s.push_str(&format!("\n  reason: {}", sanitize(e)));
     }

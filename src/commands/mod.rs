@@ -3,10 +3,14 @@
 mod abort;
 mod check;
 mod completions;
+mod find;
+mod force_complete;
 pub mod hosts;
 mod live;
 mod plan;
 mod recover;
+
+pub use force_complete::Mode as ForceMode;
 
 use crate::cli::Command;
 use crate::config::Config;
@@ -20,6 +24,9 @@ pub async fn execute(command: Command, config: &Config) -> Result<ExitCode, Erro
         Command::Check(args) => check::run(config, args).await,
         Command::Live(args) => live::run(config, args).await,
         Command::Abort { vm, from } => abort::run(config, &vm, from.as_deref()).await,
+        Command::ForceComplete { vm, from, mode } => {
+            force_complete::run(config, &vm, from.as_deref(), mode).await
+        }
         Command::Recover { vm, dry_run } => recover::run(config, &vm, dry_run).await,
         Command::Completions { shell } => completions::run(shell),
     }

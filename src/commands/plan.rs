@@ -66,6 +66,9 @@ pub async fn plan(
         block: args.block_migration,
         zone: args.zone.clone(),
         tag: args.tag.clone(),
+        measure: (!args.no_measure).then_some(args.measure),
+        policy: args.policy.overrides(),
+        strict: args.strict,
     };
     let fleet = Fleet {
         inventory: &inv,

@@ -116,6 +116,12 @@ pub async fn run(config: &Config, vm: &str, dry_run: bool) -> Result<ExitCode, E
                 }
             }
         }
+        (0, 1) if last.as_ref().is_some_and(|l| l.postcopy) => {
+            message = format!(
+                "{vm} is paused on {} and its last migration had switched to post-copy: that copy's memory may be incomplete, so vmigrate will not resume it; if the destination is reachable, libvirt can finish the post-copy (virsh migrate --postcopy --postcopy-resume), otherwise decide by hand",
+                paused[0].host
+            );
+        }
         (0, 1) => {
             let h = paused[0].host.clone();
             actions.push(Action::Resume(h.clone()));

@@ -43,3 +43,26 @@ pub fn abort_job(dom: &Domain) -> Result<(), Error> {
     }
     Ok(())
 }
+
+/// virDomainMigrateStartPostCopy: the running migration (started with
+/// VIR_MIGRATE_POSTCOPY) switches to post-copy.
+pub fn start_postcopy(dom: &Domain) -> Result<(), Error> {
+    // SAFETY: `dom` is a valid domain for the duration of the call.
+    let r = unsafe { sys::virDomainMigrateStartPostCopy(dom.as_ptr(), 0) };
+    if r < 0 {
+        return Err(Error::last_error());
+    }
+    Ok(())
+}
+
+/// virDomainGetState: (state, reason) — the reason tells a post-copy pause
+/// from an operator's.
+pub fn state_reason(dom: &Domain) -> Result<(u32, u32), Error> {
+    let (mut state, mut reason) = (0, 0);
+    // SAFETY: `dom` is valid; libvirt fills the two out-pointers.
+    let r = unsafe { sys::virDomainGetState(dom.as_ptr(), &mut state, &mut reason, 0) };
+    if r < 0 {
+        return Err(Error::last_error());
+    }
+    Ok((state as u32, reason as u32))
+}

@@ -5,6 +5,7 @@
 //! keepalive makes a dead peer fail calls instead of hanging them, which
 //! needs libvirt's event loop running, started once by [`init`].
 
+pub mod dirtyrate;
 mod error;
 pub mod jobs;
 pub mod tunnel;

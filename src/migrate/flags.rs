@@ -4,8 +4,9 @@ use virt::domain::MigrateParameters;
 use virt::sys;
 
 /// LIVE | PEER2PEER | PERSIST_DEST | UNDEFINE_SOURCE | ABORT_ON_ERROR, plus
-/// NON_SHARED_DISK for block migration and UNSAFE only when asked for.
-pub fn flags(block: bool, unsafe_: bool) -> u32 {
+/// NON_SHARED_DISK for block migration, UNSAFE only when asked for, and
+/// the policy's AUTO_CONVERGE and POSTCOPY (both must be set at start).
+pub fn flags(block: bool, unsafe_: bool, policy: &crate::policy::Policy) -> u32 {
     let mut f = sys::VIR_MIGRATE_LIVE
         | sys::VIR_MIGRATE_PEER2PEER
         | sys::VIR_MIGRATE_PERSIST_DEST
@@ -16,6 +17,12 @@ pub fn flags(block: bool, unsafe_: bool) -> u32 {
     }
     if unsafe_ {
         f |= sys::VIR_MIGRATE_UNSAFE;
+    }
+    if policy.auto_converge {
+        f |= sys::VIR_MIGRATE_AUTO_CONVERGE;
+    }
+    if policy.postcopy {
+        f |= sys::VIR_MIGRATE_POSTCOPY;
     }
     f
 }
@@ -42,13 +49,26 @@ mod tests {
 
     #[test]
     fn flags_follow_the_plan() {
-        let base = flags(false, false);
+        let p = crate::policy::Policy::default();
+        let base = flags(false, false, &p);
         assert_eq!(base & sys::VIR_MIGRATE_NON_SHARED_DISK, 0);
+        assert_ne!(base & sys::VIR_MIGRATE_AUTO_CONVERGE, 0);
+        assert_eq!(base & sys::VIR_MIGRATE_POSTCOPY, 0);
+        let post = crate::policy::Policy {
+            postcopy: true,
+            auto_converge: false,
+            ..p.clone()
+        };
+        assert_ne!(flags(false, false, &post) & sys::VIR_MIGRATE_POSTCOPY, 0);
+        assert_eq!(
+            flags(false, false, &post) & sys::VIR_MIGRATE_AUTO_CONVERGE,
+            0
+        );
         assert_eq!(base & sys::VIR_MIGRATE_UNSAFE, 0);
         assert_ne!(base & sys::VIR_MIGRATE_PEER2PEER, 0);
         assert_ne!(base & sys::VIR_MIGRATE_ABORT_ON_ERROR, 0);
-        assert_ne!(flags(true, false) & sys::VIR_MIGRATE_NON_SHARED_DISK, 0);
-        assert_ne!(flags(false, true) & sys::VIR_MIGRATE_UNSAFE, 0);
+        assert_ne!(flags(true, false, &p) & sys::VIR_MIGRATE_NON_SHARED_DISK, 0);
+        assert_ne!(flags(false, true, &p) & sys::VIR_MIGRATE_UNSAFE, 0);
     }
 
     #[test]

@@ -23,6 +23,10 @@ pub struct Tick {
     /// Guest memory dirtied per second, bytes.
     pub dirty_bps: u64,
     pub time_remaining_ms: u64,
+    /// Auto-converge's vCPU throttle, %.
+    pub throttle_pct: u64,
+    /// The policy rung in force (see `policy::ladder`).
+    pub rung: String,
 }
 
 impl Tick {
@@ -39,6 +43,8 @@ impl Tick {
             mem_iteration: s.mem_iteration.unwrap_or(0),
             dirty_bps: s.mem_dirty_rate.unwrap_or(0) * page,
             time_remaining_ms: s.time_remaining.unwrap_or(0),
+            throttle_pct: s.auto_converge_throttle.unwrap_or(0).max(0) as u64,
+            rung: String::new(),
         }
     }
 }
@@ -50,6 +56,8 @@ pub struct Display {
     /// The bar style is set once the job's size is known; before that a
     /// zero-length bar would be drawn full.
     sized: bool,
+    /// Progress is drawn (stderr is a terminal and not `-q`).
+    draw: bool,
 }
 
 fn bar_style() -> ProgressStyle {
@@ -77,6 +85,7 @@ impl Display {
             bar,
             events,
             sized: false,
+            draw,
         }
     }
 
@@ -101,8 +110,13 @@ impl Display {
         }
         let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
         if self.sized {
+            let rung = if t.rung.is_empty() {
+                String::new()
+            } else {
+                format!("[{}] ", t.rung)
+            };
             self.bar.set_message(format!(
-                "{:.1} MiB/s, {:.1} MiB left, ETA {}s, iteration {}, dirty {:.1} MiB/s",
+                "{rung}{:.1} MiB/s, {:.1} MiB left, ETA {}s, iteration {}, dirty {:.1} MiB/s",
                 mib(t.rate_bps),
                 mib(t.data_remaining),
                 t.time_remaining_ms.div_ceil(1000),
@@ -125,6 +139,13 @@ impl Display {
     /// A line on stderr that does not tear the bar.
     pub fn note(&self, line: &str) {
         self.bar.suspend(|| eprintln!("{line}"));
+    }
+
+    /// A line on stderr only when progress is drawn (a terminal, not `-q`).
+    pub fn progress_note(&self, line: &str) {
+        if self.draw {
+            self.note(line);
+        }
     }
 
     /// Removes the bar.

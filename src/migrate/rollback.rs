@@ -58,6 +58,7 @@ pub async fn settle(
     dst: (&str, &Arc<Libvirt>, &Arc<SshSession>),
     vm: &str,
     created: &[String],
+    postcopy: bool,
     journal: &mut Journal,
 ) -> Settled {
     let mut notes = Vec::new();
@@ -71,6 +72,29 @@ pub async fn settle(
     let on_dst = blocking(move || inspect(&dlv, &n2))
         .await
         .unwrap_or(Err("lost".into()));
+    // After the switch to post-copy the guest's newest memory is on the
+    // destination: resuming the source would run stale memory, and
+    // removing the destination's copy would lose the guest.
+    if postcopy {
+        return match (&on_src, &on_dst) {
+            (Ok(None), Ok(Some(d))) if d.active && d.persistent && d.state == "running" => Settled {
+                outcome: Outcome::Migrated,
+                notes: vec![format!("{vm} runs on {} (post-copy completed)", dst.0)],
+                running_on: Some(dst.0.to_string()),
+            },
+            _ => Settled {
+                outcome: Outcome::Unknown,
+                notes: vec![format!(
+                    "post-copy had started, so neither copy is whole on its own; nothing was resumed or removed (on {}: {}; on {}: {}); run `vmigrate recover {vm}`",
+                    src.0,
+                    describe(&on_src),
+                    dst.0,
+                    describe(&on_dst)
+                )],
+                running_on: None,
+            },
+        };
+    }
     match (&on_src, &on_dst) {
         (Ok(Some(s)), _) if s.active => {
             if s.state == "paused" {

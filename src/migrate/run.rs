@@ -10,18 +10,20 @@ use serde_json::json;
 use super::monitor::{Display, Tick};
 use super::rollback::{self, Settled};
 use super::{disks, flags, Outcome};
+use crate::checks::convergence::Convergence;
 use crate::checks::preflight::Preflight;
 use crate::fleet::HostLink;
+use crate::hypervisor::jobs;
 use crate::hypervisor::Libvirt;
+use crate::policy::ladder::{Action, Ladder, Observation, Phase, Step};
+use crate::policy::Policy;
 use crate::signals::Interrupt;
 use crate::state::Journal;
 
 /// How to migrate.
 pub struct Settings {
-    /// MiB/s cap, or libvirt's default.
-    pub bandwidth: Option<u64>,
-    /// Maximum downtime, ms, set once the job runs.
-    pub max_downtime: Option<u64>,
+    /// The convergence policy (bandwidth cap included).
+    pub policy: Policy,
     /// Pass VIR_MIGRATE_UNSAFE (shared file storage libvirt cannot recognise).
     pub unsafe_: bool,
 }
@@ -52,6 +54,17 @@ pub struct Report {
     pub error: Option<String>,
     /// What rollback found and did.
     pub notes: Vec<String>,
+    /// The convergence policy applied.
+    pub policy: Policy,
+    /// Every rung change, in order.
+    pub policy_steps: Vec<Step>,
+    /// The prediction made before starting, when measured.
+    pub convergence: Option<Convergence>,
+    /// The migration switched to post-copy.
+    pub postcopy: bool,
+    /// With a pause (`--on-timeout pause`, `force-complete`): from the
+    /// guest's suspension to libvirt's completion, as vmigrate timed it.
+    pub paused_ms: Option<u64>,
 }
 
 impl Report {
@@ -73,8 +86,21 @@ impl Report {
             running_on: Some(pre.source.clone()),
             error: None,
             notes: Vec::new(),
+            policy: pre.policy.clone(),
+            policy_steps: Vec::new(),
+            convergence: pre.convergence.clone(),
+            postcopy: false,
+            paused_ms: None,
         }
     }
+}
+
+/// A rung change as an `--events` line.
+#[derive(Serialize)]
+struct PolicyEvent<'a> {
+    event: &'static str,
+    #[serde(flatten)]
+    step: &'a Step,
 }
 
 /// Migrates per the preflight's plan. `src`/`dst` are the two hosts' links.
@@ -127,8 +153,12 @@ pub async fn migrate(
     } else {
         Vec::new()
     };
-    let f = flags::flags(pre.block_migration, settings.unsafe_);
-    let params = flags::params(&dst.host.migration_uri, settings.bandwidth, &copy);
+    let f = flags::flags(pre.block_migration, settings.unsafe_, &settings.policy);
+    let params = flags::params(
+        &dst.host.migration_uri,
+        settings.policy.bandwidth_mib,
+        &copy,
+    );
     let peer = dst.host.peer_uri.clone();
     let _ = journal.record(
         "migrate_start",
@@ -148,30 +178,63 @@ pub async fn migrate(
     let mut ticker = tokio::time::interval(Duration::from_millis(500));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut aborted = false;
-    let mut downtime_set = settings.max_downtime.is_none();
+    let mut ladder = Ladder::new(&settings.policy, pre.data_bytes);
+    let mut shown = 0;
+    let (mut timed_out, mut paused_at) = (false, None::<Instant>);
     let result = loop {
         tokio::select! {
             // Completion is noticed when the call returns, not at the next tick.
             r = &mut call => break r.map(|(r, returned)| {
                 report.completion_noticed_ms = returned.elapsed().as_secs_f64() * 1000.0;
+                if let Some(p) = paused_at {
+                    report.paused_ms = Some(returned.saturating_duration_since(p).as_millis() as u64);
+                }
                 r
             }),
             _ = ticker.tick() => {
-                let (w, n, dt) = (watcher.clone(), pre.vm.clone(), settings.max_downtime.filter(|_| !downtime_set));
-                let stats = tokio::task::spawn_blocking(move || {
-                    let dom = w.conn().lookup_domain_by_name(&n).ok()?;
-                    let s = crate::hypervisor::jobs::job_stats(&dom, 0).ok()?;
-                    if let (Some(ms), true) = (dt, s.r#type != virt::sys::VIR_DOMAIN_JOB_NONE as i32) {
-                        let _ = dom.migrate_set_max_downtime(ms, 0);
-                    }
-                    Some(s)
-                }).await.ok().flatten();
-                if let Some(s) = stats {
-                    if s.r#type != virt::sys::VIR_DOMAIN_JOB_NONE as i32 {
-                        downtime_set = true;
-                        display.tick(&Tick::from_stats(&s));
+                let Some((stats, phase)) = observe(&watcher, &pre.vm).await else { continue };
+                if stats.r#type == virt::sys::VIR_DOMAIN_JOB_NONE as i32 {
+                    continue;
+                }
+                let mut tick = Tick::from_stats(&stats);
+                let actions = ladder.observe(&Observation {
+                    elapsed_ms: tick.elapsed_ms,
+                    data_remaining: tick.data_remaining,
+                    mem_iteration: tick.mem_iteration,
+                    rate_bps: stats.mem_bps.unwrap_or(0),
+                    throttle_pct: tick.throttle_pct,
+                    phase,
+                });
+                for a in actions {
+                    let at = tick.elapsed_ms;
+                    match act(a, &watcher, &pre.vm, journal).await {
+                        Ok(()) => match a {
+                            Action::StartPostcopy => report.postcopy = true,
+                            Action::Pause => paused_at = Some(Instant::now()),
+                            Action::Abort => timed_out = true,
+                            Action::SetDowntime(_) => {}
+                        },
+                        Err(e) => {
+                            let what = format!("the policy's {a:?} failed: {e}");
+                            display.note(&format!("vmigrate: warning: {what}"));
+                            ladder.record(at, "error", "error", what.clone());
+                            report.notes.push(what);
+                        }
                     }
                 }
+                for step in &ladder.steps()[shown..] {
+                    if step.trigger == "external" {
+                        match step.rung {
+                            "postcopy" => report.postcopy = true,
+                            _ => paused_at = paused_at.or(Some(Instant::now())),
+                        }
+                    }
+                    display.event(&PolicyEvent { event: "policy", step });
+                    display.progress_note(&format!("vmigrate: policy: {}: {}", step.rung, step.detail));
+                }
+                shown = ladder.steps().len();
+                tick.rung = ladder.rung();
+                display.tick(&tick);
             }
             _ = interrupt.wait(), if !aborted => {
                 aborted = true;
@@ -185,6 +248,7 @@ pub async fn migrate(
             }
         }
     };
+    report.policy_steps = ladder.steps().to_vec();
     report.migration_ms = call_started.elapsed().as_millis() as u64;
     display.finish();
     report.duration_ms = started.elapsed().as_millis() as u64;
@@ -193,6 +257,9 @@ pub async fn migrate(
         Ok(Ok(())) => {
             let _ = journal.record("migrate_done", json!({"ok": true}));
             verify(&mut report, slv, dlv).await;
+            if report.outcome == Outcome::Migrated && report.paused_ms.is_some() {
+                resume_if_paused(&mut report, dlv).await;
+            }
             if report.outcome == Outcome::Migrated && pre.block_migration {
                 remove_source_copies(pre, src, journal, &mut report).await;
             }
@@ -213,6 +280,7 @@ pub async fn migrate(
                 (&dst.host.name, dlv, dssh),
                 &pre.vm,
                 &created,
+                report.postcopy,
                 journal,
             )
             .await;
@@ -220,10 +288,16 @@ pub async fn migrate(
             let cancelled =
                 aborted || journal.abort_recorded() || reason.contains("canceled by client");
             report.outcome = match outcome {
-                Outcome::RolledBack if cancelled => Outcome::Aborted,
+                Outcome::RolledBack if cancelled && !timed_out => Outcome::Aborted,
                 o => o,
             };
-            report.error = Some(if report.outcome == Outcome::Aborted {
+            let timeout = settings.policy.completion_timeout_secs(pre.data_bytes);
+            report.error = Some(if timed_out && report.outcome == Outcome::RolledBack {
+                format!(
+                    "the migration did not finish within the completion timeout ({} s) and the policy aborted it (--on-timeout abort); predict with `vmigrate check --bandwidth …`, or allow --postcopy / --on-timeout pause",
+                    timeout.unwrap_or(0)
+                )
+            } else if report.outcome == Outcome::Aborted {
                 format!("aborted on request (libvirt: {reason})")
             } else {
                 with_hint(&reason, settings.unsafe_)
@@ -237,6 +311,98 @@ pub async fn migrate(
         json!({"outcome": report.outcome, "running_on": report.running_on}),
     );
     report
+}
+
+/// The job's statistics and the phase the source domain's state shows.
+async fn observe(watcher: &Arc<Libvirt>, vm: &str) -> Option<(virt::domain::JobStats, Phase)> {
+    let (w, n) = (watcher.clone(), vm.to_string());
+    tokio::task::spawn_blocking(move || {
+        let dom = w.conn().lookup_domain_by_name(&n).ok()?;
+        let stats = jobs::job_stats(&dom, 0).ok()?;
+        let phase = match jobs::state_reason(&dom) {
+            Ok((st, reason)) if st == virt::sys::VIR_DOMAIN_PAUSED => match reason {
+                virt::sys::VIR_DOMAIN_PAUSED_POSTCOPY
+                | virt::sys::VIR_DOMAIN_PAUSED_POSTCOPY_FAILED => Phase::Postcopy,
+                virt::sys::VIR_DOMAIN_PAUSED_USER => Phase::Paused,
+                // MIGRATION: libvirt's own pause for the final switch-over.
+                _ => Phase::Precopy,
+            },
+            _ => Phase::Precopy,
+        };
+        Some((stats, phase))
+    })
+    .await
+    .ok()
+    .flatten()
+}
+
+/// Carries out one of the ladder's actions; the journal hears first of
+/// anything that changes what a later `recover` may do.
+async fn act(
+    a: Action,
+    watcher: &Arc<Libvirt>,
+    vm: &str,
+    journal: &mut Journal,
+) -> Result<(), String> {
+    match a {
+        Action::StartPostcopy => {
+            let _ = journal.record("postcopy_started", json!({"by": "policy"}));
+        }
+        Action::Pause => {
+            let _ = journal.record("policy_pause", json!({}));
+        }
+        Action::Abort => {
+            let _ = journal.record("policy_abort", json!({}));
+        }
+        Action::SetDowntime(_) => {}
+    }
+    let (w, n) = (watcher.clone(), vm.to_string());
+    tokio::task::spawn_blocking(move || {
+        let dom = w.conn().lookup_domain_by_name(&n)?;
+        match a {
+            Action::SetDowntime(ms) => dom.migrate_set_max_downtime(ms, 0).map(|_| ()),
+            Action::StartPostcopy => jobs::start_postcopy(&dom),
+            Action::Pause => dom.suspend().map(|_| ()),
+            Action::Abort => jobs::abort_job(&dom),
+        }
+    })
+    .await
+    .map_err(|e| e.to_string())?
+    .map_err(|e| e.message().to_string())
+}
+
+/// After a migration finished with the guest paused by the policy or
+/// `force-complete`, the guest must run on the destination: resume it if
+/// libvirt left it paused there.
+async fn resume_if_paused(report: &mut Report, dlv: &Arc<Libvirt>) {
+    let (d, n) = (dlv.clone(), report.vm.clone());
+    let r = tokio::task::spawn_blocking(move || -> Result<bool, virt::error::Error> {
+        let dom = d.conn().lookup_domain_by_name(&n)?;
+        let (st, _) = jobs::state_reason(&dom)?;
+        if st == virt::sys::VIR_DOMAIN_PAUSED {
+            dom.resume()?;
+            return Ok(true);
+        }
+        Ok(false)
+    })
+    .await;
+    match r {
+        Ok(Ok(true)) => report.notes.push(format!(
+            "resumed {} on {} (it arrived paused)",
+            report.vm, report.destination
+        )),
+        Ok(Ok(false)) => {}
+        Ok(Err(e)) => report.notes.push(format!(
+            "{} arrived paused on {} and could not be resumed: {}; run `virsh resume {}` there",
+            report.vm,
+            report.destination,
+            e.message(),
+            report.vm
+        )),
+        Err(e) => report
+            .notes
+            .push(format!("could not check the destination: {e}")),
+    }
 }
 
 /// Aborts the VM's job through the watching connection.
@@ -267,7 +433,12 @@ async fn verify(report: &mut Report, slv: &Arc<Libvirt>, dlv: &Arc<Libvirt>) {
             .conn()
             .lookup_domain_by_name(&n2)
             .and_then(|dom| {
-                crate::hypervisor::jobs::job_stats(&dom, virt::sys::VIR_DOMAIN_JOB_STATS_COMPLETED)
+                // KEEP_COMPLETED: `virsh domjobinfo --completed` still works afterwards.
+                crate::hypervisor::jobs::job_stats(
+                    &dom,
+                    virt::sys::VIR_DOMAIN_JOB_STATS_COMPLETED
+                        | virt::sys::VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED,
+                )
             })
             .ok();
         (f, stats)

@@ -179,8 +179,9 @@ impl Policy {
     /// when there is no timeout. Under 1 GiB counts as 1 GiB (Nova counts
     /// at least 2): a tiny guest still needs time to set up.
     pub fn completion_timeout_secs(&self, data_bytes: u64) -> Option<u64> {
-        (self.completion_timeout_secs_per_gib > 0)
-            .then(|| (self.completion_timeout_secs_per_gib as f64 * gib_at_least_1(data_bytes)) as u64)
+        (self.completion_timeout_secs_per_gib > 0).then(|| {
+            (self.completion_timeout_secs_per_gib as f64 * gib_at_least_1(data_bytes)) as u64
+        })
     }
 
     /// The max downtime at step `i` (0 = start, `downtime_steps` = max).
