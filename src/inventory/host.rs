@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::address::check_address;
+use super::convergence;
 use super::error::{InventoryError, SourceText};
 use super::name::check_name;
 use super::raw::RawHost;
@@ -41,6 +42,10 @@ pub struct Host {
     /// Absolute path on the host where instance disks live.
     pub instances_path: String,
     pub connect_timeout: Duration,
+    /// Convergence policy: `Policy::default()`, then `[defaults]`, then this
+    /// entry. It governs migrations where this host is the SOURCE (its
+    /// libvirtd drives them); command-line flags override it per run.
+    pub policy: crate::policy::Policy,
 }
 
 impl Host {
@@ -74,6 +79,14 @@ impl Host {
             .map(|r| doc.check(r, |s| check_reason(s)))
             .transpose()?;
         let s = defaults.overlay(&raw.overrides(), doc, env)?;
+        // `defaults` passed these rules already, so a failure here involves
+        // this entry's own keys; its name is the one spot that always exists.
+        convergence::check_whole(
+            &s.policy,
+            doc,
+            raw.name.span(),
+            &format!("host {name:?} (its entry over [defaults])"),
+        )?;
 
         let values = Values {
             name: &name,
@@ -103,6 +116,7 @@ impl Host {
             cpu_allocation_ratio: s.cpu_allocation_ratio,
             instances_path: s.instances_path,
             connect_timeout: s.connect_timeout,
+            policy: s.policy,
         })
     }
 }

@@ -2,7 +2,9 @@
 //!
 //! The inventory is a TOML file with an optional `[defaults]` table and one
 //! `[[hosts]]` table per host; every `[defaults]` key may be overridden per
-//! host. `inventory.example.toml` at the crate root documents every key.
+//! host. `inventory.example.toml` at the crate root documents the connection
+//! and capacity keys; the convergence-policy keys (`convergence.rs`, resolved
+//! into [`Host::policy`]) are documented in the README's inventory section.
 //! [`locate()`] finds the file, [`load`] reads it and [`parse`] turns its text
 //! into [`Host`]s with defaults applied and URI templates rendered.
 //!
@@ -10,6 +12,7 @@
 //! pointing at the offending key or value (see [`InventoryError`]).
 
 mod address;
+mod convergence;
 mod error;
 mod host;
 mod locate;
@@ -26,6 +29,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+use serde_spanned::Spanned;
 
 pub use error::{InventoryError, Origin};
 pub use host::Host;
@@ -33,7 +37,7 @@ pub use locate::locate;
 pub use name::valid_name;
 
 use error::SourceText;
-use raw::RawInventory;
+use raw::{RawInventory, RawSettings};
 use settings::{Environment, Settings};
 
 /// A parsed, validated inventory.
@@ -74,7 +78,14 @@ fn parse_with(text: &str, path: &Path, env: &Environment) -> Result<Inventory, I
     let de = toml::de::Deserializer::parse(text).map_err(|e| doc.toml_error(&e, true))?;
     let raw = RawInventory::deserialize(de).map_err(|e| doc.toml_error(&e, false))?;
 
-    let defaults = Settings::builtin(env).overlay(&raw.defaults, &doc, env)?;
+    let no_defaults = RawSettings::default();
+    let raw_defaults = raw.defaults.as_ref().map_or(&no_defaults, Spanned::get_ref);
+    let defaults = Settings::builtin(env).overlay(raw_defaults, &doc, env)?;
+    // Checked here as well as per host so a conflict written only in
+    // [defaults] is reported once, at [defaults], not at every host.
+    if let Some(d) = &raw.defaults {
+        convergence::check_whole(&defaults.policy, &doc, d.span(), "[defaults]")?;
+    }
 
     let raw_hosts = match &raw.hosts {
         Some(hosts) if !hosts.get_ref().is_empty() => hosts.get_ref(),

@@ -13,8 +13,9 @@ use serde_spanned::Spanned;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, expecting = "a TOML document")]
 pub(crate) struct RawInventory {
-    #[serde(default)]
-    pub defaults: RawSettings,
+    /// Spanned so a combination of settings that is wrong as a whole (the
+    /// convergence policy's cross-key rules) can be pointed at `[defaults]`.
+    pub defaults: Option<Spanned<RawSettings>>,
     /// Spanned so an empty `hosts = []` can be pointed at.
     pub hosts: Option<Spanned<Vec<Spanned<RawHost>>>>,
 }
@@ -57,6 +58,8 @@ macro_rules! settings_structs {
 
 // Integers that have a range are read as i64 and range-checked afterwards, so
 // an out-of-range value gets the same helpful message as a zero.
+// `migration_bandwidth_mib` … `on_timeout` are the convergence policy
+// (see `convergence.rs`).
 settings_structs! {
     user: String,
     port: i64,
@@ -71,4 +74,15 @@ settings_structs! {
     migration_uri: String,
     instances_path: String,
     connect_timeout_secs: i64,
+    migration_bandwidth_mib: i64,
+    downtime_start_ms: i64,
+    max_downtime_ms: i64,
+    downtime_steps: i64,
+    downtime_delay_secs_per_gib: i64,
+    stall_iterations: i64,
+    stall_secs: i64,
+    auto_converge: bool,
+    postcopy: bool,
+    completion_timeout_secs_per_gib: i64,
+    on_timeout: String,
 }

@@ -8,11 +8,13 @@ use std::time::Duration;
 
 use serde_spanned::Spanned;
 
+use super::convergence;
 use super::error::{InventoryError, SourceText};
 use super::name::check_user;
 use super::raw::RawSettings;
 use super::template::Template;
 use super::tilde::expand_tilde;
+use crate::policy::Policy;
 
 pub(crate) const DEFAULT_LIBVIRT_URI: &str = "qemu+ssh://{user}@{address}:{port}/system";
 pub(crate) const DEFAULT_PEER_URI: &str = "qemu+ssh://{address}/system";
@@ -56,6 +58,9 @@ pub(crate) struct Settings {
     pub migration_uri: Template,
     pub instances_path: String,
     pub connect_timeout: Duration,
+    /// Checked key by key only; the caller checks the cross-key rules,
+    /// because only it knows where to point (see `convergence::check_whole`).
+    pub policy: Policy,
 }
 
 impl Settings {
@@ -83,6 +88,7 @@ impl Settings {
             migration_uri: builtin_template(DEFAULT_MIGRATION_URI),
             instances_path: "/var/lib/libvirt/images".to_owned(),
             connect_timeout: Duration::from_secs(10),
+            policy: Policy::default(),
         }
     }
 
@@ -152,12 +158,13 @@ impl Settings {
                 &self.connect_timeout,
                 check_timeout,
             )?,
+            policy: convergence::overlay(&self.policy, raw, doc)?,
         })
     }
 }
 
 /// The value set in this layer (checked), or else the inherited one.
-fn layer<T, U: Clone>(
+pub(super) fn layer<T, U: Clone>(
     doc: &SourceText<'_>,
     value: &Option<Spanned<T>>,
     inherited: &U,

@@ -2,6 +2,7 @@
 //! example, and the bad-inventory fixtures that pin error positions.
 
 mod bad;
+mod convergence;
 mod example;
 mod fixtures;
 mod good;
