@@ -119,6 +119,12 @@ impl Journal {
     /// peer-to-peer migration depends on the phase it hit (often a bare
     /// "End of file"), so this record is what tells an abort from a failure.
     pub fn abort_recorded(&self) -> bool {
+        self.recorded_by_others("abort")
+    }
+
+    /// Whether any vmigrate recorded `step` for this VM since this journal
+    /// was opened (e.g. `postcopy_started` by `force-complete`).
+    pub fn recorded_by_others(&self, step: &str) -> bool {
         let Ok(text) = std::fs::read_to_string(&self.path) else {
             return false;
         };
@@ -127,7 +133,8 @@ impl Journal {
         tail.lines()
             .filter_map(|l| serde_json::from_str::<Value>(l).ok())
             .any(|v| {
-                v["step"] == "abort"
+                v["step"] == step
+                    && v["run"] != self.run.as_str()
                     && v["vm"] == self.vm.as_str()
                     && v["ts_ms"].as_u64().unwrap_or(0) >= self.opened_ms
             })

@@ -258,8 +258,8 @@ pub async fn run(fleet: &Fleet<'_>, opts: &Options, cleanup: &Cleanup) -> Result
 }
 
 /// The source host's convergence policy from the inventory.
-fn source_policy(_host: &Host) -> Policy {
-    Policy::default()
+fn source_policy(host: &Host) -> Policy {
+    host.policy.clone()
 }
 
 /// The `convergence.prediction` check: the sample's result against the

@@ -104,7 +104,12 @@ pub async fn run(
             }
             std::thread::sleep(Duration::from_millis(250));
         }
-        report.state = super::find::state(&dom);
+        // Looked up again: after a migration the source's domain is gone.
+        report.state = match lv.conn().lookup_domain_by_name(&name) {
+            Ok(d) => super::find::state(&d),
+            Err(e) if e.code().to_raw() == virt::sys::VIR_ERR_NO_DOMAIN => "gone".into(),
+            Err(_) => "unknown".into(),
+        };
         Ok(report)
     })
     .await

@@ -4,6 +4,7 @@
 use std::io::Write;
 
 use super::plan::plan;
+use crate::checks::Status;
 use crate::cli::LiveArgs;
 use crate::config::Config;
 use crate::error::Error;
@@ -62,6 +63,12 @@ pub async fn run(config: &Config, args: LiveArgs) -> Result<ExitCode, Error> {
         policy: pre.policy.clone(),
         unsafe_: args.unsafe_,
     };
+    // Said before anything starts: a prediction that it may not finish.
+    if !config.printer.quiet {
+        for c in pre.checks.iter().filter(|c| c.status == Status::Warn) {
+            eprintln!("vmigrate: warning: {}: {}", c.id, sanitize(&c.message));
+        }
+    }
     let mut display = Display::new(
         config.printer.progress,
         events,

@@ -248,6 +248,16 @@ pub async fn migrate(
             }
         }
     };
+    // A switch by `force-complete` can finish between two ticks.
+    if !report.postcopy
+        && journal.recorded_by_others("postcopy_started")
+        && !journal.recorded_by_others("postcopy_not_started")
+    {
+        report.postcopy = true;
+        ladder.external(ladder_ms(&ladder), "postcopy");
+    } else if paused_at.is_none() && journal.recorded_by_others("force_pause") {
+        ladder.external(ladder_ms(&ladder), "pause");
+    }
     report.policy_steps = ladder.steps().to_vec();
     report.migration_ms = call_started.elapsed().as_millis() as u64;
     display.finish();
@@ -311,6 +321,11 @@ pub async fn migrate(
         json!({"outcome": report.outcome, "running_on": report.running_on}),
     );
     report
+}
+
+/// The time of the ladder's last step (the job's clock).
+fn ladder_ms(l: &Ladder) -> u64 {
+    l.steps().last().map(|s| s.at_ms).unwrap_or(0)
 }
 
 /// The job's statistics and the phase the source domain's state shows.

@@ -149,6 +149,21 @@ impl Ladder {
         });
     }
 
+    /// Another process switched the migration to `rung` (`postcopy` or
+    /// `pause`); recorded once, and the ladder stops acting.
+    pub fn external(&mut self, at_ms: u64, rung: &'static str) {
+        if self.done {
+            return;
+        }
+        self.done = true;
+        let detail = if rung == "postcopy" {
+            "switched to post-copy by another process (vmigrate force-complete)"
+        } else {
+            "the guest was paused by another process (vmigrate force-complete or an operator): the last pass completes with it paused"
+        };
+        self.record(at_ms, rung, "external", detail.into());
+    }
+
     /// Decides on one observation; new steps are in `steps()` from the
     /// length it had before the call.
     pub fn observe(&mut self, o: &Observation) -> Vec<Action> {
@@ -156,7 +171,7 @@ impl Ladder {
         if self.step.is_none() {
             self.start(o, &mut actions);
         }
-        if self.throttle != o.throttle_pct && o.phase == Phase::Precopy {
+        if self.throttle != o.throttle_pct && o.phase == Phase::Precopy && !self.done {
             let detail = if o.throttle_pct > self.throttle {
                 format!(
                     "auto-converge: QEMU throttles the guest's vCPUs by {}%",
@@ -173,18 +188,11 @@ impl Ladder {
         }
         match o.phase {
             Phase::Postcopy => {
-                self.done = true;
-                self.record(
-                    o.elapsed_ms,
-                    "postcopy",
-                    "external",
-                    "switched to post-copy by another process (vmigrate force-complete)".into(),
-                );
+                self.external(o.elapsed_ms, "postcopy");
                 return actions;
             }
             Phase::Paused => {
-                self.done = true;
-                self.record(o.elapsed_ms, "pause", "external", "the guest was paused by another process (vmigrate force-complete or an operator): the last pass completes with it paused".into());
+                self.external(o.elapsed_ms, "pause");
                 return actions;
             }
             Phase::Precopy => {}

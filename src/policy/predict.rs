@@ -175,6 +175,11 @@ pub fn predict(i: &Inputs, policy: &Policy) -> Prediction {
             ": even one pass takes longer than the completion timeout ({limit:.0} s); raise --bandwidth or --completion-timeout"
         )),
     }
+    if verdict == Verdict::NeedsAutoConverge && !may_postcopy {
+        if let Some(p) = fmt_s(post) {
+            summary.push_str(&format!("; post-copy would take {p} (--postcopy)"));
+        }
+    }
     if !covered && policy.on_timeout == OnTimeout::Pause && verdict != Verdict::WillNotConverge {
         summary.push_str("; --on-timeout pause will finish it with a long downtime");
     }

@@ -22,6 +22,8 @@ pub struct Printer {
     pub format: OutputFormat,
     /// Progress (spinners, bars) may be drawn: stderr is a terminal and not `--quiet`.
     pub progress: bool,
+    /// `-q`: no progress and no warnings on stderr (errors still go there).
+    pub quiet: bool,
 }
 
 impl Printer {
@@ -30,6 +32,7 @@ impl Printer {
         Printer {
             format,
             progress: !quiet && std::io::stderr().is_terminal(),
+            quiet,
         }
     }
 

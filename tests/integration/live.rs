@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::util::{lab_sh, lab_try, virsh, Lab, TestVm};
 
 /// Runs `vmigrate -o json live ARGS` with a private state dir.
-fn live(inv: &str, args: &[&str]) -> (i32, Value, String) {
+pub(crate) fn live(inv: &str, args: &[&str]) -> (i32, Value, String) {
     let out = spawn_live(inv, args).wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     let doc = serde_json::from_str(&stdout).unwrap_or(Value::Null);
@@ -21,7 +21,7 @@ fn live(inv: &str, args: &[&str]) -> (i32, Value, String) {
     )
 }
 
-fn spawn_live(inv: &str, args: &[&str]) -> Child {
+pub(crate) fn spawn_live(inv: &str, args: &[&str]) -> Child {
     let mut a = vec!["-i", inv, "-o", "json", "live"];
     a.extend_from_slice(args);
     Command::new(env!("CARGO_BIN_EXE_vmigrate"))
@@ -35,7 +35,7 @@ fn spawn_live(inv: &str, args: &[&str]) -> Child {
 }
 
 /// libvirt's state of `vm` on `host`, or "absent".
-fn state(host: &str, vm: &str) -> String {
+pub(crate) fn state(host: &str, vm: &str) -> String {
     let out = Command::new(crate::util::lab_script())
         .args(["virsh", host, "domstate", vm])
         .output()
@@ -171,7 +171,7 @@ fn slow_vm(name: &str) -> TestVm {
 }
 
 /// Waits for a spawned `live`, checks its exit code and outcome.
-fn finished(child: Child, code: i32, outcome: &str) -> Value {
+pub(crate) fn finished(child: Child, code: i32, outcome: &str) -> Value {
     let out = child.wait_with_output().unwrap();
     assert_eq!(
         out.status.code(),
@@ -186,7 +186,7 @@ fn finished(child: Child, code: i32, outcome: &str) -> Value {
 
 /// Waits (up to 60 s: the checks come first, and a slow machine is slow)
 /// until the migration of `vm` to `dest` is under way, then a moment more.
-fn under_way(dest: &str, vm: &str) {
+pub(crate) fn under_way(dest: &str, vm: &str) {
     for _ in 0..600 {
         if state(dest, vm) == "paused" {
             std::thread::sleep(Duration::from_millis(500));
@@ -393,41 +393,11 @@ fn max_downtime_reaches_libvirt_and_the_journal_is_private() {
 fn memory_dirtying_guest_arrives_with_its_memory_intact() {
     let (lab, _guard) = Lab::shared();
     let inv = lab.inventory.to_str().unwrap();
-    crate::util::destroy_everywhere("it-live-dirty");
-    lab_sh(&[
-        "vm",
-        "create",
-        "lab1",
-        "it-live-dirty",
-        "--disk",
-        "net",
-        "--dirty",
-        "100",
-    ]);
-    let mut vm = TestVm {
-        host: "lab1".into(),
-        name: "it-live-dirty".into(),
-    };
-    // The guest sweeps its pages once it has booted.
-    let mut ok = false;
-    for _ in 0..50 {
-        let p = lab_sh(&["vm", "pattern", "lab1", &vm.name]);
-        if !p.contains("counters 0/0") {
-            ok = true;
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    assert!(ok, "the dirtying guest did not start sweeping");
+    let mut vm = TestVm::dirtying("lab1", "it-live-dirty", 100);
     let doc = migrate_ok(inv, &mut vm, &["--to", "lab2"]);
     assert!(
         doc["data_bytes"].as_u64().unwrap() > 50 << 20,
         "the dirtied pages were sent: {doc:#}"
     );
-    // Every page's counter consistent: no page lost or stale.
-    let pattern = lab_sh(&["vm", "pattern", "lab2", &vm.name]);
-    assert!(
-        pattern.starts_with("ok:") && pattern.contains("boundary at page"),
-        "{pattern}"
-    );
+    vm.assert_memory_intact("lab2");
 }

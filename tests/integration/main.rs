@@ -4,6 +4,7 @@
 
 mod check;
 mod cli;
+mod convergence;
 mod host_keys;
 mod hosts;
 mod inventory_errors;

@@ -176,6 +176,37 @@ impl TestVm {
 
 /// Removes a leftover of an interrupted earlier run, on any host (it may
 /// have been migrated), so that it cannot fail this one.
+impl TestVm {
+    /// A memory-dirtying guest (sweeping 1..`mib` MiB) on `host`, once it
+    /// has booted and its counters move.
+    pub fn dirtying(host: &str, name: &str, mib: u32) -> TestVm {
+        destroy_everywhere(name);
+        let m = mib.to_string();
+        lab_sh(&["vm", "create", host, name, "--disk", "net", "--dirty", &m]);
+        let vm = TestVm {
+            host: host.to_string(),
+            name: name.to_string(),
+        };
+        for _ in 0..50 {
+            if !lab_sh(&["vm", "pattern", host, name]).contains("counters 0/0") {
+                return vm;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        panic!("the dirtying guest {name} did not start sweeping");
+    }
+
+    /// Asserts every page's counter is consistent on `host`: no page lost
+    /// or stale (`lab.sh vm pattern`).
+    pub fn assert_memory_intact(&self, host: &str) {
+        let p = lab_sh(&["vm", "pattern", host, &self.name]);
+        assert!(
+            p.starts_with("ok:") && p.contains("boundary at page"),
+            "{p}"
+        );
+    }
+}
+
 pub fn destroy_everywhere(name: &str) {
     for h in lab_sh(&["hosts"]).lines() {
         let _ = Command::new(lab_script())

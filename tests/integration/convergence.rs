@@ -1,0 +1,307 @@
+//! Lab tests of the convergence policy and the prediction, with the
+//! memory-dirtying guest (it re-dirties its whole range faster than any
+//! cap below ~100 MiB/s can send it): each rung of the ladder migrates it
+//! for real, and its memory pattern is verified after every migration.
+//!
+//! One dirtying migration at a time (`ONE`): on this two-core machine two
+//! of them would slow each other's guests and skew the rungs' timing.
+
+use std::sync::Mutex;
+
+use serde_json::Value;
+
+use crate::live::{finished, live, spawn_live, state, under_way};
+use crate::util::{vmigrate, Lab, TestVm};
+
+static ONE: Mutex<()> = Mutex::new(());
+
+fn one() -> std::sync::MutexGuard<'static, ()> {
+    ONE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn rungs(doc: &Value) -> Vec<(String, String)> {
+    doc["policy_steps"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no policy_steps: {doc:#}"))
+        .iter()
+        .map(|s| {
+            (
+                s["rung"].as_str().unwrap().to_string(),
+                s["trigger"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn has_rung(doc: &Value, rung: &str, trigger: &str) -> bool {
+    rungs(doc).iter().any(|(r, t)| r == rung && t == trigger)
+}
+
+/// Migrated: running on `dest` with its memory intact, gone from the source.
+fn arrived(vm: &mut TestVm, dest: &str, doc: &Value) {
+    assert_eq!(doc["outcome"], "migrated", "{doc:#}");
+    assert_eq!(state(dest, &vm.name), "running");
+    assert_eq!(state(&vm.host, &vm.name), "absent");
+    vm.host = dest.to_string();
+    vm.assert_memory_intact(dest);
+}
+
+fn check_json(inv: &str, args: &[&str]) -> (i32, Value) {
+    let mut a = vec!["-i", inv, "-o", "json", "check"];
+    a.extend_from_slice(args);
+    let r = vmigrate(&a);
+    (r.code, r.json())
+}
+
+fn prediction(doc: &Value) -> &Value {
+    doc["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "convergence.prediction")
+        .unwrap_or_else(|| panic!("no convergence.prediction: {doc:#}"))
+}
+
+#[test]
+fn idle_guest_predicts_converges_and_the_dirtying_one_does_not() {
+    let (lab, _guard) = Lab::shared();
+    let _one = one();
+    let inv = lab.inventory.to_str().unwrap();
+    let idle = TestVm::create("lab1", "it-conv-idle", "net");
+    let (code, doc) = check_json(inv, &[&idle.name, "--to", "lab2"]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(doc["convergence"]["verdict"], "converges", "{doc:#}");
+    assert_eq!(doc["convergence"]["bandwidth_source"], "link");
+    assert_eq!(prediction(&doc)["status"], "pass");
+
+    let dirty = TestVm::dirtying("lab1", "it-conv-predict", 100);
+    let (code, doc) = check_json(inv, &[&dirty.name, "--to", "lab2", "--bandwidth", "20"]);
+    assert_eq!(code, 0, "a warning does not block: {doc:#}");
+    let c = &doc["convergence"];
+    assert_ne!(c["verdict"], "converges", "{doc:#}");
+    assert!(
+        c["dirty_rate_bps"].as_u64().unwrap() > 20 << 20,
+        "dirties faster than 20 MiB/s: {c:#}"
+    );
+    assert_eq!(c["bandwidth_source"], "configured");
+    assert_eq!(prediction(&doc)["status"], "warn");
+
+    // --strict refuses what this run's policy cannot finish.
+    let (code, doc) = check_json(
+        inv,
+        &[
+            &dirty.name,
+            "--to",
+            "lab2",
+            "--bandwidth",
+            "20",
+            "--no-auto-converge",
+            "--strict",
+        ],
+    );
+    assert_eq!(code, 3, "{doc:#}");
+    assert_eq!(prediction(&doc)["status"], "fail");
+    let (_, doc) = check_json(inv, &[&dirty.name, "--to", "lab2", "--no-measure"]);
+    assert_eq!(prediction(&doc)["status"], "skip");
+    assert!(doc["convergence"].is_null());
+    assert_eq!(
+        state("lab1", &dirty.name),
+        "running",
+        "check changed nothing"
+    );
+}
+
+#[test]
+fn policy_off_with_a_completion_timeout_aborts_cleanly() {
+    let (lab, _guard) = Lab::shared();
+    let _one = one();
+    let inv = lab.inventory.to_str().unwrap();
+    let vm = TestVm::dirtying("lab1", "it-conv-timeout", 100);
+    let (code, doc, err) = live(
+        inv,
+        &[
+            &vm.name,
+            "--to",
+            "lab2",
+            "--bandwidth",
+            "20",
+            "--policy",
+            "off",
+            "--completion-timeout",
+            "8",
+        ],
+    );
+    assert_eq!(code, 4, "{err}\n{doc:#}");
+    assert_eq!(doc["outcome"], "rolled_back");
+    assert!(has_rung(&doc, "abort", "timeout"), "{doc:#}");
+    assert!(!has_rung(&doc, "downtime", "stall"), "ladder off: {doc:#}");
+    assert!(
+        doc["error"]
+            .as_str()
+            .unwrap()
+            .contains("completion timeout"),
+        "{doc:#}"
+    );
+    assert_eq!(doc["running_on"], "lab1");
+    assert_eq!(state("lab1", &vm.name), "running");
+    assert_eq!(state("lab2", &vm.name), "absent");
+    vm.assert_memory_intact("lab1");
+}
+
+#[test]
+fn auto_converge_finishes() {
+    let (lab, _guard) = Lab::shared();
+    let _one = one();
+    let inv = lab.inventory.to_str().unwrap();
+    let mut vm = TestVm::dirtying("lab1", "it-conv-ac", AC_DIRTY_MIB);
+    let (code, doc, err) = live(
+        inv,
+        &[
+            &vm.name,
+            "--to",
+            "lab2",
+            "--bandwidth",
+            AC_BANDWIDTH,
+            "--policy",
+            "off",
+            "--auto-converge",
+        ],
+    );
+    assert_eq!(code, 0, "{err}\n{doc:#}");
+    assert!(
+        has_rung(&doc, "auto_converge", "qemu"),
+        "throttled: {doc:#}"
+    );
+    arrived(&mut vm, "lab2", &doc);
+}
+
+/// A guest and cap at which plain pre-copy does not converge and
+/// auto-converge's throttle does (measured in the lab).
+const AC_DIRTY_MIB: u32 = 40;
+const AC_BANDWIDTH: &str = "10";
+
+#[test]
+fn the_ladder_switches_to_postcopy_when_stalled() {
+    let (lab, _guard) = Lab::shared();
+    let _one = one();
+    let inv = lab.inventory.to_str().unwrap();
+    let mut vm = TestVm::dirtying("lab1", "it-conv-post", 100);
+    let (code, doc, err) = live(
+        inv,
+        &[
+            &vm.name,
+            "--to",
+            "lab2",
+            "--bandwidth",
+            "20",
+            "--postcopy",
+            "--no-auto-converge",
+            "--stall-iterations",
+            "2",
+        ],
+    );
+    assert_eq!(code, 0, "{err}\n{doc:#}");
+    assert!(has_rung(&doc, "downtime", "stall"), "{doc:#}");
+    assert!(has_rung(&doc, "postcopy", "stall"), "{doc:#}");
+    assert_eq!(doc["postcopy"], true);
+    arrived(&mut vm, "lab2", &doc);
+}
+
+#[test]
+fn on_timeout_pause_finishes_with_libvirts_downtime() {
+    let (lab, _guard) = Lab::shared();
+    let _one = one();
+    let inv = lab.inventory.to_str().unwrap();
+    let mut vm = TestVm::dirtying("lab1", "it-conv-pause", 100);
+    let (code, doc, err) = live(
+        inv,
+        &[
+            &vm.name,
+            "--to",
+            "lab2",
+            "--bandwidth",
+            "20",
+            "--completion-timeout",
+            "8",
+            "--on-timeout",
+            "pause",
+        ],
+    );
+    assert_eq!(code, 0, "{err}\n{doc:#}");
+    assert!(has_rung(&doc, "pause", "timeout"), "{doc:#}");
+    // libvirt's own figure, still readable after the run (KEEP_COMPLETED).
+    let info = crate::util::virsh("lab2", &["domjobinfo", &vm.name, "--completed"]);
+    let libvirt_downtime: u64 = info
+        .lines()
+        .find_map(|l| l.strip_prefix("Total downtime:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no downtime in {info}"));
+    assert_eq!(
+        doc["downtime_ms"].as_u64(),
+        Some(libvirt_downtime),
+        "{doc:#}"
+    );
+    // The last pass ran with the guest paused: seconds, not milliseconds.
+    assert!(libvirt_downtime > 1000, "{libvirt_downtime} ms");
+    let paused = doc["paused_ms"].as_u64().unwrap();
+    assert!(
+        paused + 1000 >= libvirt_downtime,
+        "{paused} vs {libvirt_downtime}"
+    );
+    arrived(&mut vm, "lab2", &doc);
+}
+
+#[test]
+fn force_complete_from_another_process() {
+    let (lab, _guard) = Lab::shared();
+    let _one = one();
+    let inv = lab.inventory.to_str().unwrap();
+    let mut vm = TestVm::dirtying("lab1", "it-conv-force", 100);
+    let child = spawn_live(
+        inv,
+        &[
+            &vm.name,
+            "--to",
+            "lab2",
+            "--bandwidth",
+            "20",
+            "--policy",
+            "off",
+            "--postcopy",
+        ],
+    );
+    under_way("lab2", &vm.name);
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let r = vmigrate(&["-i", inv, "-o", "json", "force-complete", &vm.name]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let f = r.json();
+    assert_eq!(f["action"], "postcopy", "{f:#}");
+    assert_eq!(f["finished"], true);
+    assert_eq!(f["state"], "gone", "{f:#}");
+    let doc = finished(child, 0, "migrated");
+    assert!(has_rung(&doc, "postcopy", "external"), "{doc:#}");
+    assert_eq!(doc["postcopy"], true);
+    arrived(&mut vm, "lab2", &doc);
+
+    // Without --postcopy, force-complete pauses the guest instead.
+    let child = spawn_live(
+        inv,
+        &[
+            &vm.name,
+            "--to",
+            "lab1",
+            "--bandwidth",
+            "20",
+            "--policy",
+            "off",
+        ],
+    );
+    under_way("lab1", &vm.name);
+    let r = vmigrate(&["-i", inv, "-o", "json", "force-complete", &vm.name]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["action"], "pause", "{}", r.stdout);
+    let doc = finished(child, 0, "migrated");
+    assert!(has_rung(&doc, "pause", "external"), "{doc:#}");
+    arrived(&mut vm, "lab1", &doc);
+}
