@@ -178,14 +178,17 @@ pub fn last_run(vm: &str) -> Result<Option<LastRun>, Error> {
             )))
         }
     };
+    Ok(parse_last_run(&text, vm))
+}
+
+/// The last run on `vm` in the journal's `text`.
+fn parse_last_run(text: &str, vm: &str) -> Option<LastRun> {
     let records: Vec<Value> = text
         .lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
         .filter(|v| v["vm"] == vm)
         .collect();
-    let Some(at) = records.iter().rposition(|v| v["step"] == "start") else {
-        return Ok(None);
-    };
+    let at = records.iter().rposition(|v| v["step"] == "start")?;
     let start = &records[at];
     let run = start["run"].as_str().unwrap_or_default().to_string();
     let text_of = |v: &Value| v.as_str().map(str::to_string);
@@ -216,5 +219,29 @@ pub fn last_run(vm: &str) -> Result<Option<LastRun>, Error> {
             _ => {}
         }
     }
-    Ok(Some(last))
+    Some(last)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(run: &str, step: &str, details: &str) -> String {
+        format!(r#"{{"vm":"web1","run":"{run}","step":"{step}","ts_ms":1,"details":{details}}}"#)
+    }
+
+    #[test]
+    fn last_run_knows_a_switch_to_postcopy_by_anyone() {
+        let start = line("r1", "start", r#"{"source":"kvm1","destination":"kvm2"}"#);
+        let plain = [start.clone(), line("r1", "migrate_start", "{}")].join("\n");
+        let last = parse_last_run(&plain, "web1").unwrap();
+        assert!(!last.postcopy);
+        assert_eq!(last.source.as_deref(), Some("kvm1"));
+        // `force-complete` writes with its own run id.
+        let forced = [plain.clone(), line("r2", "postcopy_started", "{}")].join("\n");
+        assert!(parse_last_run(&forced, "web1").unwrap().postcopy);
+        let refused = [forced, line("r2", "postcopy_not_started", "{}")].join("\n");
+        assert!(!parse_last_run(&refused, "web1").unwrap().postcopy);
+        assert!(parse_last_run(&plain, "other").is_none());
+    }
 }

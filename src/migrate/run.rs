@@ -238,6 +238,15 @@ pub async fn migrate(
             }
             _ = interrupt.wait(), if !aborted => {
                 aborted = true;
+                if report.postcopy {
+                    // Post-copy cannot be undone: the guest already runs on
+                    // the destination with part of its memory on the source.
+                    display.note(&format!(
+                        "vmigrate: interrupted, but {} is in post-copy and cannot be aborted; waiting for it to finish on {}",
+                        pre.vm, dst.host.name
+                    ));
+                    continue;
+                }
                 display.note(&format!(
                     "vmigrate: interrupted: aborting the migration and waiting for the rollback ({} stays on {})",
                     pre.vm, src.host.name

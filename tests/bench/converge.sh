@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Benchmark for the convergence policy (issue D): the lab's memory-dirtying
+# guest (sweeps 100 MiB, re-dirtying it faster than it can be sent) at a
+# 20 MiB/s cap, migrated
+#   1. by bare `virsh migrate --live --p2p --bandwidth 20` with a 120 s
+#      limit (virsh --timeout … --timeout-abort: pre-copy alone),
+#   2. by `vmigrate live` with its default ladder (auto-converge on,
+#      post-copy not permitted),
+#   3. by `vmigrate live --postcopy` (the ladder switches when stalled),
+# each time after `vmigrate check` (the prediction), then the guest's
+# memory pattern is verified. Prints time to finish and downtime.
+# Target: finish <= 60 s with downtime <= the configured max (500 ms), or
+# vmigrate says before starting that it will not. Run as root on Debian 12.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+vm=bench-dirty-vm
+# shellcheck source=tests/bench/lib.sh
+. tests/bench/lib.sh
+bench_lab 2 "$vm"
+tests/lab/lab.sh vm create lab1 "$vm" --disk net --dirty 100 >/dev/null
+sleep 2
+bench_inventory
+export VMIGRATE_STATE_DIR=$work/state
+ms() { echo $(($(date +%s%N) / 1000000)); }
+where() { tests/lab/lab.sh virsh "$1" domstate "$vm" 2>/dev/null || echo absent; }
+vm_on() { if [ "$(where lab1)" = running ]; then echo lab1; else echo lab2; fi; }
+other() { if [ "$1" = lab1 ]; then echo lab2; else echo lab1; fi; }
+summary() { # JSON report
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))
+steps=[s["rung"]+"("+s["trigger"]+")" for s in d["policy_steps"] if s["rung"] not in ("start","auto_converge")]
+print("outcome=%s duration=%.1fs downtime=%sms postcopy=%s steps=%s" % (d["outcome"], d["duration_ms"]/1000, d["downtime_ms"], d["postcopy"], " ".join(steps)))' "$1"
+}
+
+src=$(vm_on); dst=$(other "$src")
+echo "== prediction (vmigrate check --bandwidth 20), $src -> $dst"
+target/release/vmigrate -i "$work/inventory.toml" -o json check "$vm" --to "$dst" --bandwidth 20 >"$work/check.json" || true
+python3 -c 'import json,sys; c=json.load(open(sys.argv[1]))["convergence"]; print("verdict=%s: %s" % (c["verdict"], c["summary"]))' "$work/check.json"
+
+echo "== bare virsh migrate --bandwidth 20, 120 s limit, $src -> $dst"
+s=$(tests/lab/lab.sh addr "$src"); d=$(tests/lab/lab.sh addr "$dst")
+t0=$(ms)
+# virsh 9 has no abort-on-timeout; SIGINT makes virsh abort the job.
+if timeout -s INT 120 virsh -c "qemu+ssh://root@$s/system?keyfile=$key&no_tty=1" migrate --live --p2p \
+    --persistent --undefinesource "$vm" "qemu+ssh://$d/system?keyfile=$key&no_tty=1" \
+    --migrateuri "tcp://$d" --bandwidth 20 >"$work/virsh.out" 2>&1; then
+    echo "virsh: finished in $(($(ms) - t0)) ms"
+else
+    echo "virsh: did not finish: stopped after $(($(ms) - t0)) ms ($(tr '\n' ' ' <"$work/virsh.out" | cut -c1-120))"
+fi
+sleep 2
+echo "$vm runs on $(vm_on)"
+tests/lab/lab.sh vm pattern "$(vm_on)" "$vm"
+
+for variant in "default" "--postcopy"; do
+    src=$(vm_on); dst=$(other "$src")
+    echo "== vmigrate live --bandwidth 20 ${variant/default/(default ladder)}, $src -> $dst"
+    extra=(); [ "$variant" = default ] || extra=("$variant")
+    target/release/vmigrate -i "$work/inventory.toml" -o json live "$vm" --to "$dst" --bandwidth 20 "${extra[@]}" \
+        >"$work/live.json" 2>"$work/live.err" || true
+    grep -h "warning: convergence" "$work/live.err" || true
+    summary "$work/live.json"
+    tests/lab/lab.sh vm pattern "$(vm_on)" "$vm"
+done
