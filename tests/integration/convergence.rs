@@ -184,9 +184,35 @@ const AC_BANDWIDTH: &str = "10";
 fn the_ladder_switches_to_postcopy_when_stalled() {
     let (lab, _guard) = Lab::shared();
     let _one = one();
-    let inv = lab.inventory.to_str().unwrap();
+    // The policy from the source host's inventory entry, not from flags.
+    let dir = tempfile::tempdir().unwrap();
+    let inv = lab.inventory_with(dir.path(), |t| {
+        t.replacen(
+            "name = \"lab1\"\n",
+            "name = \"lab1\"\npostcopy = true\nauto_converge = false\nstall_iterations = 2\nmigration_bandwidth_mib = 20\n",
+            1,
+        )
+    });
+    let inv = inv.to_str().unwrap();
     let mut vm = TestVm::dirtying("lab1", "it-conv-post", 100);
-    let (code, doc, err) = live(
+    let (code, doc, err) = live(inv, &[&vm.name, "--to", "lab2"]);
+    assert_eq!(code, 0, "{err}\n{doc:#}");
+    assert_eq!(doc["policy"]["postcopy"], true, "{doc:#}");
+    assert_eq!(doc["policy"]["bandwidth_mib"], 20);
+    assert!(has_rung(&doc, "downtime", "stall"), "{doc:#}");
+    assert!(has_rung(&doc, "postcopy", "stall"), "{doc:#}");
+    assert_eq!(doc["postcopy"], true);
+    arrived(&mut vm, "lab2", &doc);
+}
+
+#[test]
+fn the_downtime_rises_in_timed_steps() {
+    let (lab, _guard) = Lab::shared();
+    let _one = one();
+    let inv = lab.inventory.to_str().unwrap();
+    let mut vm = TestVm::dirtying("lab1", "it-conv-steps", 100);
+    // 128 MiB at 8 s/GiB: a step a second; stalls ignored; a pause at 12 s.
+    let child = spawn_live(
         inv,
         &[
             &vm.name,
@@ -194,16 +220,42 @@ fn the_ladder_switches_to_postcopy_when_stalled() {
             "lab2",
             "--bandwidth",
             "20",
-            "--postcopy",
-            "--no-auto-converge",
+            "--downtime-start",
+            "100",
+            "--max-downtime",
+            "400",
+            "--downtime-steps",
+            "3",
+            "--downtime-delay",
+            "8",
             "--stall-iterations",
-            "2",
+            "1000",
+            "--stall-secs",
+            "86400",
+            "--completion-timeout",
+            "12",
+            "--on-timeout",
+            "pause",
         ],
     );
-    assert_eq!(code, 0, "{err}\n{doc:#}");
-    assert!(has_rung(&doc, "downtime", "stall"), "{doc:#}");
-    assert!(has_rung(&doc, "postcopy", "stall"), "{doc:#}");
-    assert_eq!(doc["postcopy"], true);
+    under_way("lab2", &vm.name);
+    std::thread::sleep(std::time::Duration::from_secs(5));
+    let during = crate::util::virsh("lab1", &["migrate-getmaxdowntime", &vm.name]);
+    assert_eq!(
+        during.trim(),
+        "400",
+        "libvirt's max downtime after the last step"
+    );
+    let doc = finished(child, 0, "migrated");
+    let downtimes: Vec<u64> = doc["policy_steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["rung"] == "downtime" && s["trigger"] == "time")
+        .map(|s| s["downtime_ms"].as_u64().unwrap())
+        .collect();
+    assert_eq!(downtimes, vec![200, 300, 400], "{doc:#}");
+    assert!(has_rung(&doc, "pause", "timeout"), "{doc:#}");
     arrived(&mut vm, "lab2", &doc);
 }
 
