@@ -36,7 +36,7 @@ pub(super) fn overlay(
 ) -> Result<Policy, InventoryError> {
     // A struct literal rather than `..base.clone()`, so a new `Policy` field
     // fails to compile here until someone decides whether it is an inventory key.
-    Ok(Policy {
+    let mut p = Policy {
         // `--policy off` is a per-run choice, not a host property.
         ladder: base.ladder,
         bandwidth_mib: layer(
@@ -99,7 +99,13 @@ pub(super) fn overlay(
         on_timeout: layer(doc, &raw.on_timeout, &base.on_timeout, |s| {
             check_on_timeout(s)
         })?,
-    })
+    };
+    // A lone max below the inherited start means "never more than this",
+    // as `--max-downtime` alone does on the command line.
+    if raw.max_downtime_ms.is_some() && raw.downtime_start_ms.is_none() {
+        p.downtime_start_ms = p.downtime_start_ms.min(p.max_downtime_ms);
+    }
+    Ok(p)
 }
 
 /// Applies `Policy::validate` to a finished layer and blames `span`;

@@ -196,9 +196,16 @@ fn a_defaults_conflict_is_reported_once_at_defaults() {
     assert!(!msg.contains("kvm1"), "not blamed on a host: {msg}");
     // A host cannot rescue a [defaults] that is inconsistent on its own.
     let (line, _, _) = parse_err(&format!(
-        "[defaults]\nmax_downtime_ms = 20\n{HOST}downtime_start_ms = 10\n"
+        "[defaults]\ndowntime_start_ms = 90\nmax_downtime_ms = 20\n{HOST}downtime_start_ms = 10\n"
     ));
     assert_eq!(line, 1);
+}
+
+#[test]
+fn a_lone_max_downtime_below_the_start_caps_it() {
+    let inv = parse_ok(&format!("[defaults]\nmax_downtime_ms = 20\n{HOST}"));
+    let p = &inv.hosts[0].policy;
+    assert_eq!((p.downtime_start_ms, p.max_downtime_ms), (20, 20));
 }
 
 #[test]
