@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's demo: a lab of real libvirt hosts, a test VM, and vmigrate
-# showing the fleet. Run as root on Debian 12. The lab stays up afterwards
+# showing the fleet, migrating it, and migrating a memory-dirtying guest
+# with the convergence ladder. Run as root on Debian 12. The lab stays up afterwards
 # so you can try commands; `tests/lab/lab.sh down` removes all of it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -25,6 +26,14 @@ run check demo-vm
 # A bandwidth cap so that the progress bar has a few seconds to show.
 run live demo-vm --bandwidth 16
 run hosts
+# A guest that dirties 100 MiB of memory faster than 20 MiB/s can send it:
+# the prediction says so, and the ladder switches to post-copy when it stalls.
+for h in $(tests/lab/lab.sh hosts); do tests/lab/lab.sh vm destroy "$h" demo-busy >/dev/null 2>&1 || true; done
+tests/lab/lab.sh vm create lab1 demo-busy --disk net --dirty 100
+sleep 2
+run check demo-busy --to lab2 --bandwidth 20
+run live demo-busy --to lab2 --bandwidth 20 --postcopy
+tests/lab/lab.sh vm pattern lab2 demo-busy
 echo
 echo "The lab is up. Try:  target/release/vmigrate -i $inv live demo-vm"
 echo "Remove everything:   tests/lab/lab.sh down"
