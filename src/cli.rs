@@ -128,10 +128,10 @@ pub struct CheckArgs {
     #[arg(long, value_name = "TAG")]
     pub tag: Option<String>,
     /// Sample the guest's dirty rate for SECS seconds to predict whether the
-    /// migration converges (the `convergence.prediction` check).
-    #[arg(long, value_name = "SECS", default_value_t = 1,
-          value_parser = clap::value_parser!(u32).range(1..=60))]
-    pub measure: u32,
+    /// migration converges (the `convergence.prediction` check) [default:
+    /// 1 for `check`; `live` samples only when given this or --strict].
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u32).range(1..=60))]
+    pub measure: Option<u32>,
     /// Skip the dirty-rate sample and the prediction.
     #[arg(long)]
     pub no_measure: bool,

@@ -276,7 +276,8 @@ async fn predict(
     let Some(sample) = sample else {
         return (
             convergence::skipped(if opts.measure.is_none() {
-                "not measured (--no-measure)".to_string()
+                "not measured (`check` samples by default, `live` with --measure SECS or --strict)"
+                    .to_string()
             } else {
                 format!("{} is {}: nothing to measure", opts.vm, vm.state)
             }),

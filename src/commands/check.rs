@@ -14,7 +14,7 @@ use crate::signals::Interrupt;
 /// Runs the checks and prints the verdict.
 pub async fn run(config: &Config, args: CheckArgs) -> Result<ExitCode, Error> {
     let mut interrupt = Interrupt::install();
-    let Some(planned) = plan(config, &args, &mut interrupt).await? else {
+    let Some(planned) = plan(config, &args, Some(1), &mut interrupt).await? else {
         return Ok(ExitCode::Interrupted);
     };
     let pre = planned.preflight;

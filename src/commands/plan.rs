@@ -19,9 +19,12 @@ pub struct Planned {
 }
 
 /// Runs the checks; `Ok(None)` when interrupted (already reported on stderr).
+/// `default_measure`: the dirty-rate sample (seconds) when neither
+/// `--measure` nor `--no-measure` is given.
 pub async fn plan(
     config: &Config,
     args: &CheckArgs,
+    default_measure: Option<u32>,
     interrupt: &mut Interrupt,
 ) -> Result<Option<Planned>, Error> {
     for (flag, v) in [
@@ -66,7 +69,12 @@ pub async fn plan(
         block: args.block_migration,
         zone: args.zone.clone(),
         tag: args.tag.clone(),
-        measure: (!args.no_measure).then_some(args.measure),
+        measure: match (args.no_measure, args.measure) {
+            (true, _) => None,
+            (false, Some(secs)) => Some(secs),
+            // --strict acts on the prediction, so it needs one.
+            (false, None) => default_measure.or(args.strict.then_some(1)),
+        },
         policy: args.policy.overrides(),
         strict: args.strict,
     };

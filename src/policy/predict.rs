@@ -182,7 +182,8 @@ pub fn predict(i: &Inputs, policy: &Policy) -> Prediction {
             fmt_s(post).unwrap_or_default()
         )),
         Verdict::WillNotConverge => summary.push_str(&format!(
-            ": even one pass takes longer than the completion timeout ({limit:.0} s); raise --bandwidth or --completion-timeout"
+            ": not within the completion timeout ({limit:.0} s) even by post-copy ({}); raise --bandwidth or --completion-timeout",
+            fmt_s(postcopy_secs(i)).unwrap_or_else(|| "no bandwidth".into())
         )),
     }
     if verdict == Verdict::NeedsAutoConverge && !may_postcopy {

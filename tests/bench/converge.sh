@@ -55,7 +55,7 @@ for variant in "default" "--postcopy"; do
     src=$(vm_on); dst=$(other "$src")
     echo "== vmigrate live --bandwidth 20 ${variant/default/(default ladder)}, $src -> $dst"
     extra=(); [ "$variant" = default ] || extra=("$variant")
-    target/release/vmigrate -i "$work/inventory.toml" -o json live "$vm" --to "$dst" --bandwidth 20 "${extra[@]}" \
+    target/release/vmigrate -i "$work/inventory.toml" -o json live "$vm" --to "$dst" --bandwidth 20 --measure 1 "${extra[@]}" \
         >"$work/live.json" 2>"$work/live.err" || true
     grep -h "warning: convergence" "$work/live.err" || true
     summary "$work/live.json"

@@ -129,10 +129,19 @@ fn policy_off_with_a_completion_timeout_aborts_cleanly() {
             "off",
             "--completion-timeout",
             "8",
+            "--measure",
+            "1",
         ],
     );
     assert_eq!(code, 4, "{err}\n{doc:#}");
     assert_eq!(doc["outcome"], "rolled_back");
+    // Said before starting: the prediction, on stderr and in the report.
+    assert!(err.contains("warning: convergence.prediction"), "{err}");
+    assert_eq!(
+        doc["convergence"]["verdict"], "will_not_converge",
+        "{doc:#}"
+    );
+    assert_eq!(doc["convergence"]["covered"], false, "policy off: {doc:#}");
     assert!(has_rung(&doc, "abort", "timeout"), "{doc:#}");
     assert!(!has_rung(&doc, "downtime", "stall"), "ladder off: {doc:#}");
     assert!(
