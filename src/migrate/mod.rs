@@ -8,6 +8,7 @@ pub mod flags;
 pub mod monitor;
 pub mod rollback;
 pub mod run;
+pub mod steer;
 
 use serde::Serialize;
 

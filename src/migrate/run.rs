@@ -9,13 +9,13 @@ use serde_json::json;
 
 use super::monitor::{Display, Tick};
 use super::rollback::{self, Settled};
+use super::steer::{act, ladder_ms, observe, resume_if_paused, PolicyEvent};
 use super::{disks, flags, Outcome};
 use crate::checks::convergence::Convergence;
 use crate::checks::preflight::Preflight;
 use crate::fleet::HostLink;
-use crate::hypervisor::jobs;
 use crate::hypervisor::Libvirt;
-use crate::policy::ladder::{Action, Ladder, Observation, Phase, Step};
+use crate::policy::ladder::{Action, Ladder, Observation, Step};
 use crate::policy::Policy;
 use crate::signals::Interrupt;
 use crate::state::Journal;
@@ -93,14 +93,6 @@ impl Report {
             paused_ms: None,
         }
     }
-}
-
-/// A rung change as an `--events` line.
-#[derive(Serialize)]
-struct PolicyEvent<'a> {
-    event: &'static str,
-    #[serde(flatten)]
-    step: &'a Step,
 }
 
 /// Migrates per the preflight's plan. `src`/`dst` are the two hosts' links.
@@ -330,103 +322,6 @@ pub async fn migrate(
         json!({"outcome": report.outcome, "running_on": report.running_on}),
     );
     report
-}
-
-/// The time of the ladder's last step (the job's clock).
-fn ladder_ms(l: &Ladder) -> u64 {
-    l.steps().last().map(|s| s.at_ms).unwrap_or(0)
-}
-
-/// The job's statistics and the phase the source domain's state shows.
-async fn observe(watcher: &Arc<Libvirt>, vm: &str) -> Option<(virt::domain::JobStats, Phase)> {
-    let (w, n) = (watcher.clone(), vm.to_string());
-    tokio::task::spawn_blocking(move || {
-        let dom = w.conn().lookup_domain_by_name(&n).ok()?;
-        let stats = jobs::job_stats(&dom, 0).ok()?;
-        let phase = match jobs::state_reason(&dom) {
-            Ok((st, reason)) if st == virt::sys::VIR_DOMAIN_PAUSED => match reason {
-                virt::sys::VIR_DOMAIN_PAUSED_POSTCOPY
-                | virt::sys::VIR_DOMAIN_PAUSED_POSTCOPY_FAILED => Phase::Postcopy,
-                virt::sys::VIR_DOMAIN_PAUSED_USER => Phase::Paused,
-                // MIGRATION: libvirt's own pause for the final switch-over.
-                _ => Phase::Precopy,
-            },
-            _ => Phase::Precopy,
-        };
-        Some((stats, phase))
-    })
-    .await
-    .ok()
-    .flatten()
-}
-
-/// Carries out one of the ladder's actions; the journal hears first of
-/// anything that changes what a later `recover` may do.
-async fn act(
-    a: Action,
-    watcher: &Arc<Libvirt>,
-    vm: &str,
-    journal: &mut Journal,
-) -> Result<(), String> {
-    match a {
-        Action::StartPostcopy => {
-            let _ = journal.record("postcopy_started", json!({"by": "policy"}));
-        }
-        Action::Pause => {
-            let _ = journal.record("policy_pause", json!({}));
-        }
-        Action::Abort => {
-            let _ = journal.record("policy_abort", json!({}));
-        }
-        Action::SetDowntime(_) => {}
-    }
-    let (w, n) = (watcher.clone(), vm.to_string());
-    tokio::task::spawn_blocking(move || {
-        let dom = w.conn().lookup_domain_by_name(&n)?;
-        match a {
-            Action::SetDowntime(ms) => dom.migrate_set_max_downtime(ms, 0).map(|_| ()),
-            Action::StartPostcopy => jobs::start_postcopy(&dom),
-            Action::Pause => dom.suspend().map(|_| ()),
-            Action::Abort => jobs::abort_job(&dom),
-        }
-    })
-    .await
-    .map_err(|e| e.to_string())?
-    .map_err(|e| e.message().to_string())
-}
-
-/// After a migration finished with the guest paused by the policy or
-/// `force-complete`, the guest must run on the destination: resume it if
-/// libvirt left it paused there.
-async fn resume_if_paused(report: &mut Report, dlv: &Arc<Libvirt>) {
-    let (d, n) = (dlv.clone(), report.vm.clone());
-    let r = tokio::task::spawn_blocking(move || -> Result<bool, virt::error::Error> {
-        let dom = d.conn().lookup_domain_by_name(&n)?;
-        let (st, _) = jobs::state_reason(&dom)?;
-        if st == virt::sys::VIR_DOMAIN_PAUSED {
-            dom.resume()?;
-            return Ok(true);
-        }
-        Ok(false)
-    })
-    .await;
-    match r {
-        Ok(Ok(true)) => report.notes.push(format!(
-            "resumed {} on {} (it arrived paused)",
-            report.vm, report.destination
-        )),
-        Ok(Ok(false)) => {}
-        Ok(Err(e)) => report.notes.push(format!(
-            "{} arrived paused on {} and could not be resumed: {}; run `virsh resume {}` there",
-            report.vm,
-            report.destination,
-            e.message(),
-            report.vm
-        )),
-        Err(e) => report
-            .notes
-            .push(format!("could not check the destination: {e}")),
-    }
 }
 
 /// Aborts the VM's job through the watching connection.

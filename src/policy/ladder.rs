@@ -54,7 +54,8 @@ pub enum Action {
 pub struct Step {
     /// Milliseconds into the migration job.
     pub at_ms: u64,
-    /// `start`, `downtime`, `stalled`, `auto_converge`, `postcopy`, `pause`, `abort`.
+    /// `start`, `downtime`, `stalled`, `auto_converge`, `postcopy`, `pause`,
+    /// `abort`, or `error` (an action libvirt refused; the detail says which).
     pub rung: &'static str,
     /// `start`, `time`, `stall`, `timeout`, `qemu` (auto-converge), `external`
     /// (`vmigrate force-complete` or an operator).

@@ -1,0 +1,125 @@
+//! Steering the job: what the watcher reads each tick for the policy
+//! ladder (job statistics, and the phase the source domain's state shows)
+//! and how the ladder's actions reach libvirt — each journalled first when
+//! it changes what a later `recover` may do.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::json;
+
+use super::run::Report;
+use crate::hypervisor::jobs;
+use crate::hypervisor::Libvirt;
+use crate::policy::ladder::{Action, Ladder, Phase, Step};
+use crate::state::Journal;
+
+/// A rung change as an `--events` line.
+#[derive(Serialize)]
+pub struct PolicyEvent<'a> {
+    pub event: &'static str,
+    #[serde(flatten)]
+    pub step: &'a Step,
+}
+
+/// The time of the ladder's last step (the job's clock).
+pub fn ladder_ms(l: &Ladder) -> u64 {
+    l.steps().last().map(|s| s.at_ms).unwrap_or(0)
+}
+
+/// The job's statistics and the phase the source domain's state shows.
+pub async fn observe(watcher: &Arc<Libvirt>, vm: &str) -> Option<(virt::domain::JobStats, Phase)> {
+    let (w, n) = (watcher.clone(), vm.to_string());
+    tokio::task::spawn_blocking(move || {
+        let dom = w.conn().lookup_domain_by_name(&n).ok()?;
+        let stats = jobs::job_stats(&dom, 0).ok()?;
+        let phase = match jobs::state_reason(&dom) {
+            Ok((st, reason)) if st == virt::sys::VIR_DOMAIN_PAUSED => match reason {
+                virt::sys::VIR_DOMAIN_PAUSED_POSTCOPY
+                | virt::sys::VIR_DOMAIN_PAUSED_POSTCOPY_FAILED => Phase::Postcopy,
+                virt::sys::VIR_DOMAIN_PAUSED_USER => Phase::Paused,
+                // MIGRATION: libvirt's own pause for the final switch-over.
+                _ => Phase::Precopy,
+            },
+            _ => Phase::Precopy,
+        };
+        Some((stats, phase))
+    })
+    .await
+    .ok()
+    .flatten()
+}
+
+/// Carries out one of the ladder's actions; the journal hears first of
+/// anything that changes what a later `recover` may do.
+pub async fn act(
+    a: Action,
+    watcher: &Arc<Libvirt>,
+    vm: &str,
+    journal: &mut Journal,
+) -> Result<(), String> {
+    match a {
+        Action::StartPostcopy => {
+            let _ = journal.record("postcopy_started", json!({"by": "policy"}));
+        }
+        Action::Pause => {
+            let _ = journal.record("policy_pause", json!({}));
+        }
+        Action::Abort => {
+            let _ = journal.record("policy_abort", json!({}));
+        }
+        Action::SetDowntime(_) => {}
+    }
+    let (w, n) = (watcher.clone(), vm.to_string());
+    let r = tokio::task::spawn_blocking(move || {
+        let dom = w.conn().lookup_domain_by_name(&n)?;
+        match a {
+            Action::SetDowntime(ms) => dom.migrate_set_max_downtime(ms, 0).map(|_| ()),
+            Action::StartPostcopy => jobs::start_postcopy(&dom),
+            Action::Pause => dom.suspend().map(|_| ()),
+            Action::Abort => jobs::abort_job(&dom),
+        }
+    })
+    .await
+    .map_err(|e| e.to_string())?
+    .map_err(|e| e.message().to_string());
+    if r.is_err() && a == Action::StartPostcopy {
+        // The source's copy is still whole: `recover` may resume it.
+        let _ = journal.record("postcopy_not_started", json!({}));
+    }
+    r
+}
+
+/// After a migration finished with the guest paused by the policy or
+/// `force-complete`, the guest must run on the destination: resume it if
+/// libvirt left it paused there.
+pub async fn resume_if_paused(report: &mut Report, dlv: &Arc<Libvirt>) {
+    let (d, n) = (dlv.clone(), report.vm.clone());
+    let r = tokio::task::spawn_blocking(move || -> Result<bool, virt::error::Error> {
+        let dom = d.conn().lookup_domain_by_name(&n)?;
+        let (st, _) = jobs::state_reason(&dom)?;
+        if st == virt::sys::VIR_DOMAIN_PAUSED {
+            dom.resume()?;
+            return Ok(true);
+        }
+        Ok(false)
+    })
+    .await;
+    match r {
+        Ok(Ok(true)) => report.notes.push(format!(
+            "resumed {} on {} (it arrived paused)",
+            report.vm, report.destination
+        )),
+        Ok(Ok(false)) => {}
+        Ok(Err(e)) => report.notes.push(format!(
+            "{} arrived paused on {} and could not be resumed: {}; run `virsh resume {}` there",
+            report.vm,
+            report.destination,
+            e.message(),
+            report.vm
+        )),
+        Err(e) => report
+            .notes
+            .push(format!("could not check the destination: {e}")),
+    }
+}
