@@ -39,15 +39,23 @@ python3 -c 'import json,sys; c=json.load(open(sys.argv[1]))["convergence"]; prin
 echo "== bare virsh migrate --bandwidth 20, 120 s limit, $src -> $dst"
 s=$(tests/lab/lab.sh addr "$src"); d=$(tests/lab/lab.sh addr "$dst")
 t0=$(ms)
-# virsh 9 has no abort-on-timeout; SIGINT makes virsh abort the job.
-if timeout -s INT 120 virsh -c "qemu+ssh://root@$s/system?keyfile=$key&no_tty=1" migrate --live --p2p \
-    --persistent --undefinesource "$vm" "qemu+ssh://$d/system?keyfile=$key&no_tty=1" \
-    --migrateuri "tcp://$d" --bandwidth 20 >"$work/virsh.out" 2>&1; then
+# virsh 9 has no abort-on-timeout: after 120 s, abort the job from a
+# second connection (as an operator would with `virsh domjobabort`).
+src_uri="qemu+ssh://root@$s/system?keyfile=$key&no_tty=1"
+virsh -c "$src_uri" migrate --live --p2p --persistent --undefinesource "$vm" \
+    "qemu+ssh://$d/system?keyfile=$key&no_tty=1" --migrateuri "tcp://$d" --bandwidth 20 \
+    >"$work/virsh.out" 2>&1 &
+virsh_pid=$!
+while kill -0 "$virsh_pid" 2>/dev/null && [ $(($(ms) - t0)) -lt 120000 ]; do sleep 0.5; done
+if kill -0 "$virsh_pid" 2>/dev/null; then
+    virsh -c "$src_uri" domjobabort "$vm" >/dev/null
+    wait "$virsh_pid" || true
+    echo "virsh: did not finish in 120 s; aborted ($(tr '\n' ' ' <"$work/virsh.out" | cut -c1-100))"
+elif wait "$virsh_pid"; then
     echo "virsh: finished in $(($(ms) - t0)) ms"
 else
-    echo "virsh: did not finish: stopped after $(($(ms) - t0)) ms ($(tr '\n' ' ' <"$work/virsh.out" | cut -c1-120))"
+    echo "virsh: failed after $(($(ms) - t0)) ms: $(tr '\n' ' ' <"$work/virsh.out" | cut -c1-160)"
 fi
-sleep 2
 echo "$vm runs on $(vm_on)"
 tests/lab/lab.sh vm pattern "$(vm_on)" "$vm"
 

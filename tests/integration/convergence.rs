@@ -314,6 +314,35 @@ fn on_timeout_pause_finishes_with_libvirts_downtime() {
 }
 
 #[test]
+fn on_timeout_postcopy_finishes() {
+    let (lab, _guard) = Lab::shared();
+    let _one = one();
+    let inv = lab.inventory.to_str().unwrap();
+    let mut vm = TestVm::dirtying("lab1", "it-conv-topost", 100);
+    let (code, doc, err) = live(
+        inv,
+        &[
+            &vm.name,
+            "--to",
+            "lab2",
+            "--bandwidth",
+            "20",
+            "--policy",
+            "off",
+            "--postcopy",
+            "--completion-timeout",
+            "8",
+            "--on-timeout",
+            "postcopy",
+        ],
+    );
+    assert_eq!(code, 0, "{err}\n{doc:#}");
+    assert!(has_rung(&doc, "postcopy", "timeout"), "{doc:#}");
+    assert_eq!(doc["postcopy"], true);
+    arrived(&mut vm, "lab2", &doc);
+}
+
+#[test]
 fn force_complete_from_another_process() {
     let (lab, _guard) = Lab::shared();
     let _one = one();
