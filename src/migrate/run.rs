@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::monitor::{Display, Tick};
 use super::rollback::{self, Settled};
-use super::steer::{act, ladder_ms, observe, resume_if_paused, PolicyEvent};
+use super::steer::{act, ladder_ms, observe, resume_if_paused, PolicyEvent, Watched};
 use super::{disks, flags, Outcome};
 use crate::checks::convergence::Convergence;
 use crate::checks::preflight::Preflight;
@@ -136,6 +136,16 @@ pub async fn migrate(
         }
     };
 
+    let watched = match Watched::lookup(&watcher, &pre.vm).await {
+        Ok(w) => w,
+        Err(e) => {
+            report.error = Some(format!("cannot watch {}: {e}", pre.vm));
+            let _ = disks::remove(dssh, &created, journal).await;
+            report.outcome = Outcome::RolledBack;
+            return report;
+        }
+    };
+
     let copy: Vec<String> = if pre.block_migration {
         pre.disks
             .iter()
@@ -184,7 +194,7 @@ pub async fn migrate(
                 r
             }),
             _ = ticker.tick() => {
-                let Some((stats, phase)) = observe(&watcher, &pre.vm).await else { continue };
+                let Some((stats, phase)) = observe(&watched).await else { continue };
                 if stats.r#type == virt::sys::VIR_DOMAIN_JOB_NONE as i32 {
                     continue;
                 }
@@ -199,7 +209,7 @@ pub async fn migrate(
                 });
                 for a in actions {
                     let at = tick.elapsed_ms;
-                    match act(a, &watcher, &pre.vm, journal).await {
+                    match act(a, &watched, journal).await {
                         Ok(()) => match a {
                             Action::StartPostcopy => report.postcopy = true,
                             Action::Pause => paused_at = Some(Instant::now()),

@@ -9,6 +9,8 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::run::Report;
+use virt::domain::Domain;
+
 use crate::hypervisor::jobs;
 use crate::hypervisor::Libvirt;
 use crate::policy::ladder::{Action, Ladder, Phase, Step};
@@ -27,11 +29,26 @@ pub fn ladder_ms(l: &Ladder) -> u64 {
     l.steps().last().map(|s| s.at_ms).unwrap_or(0)
 }
 
+/// The migrating domain on the watching connection, looked up once: the
+/// 0.5 s ticks then cost two libvirt calls, not three.
+#[derive(Clone)]
+pub struct Watched(Arc<Domain>);
+
+impl Watched {
+    pub async fn lookup(watcher: &Arc<Libvirt>, vm: &str) -> Result<Watched, String> {
+        let (w, n) = (watcher.clone(), vm.to_string());
+        tokio::task::spawn_blocking(move || w.conn().lookup_domain_by_name(&n))
+            .await
+            .map_err(|e| e.to_string())?
+            .map(|d| Watched(Arc::new(d)))
+            .map_err(|e| e.message().to_string())
+    }
+}
+
 /// The job's statistics and the phase the source domain's state shows.
-pub async fn observe(watcher: &Arc<Libvirt>, vm: &str) -> Option<(virt::domain::JobStats, Phase)> {
-    let (w, n) = (watcher.clone(), vm.to_string());
+pub async fn observe(w: &Watched) -> Option<(virt::domain::JobStats, Phase)> {
+    let dom = w.0.clone();
     tokio::task::spawn_blocking(move || {
-        let dom = w.conn().lookup_domain_by_name(&n).ok()?;
         let stats = jobs::job_stats(&dom, 0).ok()?;
         let phase = match jobs::state_reason(&dom) {
             Ok((st, reason)) if st == virt::sys::VIR_DOMAIN_PAUSED => match reason {
@@ -52,12 +69,7 @@ pub async fn observe(watcher: &Arc<Libvirt>, vm: &str) -> Option<(virt::domain::
 
 /// Carries out one of the ladder's actions; the journal hears first of
 /// anything that changes what a later `recover` may do.
-pub async fn act(
-    a: Action,
-    watcher: &Arc<Libvirt>,
-    vm: &str,
-    journal: &mut Journal,
-) -> Result<(), String> {
+pub async fn act(a: Action, w: &Watched, journal: &mut Journal) -> Result<(), String> {
     match a {
         Action::StartPostcopy => {
             let _ = journal.record("postcopy_started", json!({"by": "policy"}));
@@ -70,15 +82,12 @@ pub async fn act(
         }
         Action::SetDowntime(_) => {}
     }
-    let (w, n) = (watcher.clone(), vm.to_string());
-    let r = tokio::task::spawn_blocking(move || {
-        let dom = w.conn().lookup_domain_by_name(&n)?;
-        match a {
-            Action::SetDowntime(ms) => dom.migrate_set_max_downtime(ms, 0).map(|_| ()),
-            Action::StartPostcopy => jobs::start_postcopy(&dom),
-            Action::Pause => dom.suspend().map(|_| ()),
-            Action::Abort => jobs::abort_job(&dom),
-        }
+    let dom = w.0.clone();
+    let r = tokio::task::spawn_blocking(move || match a {
+        Action::SetDowntime(ms) => dom.migrate_set_max_downtime(ms, 0).map(|_| ()),
+        Action::StartPostcopy => jobs::start_postcopy(&dom),
+        Action::Pause => dom.suspend().map(|_| ()),
+        Action::Abort => jobs::abort_job(&dom),
     })
     .await
     .map_err(|e| e.to_string())?

@@ -180,9 +180,26 @@ impl TestVm {
     /// A memory-dirtying guest (sweeping 1..`mib` MiB) on `host`, once it
     /// has booted and its counters move.
     pub fn dirtying(host: &str, name: &str, mib: u32) -> TestVm {
+        TestVm::dirtying_slowed(host, name, mib, 0)
+    }
+
+    /// The dirtying guest with `spin` busy-loop turns per page: its dirty
+    /// rate then scales with the CPU it gets (what auto-converge throttles).
+    pub fn dirtying_slowed(host: &str, name: &str, mib: u32, spin: u32) -> TestVm {
         destroy_everywhere(name);
-        let m = mib.to_string();
-        lab_sh(&["vm", "create", host, name, "--disk", "net", "--dirty", &m]);
+        let (m, s) = (mib.to_string(), spin.to_string());
+        lab_sh(&[
+            "vm",
+            "create",
+            host,
+            name,
+            "--disk",
+            "net",
+            "--dirty",
+            &m,
+            "--dirty-spin",
+            &s,
+        ]);
         let vm = TestVm {
             host: host.to_string(),
             name: name.to_string(),

@@ -4,9 +4,16 @@
 ; Every page holds a counter swept in order, so a consistent snapshot of
 ; that range has all counters equal to v or v+1 (mod 256), with one
 ; boundary: the checkable pattern that proves no page was lost or stale.
-; Build: nasm -f bin -DEND_MB=100 -o dirty.bin dirty.asm
+; SPIN > 0 busy-waits that many loop turns after each page, capping the
+; dirty rate in proportion to the CPU the guest gets, which is what
+; auto-converge's throttle takes away (at full speed the sweep is so fast
+; that even a 99 % throttle leaves it re-dirtying the whole range).
+; Build: nasm -f bin -DEND_MB=100 -DSPIN=0 -o dirty.bin dirty.asm
 %ifndef END_MB
 %define END_MB 100
+%endif
+%ifndef SPIN
+%define SPIN 0
 %endif
 bits 16
 org 0x7c00
@@ -36,6 +43,12 @@ sweep:
     mov esi, 0x100000
 .page:
     inc byte [esi]
+%if SPIN > 0
+    mov ecx, SPIN
+.spin:
+    dec ecx
+    jnz .spin
+%endif
     add esi, 4096
     cmp esi, END_MB * 0x100000
     jb .page

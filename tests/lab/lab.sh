@@ -814,12 +814,12 @@ remove_vm_storage() {
 }
 
 vm_create() {
-	local host=${1:-} name=${2:-} kind=net mem=128 br="" fill=0 dirty=0 disk iface="" type port path out
-	[[ -n $name ]] || die "usage: lab.sh vm create HOST NAME [--disk net|local|shared] [--memory MiB] [--bridge BR] [--fill MiB] [--dirty MiB]"
+	local host=${1:-} name=${2:-} kind=net mem=128 br="" fill=0 dirty=0 spin=0 disk iface="" type port path out
+	[[ -n $name ]] || die "usage: lab.sh vm create HOST NAME [--disk net|local|shared] [--memory MiB] [--bridge BR] [--fill MiB] [--dirty MiB [--dirty-spin N]]"
 	shift 2
 	while (($#)); do
 		case $1 in
-		--disk | --memory | --bridge | --fill | --dirty) [[ $# -ge 2 ]] || die "vm create: $1 needs a value" ;;
+		--disk | --memory | --bridge | --fill | --dirty | --dirty-spin) [[ $# -ge 2 ]] || die "vm create: $1 needs a value" ;;
 		*) die "vm create: unknown option '$1'" ;;
 		esac
 		case $1 in
@@ -828,6 +828,7 @@ vm_create() {
 		--bridge) br=$2 ;;
 		--fill) fill=$2 ;;
 		--dirty) dirty=$2 ;;
+		--dirty-spin) spin=$2 ;;
 		esac
 		shift 2
 	done
@@ -843,6 +844,7 @@ vm_create() {
 		die "vm create: --dirty must be 2..$((mem - 1)) (MiB, below --memory)"
 	fi
 	if ((dirty > 0)) && [[ $kind == local ]]; then die "vm create: --dirty works with --disk net or shared"; fi
+	if ! [[ $spin =~ ^[0-9]+$ ]] || ((spin > 100000000)); then die "vm create: --dirty-spin must be 0..100000000"; fi
 	need_root
 	require_host "$host"
 	lock
@@ -857,7 +859,7 @@ vm_create() {
 	case $kind in
 	net)
 		path="$LAB_DIR/storage/$name.qcow2"
-		make_disk "$path" "$name" "$dirty"
+		make_disk "$path" "$name" "$dirty" "$spin"
 		port=$(start_nbd "$name")
 		# qemu-nbd opens the qcow2 itself (-f qcow2) and exports the guest-visible blocks: raw.
 		disk="<disk type='network' device='disk'><driver name='qemu' type='raw'/>
@@ -872,7 +874,7 @@ vm_create() {
 	shared)
 		# $LAB_DIR/shared is not bind-mounted per host, so every host sees the same file at this path.
 		path="$LAB_DIR/shared/$name.qcow2"
-		make_disk "$path" "$name" "$dirty"
+		make_disk "$path" "$name" "$dirty" "$spin"
 		;;
 	esac
 	# --fill: N MiB of non-zero data in the disk, so that copying it (block migration) takes
@@ -905,15 +907,15 @@ vm_create() {
 }
 
 # A 64 MiB qcow2 at PATH; with DIRTY MiB > 0 its first sector is the dirtying guest
-# (tests/lab/dirty.asm, assembled for that range).
-make_disk() { # PATH NAME DIRTY
-	local path=$1 name=$2 dirty=$3 out raw
+# (tests/lab/dirty.asm, assembled for that range and SPIN turns per page).
+make_disk() { # PATH NAME DIRTY SPIN
+	local path=$1 name=$2 dirty=$3 spin=${4:-0} out raw
 	if (($3 == 0)); then
 		out=$(qemu-img create -q -f qcow2 "$path" 64M 2>&1) || die "vm create: qemu-img: $(echo "$out" | one_line)"
 		return
 	fi
 	raw="$LAB_DIR/vms/$name.raw"
-	out=$(nasm -f bin -DEND_MB="$dirty" -o "$LAB_DIR/vms/$name.boot" "$SCRIPT_DIR/dirty.asm" 2>&1) ||
+	out=$(nasm -f bin -DEND_MB="$dirty" -DSPIN="$spin" -o "$LAB_DIR/vms/$name.boot" "$SCRIPT_DIR/dirty.asm" 2>&1) ||
 		die "vm create: nasm: $(echo "$out" | one_line)"
 	truncate -s 64M "$raw"
 	dd if="$LAB_DIR/vms/$name.boot" of="$raw" conv=notrunc status=none
@@ -1040,7 +1042,7 @@ Commands:
   exec HOST CMD...       run CMD inside HOST's mount, network and UTS namespaces
   libvirtd stop HOST     stop HOST's libvirtd (its guests keep running)
   libvirtd start HOST    start it again (up also restarts a stopped one)
-  vm create HOST NAME [--disk net|local|shared] [--memory MiB] [--bridge BR] [--fill MiB] [--dirty MiB]
+  vm create HOST NAME [--disk net|local|shared] [--memory MiB] [--bridge BR] [--fill MiB] [--dirty MiB [--dirty-spin N]]
                          define and start a persistent idle BIOS guest (1 vCPU, 128 MiB default,
                          at most 256) with a 64 MiB qcow2 disk:
                            net     NBD disk served by qemu-nbd on $BRIDGE_ADDR from
@@ -1056,6 +1058,8 @@ Commands:
                          --dirty MiB boots the dirtying guest instead (tests/lab/dirty.asm; net,
                                    shared): it increments a counter in every 4 KiB page from 1 MiB
                                    to MiB, endlessly (~20 MiB/s dirtied under dirty logging)
+                         --dirty-spin N: N busy-loop turns after each page, so the dirty rate
+                                   scales with the CPU the guest gets (auto-converge tests)
                          KVM if /dev/kvm opens read-write, else TCG; VMIGRATE_LAB_ACCEL=tcg|kvm forces
   vm destroy HOST NAME   destroy and undefine NAME on HOST, remove its disk and NBD server
   vm destroy-all         do that for every VM on every lab host and clean all lab storage
