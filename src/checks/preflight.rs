@@ -126,7 +126,10 @@ pub async fn run(fleet: &Fleet<'_>, opts: &Options, cleanup: &Cleanup) -> Result
         .as_ref()
         .map_err(|e| Error::NotFound(e.to_string()))?
         .clone();
-    let policy = source_policy(&src_link.host)
+    // The source host's policy: its libvirtd drives the migration.
+    let policy = src_link
+        .host
+        .policy
         .with(&opts.policy)
         .map_err(|e| Error::Usage(format!("{e} (policy of source host {src_name})")))?;
     let name = opts.vm.clone();
@@ -255,11 +258,6 @@ pub async fn run(fleet: &Fleet<'_>, opts: &Options, cleanup: &Cleanup) -> Result
     out.migratable = out.destination.is_some() && first_failure(&checks).is_none();
     out.checks = checks;
     Ok(out)
-}
-
-/// The source host's convergence policy from the inventory.
-fn source_policy(host: &Host) -> Policy {
-    host.policy.clone()
 }
 
 /// The `convergence.prediction` check: the sample's result against the
