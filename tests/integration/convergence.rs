@@ -33,6 +33,13 @@ fn rungs(doc: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
+/// `VM --to TO --bandwidth 20 EXTRA…`: a cap below the guest's dirty rate.
+fn capped<'a>(vm: &'a TestVm, to: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut a = vec![vm.name.as_str(), "--to", to, "--bandwidth", "20"];
+    a.extend_from_slice(extra);
+    a
+}
+
 fn has_rung(doc: &Value, rung: &str, trigger: &str) -> bool {
     rungs(doc).iter().any(|(r, t)| r == rung && t == trigger)
 }
@@ -119,19 +126,18 @@ fn policy_off_with_a_completion_timeout_aborts_cleanly() {
     let vm = TestVm::dirtying("lab1", "it-conv-timeout", 100);
     let (code, doc, err) = live(
         inv,
-        &[
-            &vm.name,
-            "--to",
+        &capped(
+            &vm,
             "lab2",
-            "--bandwidth",
-            "20",
-            "--policy",
-            "off",
-            "--completion-timeout",
-            "8",
-            "--measure",
-            "1",
-        ],
+            &[
+                "--policy",
+                "off",
+                "--completion-timeout",
+                "8",
+                "--measure",
+                "1",
+            ],
+        ),
     );
     assert_eq!(code, 4, "{err}\n{doc:#}");
     assert_eq!(doc["outcome"], "rolled_back");
@@ -165,16 +171,7 @@ fn auto_converge_finishes() {
     let mut vm = TestVm::dirtying_slowed("lab1", "it-conv-ac", AC_DIRTY_MIB, AC_SPIN);
     let (code, doc, err) = live(
         inv,
-        &[
-            &vm.name,
-            "--to",
-            "lab2",
-            "--bandwidth",
-            "20",
-            "--policy",
-            "off",
-            "--auto-converge",
-        ],
+        &capped(&vm, "lab2", &["--policy", "off", "--auto-converge"]),
     );
     assert_eq!(code, 0, "{err}\n{doc:#}");
     assert!(
@@ -226,29 +223,28 @@ fn the_downtime_rises_in_timed_steps() {
     // 128 MiB at 8 s/GiB: a step a second; stalls ignored; a pause at 12 s.
     let child = spawn_live(
         inv,
-        &[
-            &vm.name,
-            "--to",
+        &capped(
+            &vm,
             "lab2",
-            "--bandwidth",
-            "20",
-            "--downtime-start",
-            "100",
-            "--max-downtime",
-            "400",
-            "--downtime-steps",
-            "3",
-            "--downtime-delay",
-            "8",
-            "--stall-iterations",
-            "1000",
-            "--stall-secs",
-            "86400",
-            "--completion-timeout",
-            "12",
-            "--on-timeout",
-            "pause",
-        ],
+            &[
+                "--downtime-start",
+                "100",
+                "--max-downtime",
+                "400",
+                "--downtime-steps",
+                "3",
+                "--downtime-delay",
+                "8",
+                "--stall-iterations",
+                "1000",
+                "--stall-secs",
+                "86400",
+                "--completion-timeout",
+                "12",
+                "--on-timeout",
+                "pause",
+            ],
+        ),
     );
     under_way("lab2", &vm.name);
     std::thread::sleep(std::time::Duration::from_secs(5));
@@ -279,17 +275,11 @@ fn on_timeout_pause_finishes_with_libvirts_downtime() {
     let mut vm = TestVm::dirtying("lab1", "it-conv-pause", 100);
     let (code, doc, err) = live(
         inv,
-        &[
-            &vm.name,
-            "--to",
+        &capped(
+            &vm,
             "lab2",
-            "--bandwidth",
-            "20",
-            "--completion-timeout",
-            "8",
-            "--on-timeout",
-            "pause",
-        ],
+            &["--completion-timeout", "8", "--on-timeout", "pause"],
+        ),
     );
     assert_eq!(code, 0, "{err}\n{doc:#}");
     assert!(has_rung(&doc, "pause", "timeout"), "{doc:#}");
@@ -324,20 +314,19 @@ fn on_timeout_postcopy_finishes() {
     let mut vm = TestVm::dirtying("lab1", "it-conv-topost", 100);
     let (code, doc, err) = live(
         inv,
-        &[
-            &vm.name,
-            "--to",
+        &capped(
+            &vm,
             "lab2",
-            "--bandwidth",
-            "20",
-            "--policy",
-            "off",
-            "--postcopy",
-            "--completion-timeout",
-            "8",
-            "--on-timeout",
-            "postcopy",
-        ],
+            &[
+                "--policy",
+                "off",
+                "--postcopy",
+                "--completion-timeout",
+                "8",
+                "--on-timeout",
+                "postcopy",
+            ],
+        ),
     );
     assert_eq!(code, 0, "{err}\n{doc:#}");
     assert!(has_rung(&doc, "postcopy", "timeout"), "{doc:#}");
@@ -353,16 +342,7 @@ fn force_complete_from_another_process() {
     let mut vm = TestVm::dirtying("lab1", "it-conv-force", 100);
     let child = spawn_live(
         inv,
-        &[
-            &vm.name,
-            "--to",
-            "lab2",
-            "--bandwidth",
-            "20",
-            "--policy",
-            "off",
-            "--postcopy",
-        ],
+        &capped(&vm, "lab2", &["--policy", "off", "--postcopy"]),
     );
     under_way("lab2", &vm.name);
     std::thread::sleep(std::time::Duration::from_secs(2));
@@ -378,18 +358,7 @@ fn force_complete_from_another_process() {
     arrived(&mut vm, "lab2", &doc);
 
     // Without --postcopy, force-complete pauses the guest instead.
-    let child = spawn_live(
-        inv,
-        &[
-            &vm.name,
-            "--to",
-            "lab1",
-            "--bandwidth",
-            "20",
-            "--policy",
-            "off",
-        ],
-    );
+    let child = spawn_live(inv, &capped(&vm, "lab1", &["--policy", "off"]));
     under_way("lab1", &vm.name);
     let r = vmigrate(&["-i", inv, "-o", "json", "force-complete", &vm.name]);
     assert_eq!(r.code, 0, "{}", r.stderr);
