@@ -235,8 +235,6 @@ impl PolicyArgs {
 /// `live`: where and how to migrate.
 #[derive(Debug, clap::Args)]
 pub struct LiveArgs {
-    #[command(flatten)]
-    pub target: CheckArgs,
     /// Migrate even where libvirt cannot prove the storage is shared
     /// (VIR_MIGRATE_UNSAFE); for file storage `check` found shared.
     #[arg(long = "unsafe")]
@@ -244,4 +242,8 @@ pub struct LiveArgs {
     /// Write progress events as JSON lines to FILE (`-` for stdout).
     #[arg(long, value_name = "FILE")]
     pub events: Option<std::path::PathBuf>,
+    // Last: the flattened policy's help heading would carry over to the
+    // options declared after it.
+    #[command(flatten)]
+    pub target: CheckArgs,
 }

@@ -104,12 +104,22 @@ pub async fn run(
             }
             std::thread::sleep(Duration::from_millis(250));
         }
-        // Looked up again: after a migration the source's domain is gone.
-        report.state = match lv.conn().lookup_domain_by_name(&name) {
+        // Looked up again: after a migration the source's domain is gone,
+        // but libvirt undefines it a moment after the job ends (shut off in
+        // between); after a failure it runs again. Wait for either.
+        let look = || match lv.conn().lookup_domain_by_name(&name) {
             Ok(d) => super::find::state(&d),
             Err(e) if e.code().to_raw() == virt::sys::VIR_ERR_NO_DOMAIN => "gone".into(),
             Err(_) => "unknown".into(),
         };
+        report.state = look();
+        for _ in 0..40 {
+            if !report.finished || report.state == "gone" || report.state == "running" {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(250));
+            report.state = look();
+        }
         Ok(report)
     })
     .await
