@@ -6,7 +6,7 @@
 //! One dirtying migration at a time (`ONE`): on this two-core machine two
 //! of them would slow each other's guests and skew the rungs' timing.
 
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard, RwLockReadGuard};
 
 use serde_json::Value;
 
@@ -15,8 +15,22 @@ use crate::util::{vmigrate, Lab, TestVm};
 
 static ONE: Mutex<()> = Mutex::new(());
 
-fn one() -> std::sync::MutexGuard<'static, ()> {
-    ONE.lock().unwrap_or_else(|e| e.into_inner())
+/// A test's turn: shared use of the lab, this file's one-at-a-time lock,
+/// and the lab inventory. Declare it before the test's VMs, so they are
+/// removed while the turn is still held.
+struct Turn {
+    inv: &'static str,
+    _lab: RwLockReadGuard<'static, ()>,
+    _one: MutexGuard<'static, ()>,
+}
+
+fn turn() -> Turn {
+    let (lab, guard) = Lab::shared();
+    Turn {
+        inv: lab.inventory.to_str().unwrap(),
+        _lab: guard,
+        _one: ONE.lock().unwrap_or_else(|e| e.into_inner()),
+    }
 }
 
 fn rungs(doc: &Value) -> Vec<(String, String)> {
@@ -71,9 +85,8 @@ fn prediction(doc: &Value) -> &Value {
 
 #[test]
 fn idle_guest_predicts_converges_and_the_dirtying_one_does_not() {
-    let (lab, _guard) = Lab::shared();
-    let _one = one();
-    let inv = lab.inventory.to_str().unwrap();
+    let t = turn();
+    let inv = t.inv;
     let idle = TestVm::create("lab1", "it-conv-idle", "net");
     let (code, doc) = check_json(inv, &[&idle.name, "--to", "lab2"]);
     assert_eq!(code, 0, "{doc:#}");
@@ -120,9 +133,8 @@ fn idle_guest_predicts_converges_and_the_dirtying_one_does_not() {
 
 #[test]
 fn policy_off_with_a_completion_timeout_aborts_cleanly() {
-    let (lab, _guard) = Lab::shared();
-    let _one = one();
-    let inv = lab.inventory.to_str().unwrap();
+    let t = turn();
+    let inv = t.inv;
     let vm = TestVm::dirtying("lab1", "it-conv-timeout", 100);
     let (code, doc, err) = live(
         inv,
@@ -165,9 +177,8 @@ fn policy_off_with_a_completion_timeout_aborts_cleanly() {
 
 #[test]
 fn auto_converge_finishes() {
-    let (lab, _guard) = Lab::shared();
-    let _one = one();
-    let inv = lab.inventory.to_str().unwrap();
+    let t = turn();
+    let inv = t.inv;
     let mut vm = TestVm::dirtying_slowed("lab1", "it-conv-ac", AC_DIRTY_MIB, AC_SPIN);
     let (code, doc, err) = live(
         inv,
@@ -191,11 +202,10 @@ const AC_SPIN: u32 = 50;
 
 #[test]
 fn the_ladder_switches_to_postcopy_when_stalled() {
-    let (lab, _guard) = Lab::shared();
-    let _one = one();
+    let _turn = turn();
     // The policy from the source host's inventory entry, not from flags.
     let dir = tempfile::tempdir().unwrap();
-    let inv = lab.inventory_with(dir.path(), |t| {
+    let inv = Lab::get().inventory_with(dir.path(), |t| {
         t.replacen(
             "name = \"lab1\"\n",
             "name = \"lab1\"\npostcopy = true\nauto_converge = false\nstall_iterations = 2\nmigration_bandwidth_mib = 20\n",
@@ -216,9 +226,8 @@ fn the_ladder_switches_to_postcopy_when_stalled() {
 
 #[test]
 fn the_downtime_rises_in_timed_steps() {
-    let (lab, _guard) = Lab::shared();
-    let _one = one();
-    let inv = lab.inventory.to_str().unwrap();
+    let t = turn();
+    let inv = t.inv;
     let mut vm = TestVm::dirtying("lab1", "it-conv-steps", 100);
     // 128 MiB at 8 s/GiB: a step a second; stalls ignored; a pause at 12 s.
     let child = spawn_live(
@@ -269,9 +278,8 @@ fn the_downtime_rises_in_timed_steps() {
 
 #[test]
 fn on_timeout_pause_finishes_with_libvirts_downtime() {
-    let (lab, _guard) = Lab::shared();
-    let _one = one();
-    let inv = lab.inventory.to_str().unwrap();
+    let t = turn();
+    let inv = t.inv;
     let mut vm = TestVm::dirtying("lab1", "it-conv-pause", 100);
     let (code, doc, err) = live(
         inv,
@@ -308,9 +316,8 @@ fn on_timeout_pause_finishes_with_libvirts_downtime() {
 
 #[test]
 fn on_timeout_postcopy_finishes() {
-    let (lab, _guard) = Lab::shared();
-    let _one = one();
-    let inv = lab.inventory.to_str().unwrap();
+    let t = turn();
+    let inv = t.inv;
     let mut vm = TestVm::dirtying("lab1", "it-conv-topost", 100);
     let (code, doc, err) = live(
         inv,
@@ -336,9 +343,8 @@ fn on_timeout_postcopy_finishes() {
 
 #[test]
 fn force_complete_from_another_process() {
-    let (lab, _guard) = Lab::shared();
-    let _one = one();
-    let inv = lab.inventory.to_str().unwrap();
+    let t = turn();
+    let inv = t.inv;
     let mut vm = TestVm::dirtying("lab1", "it-conv-force", 100);
     let child = spawn_live(
         inv,
