@@ -6,12 +6,12 @@
 //! One dirtying migration at a time (`ONE`): on this two-core machine two
 //! of them would slow each other's guests and skew the rungs' timing.
 
-use std::sync::{Mutex, MutexGuard, RwLockReadGuard};
+use std::sync::{Mutex, MutexGuard};
 
 use serde_json::Value;
 
 use crate::live::{finished, live, spawn_live, state, under_way};
-use crate::util::{vmigrate, Lab, TestVm};
+use crate::util::{vmigrate, Lab, LabGuard, TestVm};
 
 static ONE: Mutex<()> = Mutex::new(());
 
@@ -20,7 +20,7 @@ static ONE: Mutex<()> = Mutex::new(());
 /// removed while the turn is still held.
 struct Turn {
     inv: &'static str,
-    _lab: RwLockReadGuard<'static, ()>,
+    _lab: LabGuard,
     _one: MutexGuard<'static, ()>,
 }
 

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::{OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::OnceLock;
 
 /// Path of the lab script.
 pub fn lab_script() -> PathBuf {
@@ -41,10 +41,34 @@ pub fn virsh(host: &str, args: &[&str]) -> String {
     lab_sh(&a)
 }
 
-/// Tests that break a lab host (stop its libvirtd, …) take the write side;
-/// every other lab test takes the read side, so they never see each other's
-/// damage while still running in parallel with one another.
-static LAB_LOCK: RwLock<()> = RwLock::new(());
+/// Tests that break a lab host (stop its libvirtd, …) take the lab
+/// exclusively; every other lab test takes it shared, so they never see
+/// each other's damage while still running in parallel with one another.
+/// It is a file lock (flock), not an in-process one, so test binaries of
+/// several checkouts sharing one lab keep the same rule.
+pub struct LabGuard {
+    _file: std::fs::File,
+}
+
+fn lab_lock(exclusive: bool) -> LabGuard {
+    let dir = std::env::var_os("VMIGRATE_LAB_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/var/lib/vmigrate-lab"));
+    let path = dir.join("tests.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .unwrap_or_else(|e| panic!("open the lab's test lock {}: {e}", path.display()));
+    if exclusive {
+        file.lock()
+    } else {
+        file.lock_shared()
+    }
+    .unwrap_or_else(|e| panic!("lock {}: {e}", path.display()));
+    LabGuard { _file: file }
+}
 
 /// The running lab, shared by all tests of the binary.
 pub struct Lab {
@@ -81,15 +105,15 @@ impl Lab {
     }
 
     /// Shared access: the lab stays as `up` left it for the guard's life.
-    pub fn shared() -> (&'static Lab, RwLockReadGuard<'static, ()>) {
+    pub fn shared() -> (&'static Lab, LabGuard) {
         let lab = Lab::get();
-        (lab, LAB_LOCK.read().unwrap_or_else(|e| e.into_inner()))
+        (lab, lab_lock(false))
     }
 
     /// Exclusive access, for tests that break a host and repair it.
-    pub fn exclusive() -> (&'static Lab, RwLockWriteGuard<'static, ()>) {
+    pub fn exclusive() -> (&'static Lab, LabGuard) {
         let lab = Lab::get();
-        (lab, LAB_LOCK.write().unwrap_or_else(|e| e.into_inner()))
+        (lab, lab_lock(true))
     }
 
     /// Names of the lab hosts, in inventory order.

@@ -229,7 +229,11 @@ ensure_packages() {
 	for p in "${want[@]}"; do
 		# A newer qemu-utils (10.x from backports) may already provide the tools; installing Debian 12's
 		# next to it failed once with "held broken packages", so a working qemu-img/qemu-nbd is enough.
-		if [[ $p == qemu-utils ]] && command -v qemu-img >/dev/null && command -v qemu-nbd >/dev/null; then
+		# But only when qemu-system-x86 is installed already: installing Debian 12's qemu-system-x86 removes
+		# that newer qemu-utils (seen on a fresh image: qemu-img vanished mid-install), so then both go in
+		# one apt call.
+		if [[ $p == qemu-utils && $installed == *" qemu-system-x86 "* ]] &&
+			command -v qemu-img >/dev/null && command -v qemu-nbd >/dev/null; then
 			continue
 		fi
 		[[ $installed == *" $p "* ]] || missing+=("$p")
@@ -243,6 +247,11 @@ ensure_packages() {
 		for p in "${missing[@]}"; do
 			pkg_installed "$p" || apt_install "$p" >&2 || note "could not install $p"
 		done
+	fi
+	# Belt and braces for the case above: whatever removed qemu-img, Debian 12's qemu-utils brings it back.
+	if ! command -v qemu-img >/dev/null || ! command -v qemu-nbd >/dev/null; then
+		note "qemu-img/qemu-nbd missing after the install: installing qemu-utils"
+		apt_install qemu-utils >&2 || note "could not install qemu-utils"
 	fi
 	for p in virsh libvirtd virtlogd qemu-system-x86_64 qemu-img qemu-nbd sshd ssh ssh-keygen; do
 		command -v "$p" >/dev/null || [[ -x /usr/sbin/$p ]] || die "missing $p after package install"
