@@ -776,8 +776,16 @@ stop_nbd() {
 domain_xml() { # NAME TYPE MEMORY DISK_XML IFACE_XML
 	local name=$1 type=$2 mem=$3 disk=$4 iface=$5 cpu=""
 	# lab.md: host-model works under nested KVM (it comes back as a migratable custom model);
-	# TCG gets QEMU's default CPU.
-	[[ $type == kvm ]] && cpu="<cpu mode='host-model'/>"
+	# TCG gets QEMU's default CPU. On AMD hosts nested KVM offers arch-capabilities (and the
+	# *-no bits that live in that MSR) in host-model but refuses to set the MSR ("failed to set
+	# MSR 0x10a", QEMU aborts at start): those features are disabled, which changes nothing on Intel.
+	[[ $type == kvm ]] && cpu="<cpu mode='host-model'>
+    <feature policy='disable' name='arch-capabilities'/>
+    <feature policy='disable' name='rdctl-no'/>
+    <feature policy='disable' name='skip-l1dfl-vmentry'/>
+    <feature policy='disable' name='mds-no'/>
+    <feature policy='disable' name='pschange-mc-no'/>
+  </cpu>"
 	cat <<EOF
 <domain type='$type'>
   <name>$name</name>
