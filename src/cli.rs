@@ -149,7 +149,9 @@ pub struct CheckArgs {
 #[command(next_help_heading = "Convergence policy")]
 pub struct PolicyArgs {
     /// Cap the migration bandwidth, MiB/s (also what the prediction assumes).
-    #[arg(long, value_name = "MiB/s", value_parser = clap::value_parser!(u64).range(1..))]
+    // The bound is the inventory's (1,000,000 MiB/s, ~8 Tbit/s): a larger
+    // number is a typo, and libvirt and the prediction misbehave near u64::MAX.
+    #[arg(long, value_name = "MiB/s", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub bandwidth: Option<u64>,
     /// Maximum downtime allowed for the final switch-over, ms: the top of the ladder.
     #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..=600000))]

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use crate::error::Error;
 use crate::hypervisor::tunnel::{self, Tunnel};
 use crate::hypervisor::{uri, Libvirt, LibvirtError};
 use crate::inventory::Host;
@@ -108,4 +109,50 @@ pub async fn gather(hosts: Vec<Host>) -> Vec<(HostLink, crate::facts::HostFacts)
         out.push(t.await.expect("fact-gathering task panicked"));
     }
     out
+}
+
+/// Refuses a fleet in which two inventory entries reached the same host
+/// (the same libvirt host UUID: an alias and an address, or one host
+/// listed twice). Seen twice, each of its VMs looks like it runs on two
+/// hosts at once, and the advice to stop "the other copy" would stop the
+/// only one. Hosts whose UUID is unknown (unreachable) cannot be compared.
+pub fn refuse_same_host_twice(facts: &[crate::facts::HostFacts]) -> Result<(), Error> {
+    for (i, a) in facts.iter().enumerate() {
+        let Some(uuid) = a.host_uuid.as_deref() else {
+            continue;
+        };
+        if let Some(b) = facts[i + 1..]
+            .iter()
+            .find(|b| b.host_uuid.as_deref() == Some(uuid))
+        {
+            return Err(Error::Usage(format!(
+                "inventory entries {} and {} are the same host (libvirt host UUID {uuid}); keep one entry per host (if they are different machines, give each its own host_uuid in libvirtd.conf)",
+                a.name, b.name
+            )));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::facts::testdata::lab_facts;
+
+    #[test]
+    fn one_host_under_two_names_is_refused() {
+        let hosts = vec![lab_facts("lab1"), lab_facts("lab2"), lab_facts("lab3")];
+        assert!(super::refuse_same_host_twice(&hosts).is_ok());
+        let mut alias = lab_facts("lab1");
+        alias.name = "kvm-a".into();
+        let twice = vec![hosts[0].clone(), hosts[1].clone(), alias];
+        let e = super::refuse_same_host_twice(&twice)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("lab1 and kvm-a are the same host"), "{e}");
+        // Unreachable hosts (no UUID) are never taken for one another.
+        let mut down = twice.clone();
+        down[0].host_uuid = None;
+        down[2].host_uuid = None;
+        assert!(super::refuse_same_host_twice(&down).is_ok());
+    }
 }

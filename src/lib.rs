@@ -62,19 +62,37 @@ pub fn run() -> std::process::ExitCode {
         }
     };
     let result = runtime.block_on(commands::execute(cli.command, &config));
-    // A libvirt call that timed out leaves a blocked thread behind; do not
-    // wait for it on the way out.
-    runtime.shutdown_background();
-    match result {
-        Ok(code) => code.into(),
+    let code = match result {
+        Ok(code) => code,
         Err(e) => {
             eprintln!(
                 "vmigrate: error: {}",
                 report::sanitize::sanitize(&e.to_string())
             );
-            e.exit_code().into()
+            e.exit_code()
         }
+    };
+    exit_cleanly(runtime, code)
+}
+
+/// Ends the run: every libvirt connection closed (their closes run on the
+/// runtime's blocking threads and travel through SSH tunnels the runtime
+/// carries, so the runtime keeps going meanwhile), libvirt's event loop
+/// joined, then the runtime shut down. Only then may `exit()` run the C
+/// libraries' atexit clean-up (see `hypervisor::lifecycle`). When a thread
+/// is stuck in libvirt on a dead host, the process leaves with `_exit`
+/// instead, after flushing its output: no clean-up races with that thread.
+fn exit_cleanly(runtime: tokio::runtime::Runtime, code: ExitCode) -> std::process::ExitCode {
+    use std::io::Write;
+    let clean = hypervisor::lifecycle::shutdown(std::time::Duration::from_secs(5));
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+    if !clean {
+        let _ = std::io::stdout().flush();
+        let _ = std::io::stderr().flush();
+        // SAFETY: _exit ends the process at once; nothing after it runs.
+        unsafe { libc::_exit(i32::from(code.code())) }
     }
+    code.into()
 }
 
 /// Error reports without colour when not on a terminal; tracing to stderr at the chosen verbosity.

@@ -25,6 +25,7 @@ pub async fn running_host(
     };
     let gathered = fleet::gather(hosts).await;
     let facts: Vec<_> = gathered.iter().map(|(_, f)| f.clone()).collect();
+    fleet::refuse_same_host_twice(&facts)?;
     let host = match locate(vm, &facts) {
         Location::On(h) => h,
         Location::NotFound { searched, .. } => {

@@ -39,6 +39,9 @@ pub async fn run(config: &Config, only: &[String]) -> Result<ExitCode, Error> {
             .printer
             .text(&hosts_table::render(&facts, config.color))?;
     }
+    // The rows are shown (they are how the operator sees the duplicate),
+    // then the inventory is refused.
+    fleet::refuse_same_host_twice(&facts)?;
     let partial = facts.iter().any(|h| !h.reachable && !h.disabled);
     Ok(if partial {
         ExitCode::Partial

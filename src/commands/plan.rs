@@ -43,12 +43,18 @@ pub async fn plan(
     }
     let path = inventory::locate(config.inventory.as_deref())?;
     let inv = inventory::load(&path)?;
-    if let Some(from) = &args.from {
-        if inv.host(from).is_none() {
-            return Err(Error::Usage(format!(
-                "--from {from}: no such host in {}",
-                path.display()
-            )));
+    // A host name that is not in the inventory is a typo, for --to as
+    // for --from: a usage error (exit 2), before any host is contacted.
+    for (flag, name) in [("--from", &args.from), ("--to", &args.to)] {
+        if let Some(name) = name {
+            if inv.host(name).is_none() {
+                let known: Vec<&str> = inv.hosts.iter().map(|h| h.name.as_str()).collect();
+                return Err(Error::Usage(format!(
+                    "{flag} {name}: no such host in {}; known hosts: {}",
+                    path.display(),
+                    known.join(", ")
+                )));
+            }
         }
     }
     let interrupted = || eprintln!("vmigrate: interrupted; nothing was changed on any host");
@@ -62,6 +68,10 @@ pub async fn plan(
         }
     };
     let (links, facts): (Vec<HostLink>, Vec<HostFacts>) = gathered.into_iter().unzip();
+    if let Err(e) = fleet::refuse_same_host_twice(&facts) {
+        spinner.finish_and_clear();
+        return Err(e);
+    }
     let opts = Options {
         vm: args.vm.clone(),
         to: args.to.clone(),

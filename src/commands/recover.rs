@@ -72,6 +72,8 @@ pub async fn run(config: &Config, vm: &str, dry_run: bool) -> Result<ExitCode, E
     let inv = inventory::load(&path)?;
     let last = state::last_run(vm)?;
     let gathered = fleet::gather(inv.hosts.clone()).await;
+    let facts: Vec<_> = gathered.iter().map(|(_, f)| f.clone()).collect();
+    fleet::refuse_same_host_twice(&facts)?;
     let unreachable: Vec<String> = gathered
         .iter()
         .filter(|(_, f)| !f.libvirt.reachable)

@@ -8,11 +8,12 @@
 pub mod dirtyrate;
 mod error;
 pub mod jobs;
+pub mod lifecycle;
+mod socket_dir;
 pub mod tunnel;
 pub mod uri;
 
 use std::sync::Once;
-use std::time::Duration;
 
 use virt::connect::Connect;
 
@@ -24,21 +25,13 @@ static INIT: Once = Once::new();
 
 /// Silences libvirt's default error printing to stderr (vmigrate reports
 /// errors itself, once, worded for the operator) and starts libvirt's event
-/// loop on a dedicated thread (keepalives and, later, domain events need it).
-/// Must run before the first connection is opened. Idempotent.
+/// loop on a dedicated thread (keepalives and, later, domain events need it;
+/// [`lifecycle::shutdown`] stops it). Must run before the first connection
+/// is opened. Idempotent.
 pub fn init() {
     INIT.call_once(|| {
         virt::error::clear_error_callback();
-        if virt::event::event_register_default_impl().is_ok() {
-            std::thread::Builder::new()
-                .name("libvirt-events".into())
-                .spawn(|| loop {
-                    if virt::event::event_run_default_impl().is_err() {
-                        std::thread::sleep(Duration::from_millis(100));
-                    }
-                })
-                .expect("spawn libvirt event thread");
-        }
+        lifecycle::start_event_loop();
     });
 }
 
@@ -50,6 +43,8 @@ pub struct Libvirt {
     pub uri: String,
     /// Always `Some` until dropped (taken by `Drop`).
     conn: Option<Connect>,
+    /// Counts the connection until its close has returned.
+    live: Option<lifecycle::Live>,
 }
 
 impl Drop for Libvirt {
@@ -57,13 +52,21 @@ impl Drop for Libvirt {
     /// which runs on the async runtime. Done on a runtime worker, it can
     /// starve the very tunnel task it waits for (hanging until the keepalive
     /// gives up), so it is moved to a blocking thread when on the runtime.
+    /// The count in `live` ends only after the close returned, so exit
+    /// waits for it (see `lifecycle`).
     fn drop(&mut self) {
-        let Some(conn) = self.conn.take() else { return };
+        let (Some(conn), live) = (self.conn.take(), self.live.take()) else {
+            return;
+        };
+        let close = move || {
+            drop(conn);
+            drop(live);
+        };
         match tokio::runtime::Handle::try_current() {
             Ok(rt) => {
-                rt.spawn_blocking(move || drop(conn));
+                rt.spawn_blocking(close);
             }
-            Err(_) => drop(conn),
+            Err(_) => close(),
         }
     }
 }
@@ -74,6 +77,9 @@ impl Libvirt {
     /// every 5 s, the connection is declared dead after 3 unanswered ones.
     pub fn open(host: &str, uri: &str, shown: &str) -> Result<Libvirt, LibvirtError> {
         init();
+        // Counted before the call: a thread inside virConnectOpen is as
+        // much inside libvirt as one inside virConnectClose.
+        let live = lifecycle::Live::start();
         let conn = Connect::open(Some(uri)).map_err(|e| LibvirtError::Connect {
             host: host.to_string(),
             uri: shown.to_string(),
@@ -85,6 +91,7 @@ impl Libvirt {
             host: host.to_string(),
             uri: shown.to_string(),
             conn: Some(conn),
+            live: Some(live),
         };
         Ok(lv)
     }
@@ -93,15 +100,25 @@ impl Libvirt {
     pub async fn open_async(host: &Host, uri: &str, shown: &str) -> Result<Libvirt, LibvirtError> {
         let (name, u, s) = (host.name.clone(), uri.to_string(), shown.to_string());
         let limit = host.connect_timeout;
-        let task = tokio::task::spawn_blocking(move || Libvirt::open(&name, &u, &s));
-        match tokio::time::timeout(limit, task).await {
+        let opening = lifecycle::Opening::default();
+        let reported = opening.clone();
+        let task = tokio::task::spawn_blocking(move || {
+            let r = Libvirt::open(&name, &u, &s);
+            reported.returned();
+            r
+        });
+        let waited = tokio::time::timeout(limit, task).await;
+        if waited.is_err() {
+            opening.give_up();
+        }
+        match waited {
             Ok(Ok(r)) => r,
             Ok(Err(join)) => Err(LibvirtError::Connect {
                 host: host.name.clone(),
                 uri: shown.to_string(),
                 message: format!("connection thread failed: {join}"),
             }),
-            // The blocked thread is abandoned; it ends with the process.
+            // The blocked thread is abandoned; exit does not wait for it.
             Err(_) => Err(LibvirtError::Timeout {
                 host: host.name.clone(),
                 uri: shown.to_string(),

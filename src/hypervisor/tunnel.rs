@@ -6,7 +6,7 @@
 //! dominant cost (each OpenSSH handshake costs far more CPU than the facts
 //! it fetches). Instead, when the URI's user, host and port are the ones
 //! vmigrate already has a verified session to, a local Unix socket (in a
-//! private 0700 directory) is bridged to `virt-ssh-helper` — the program
+//! private 0700 directory, see `socket_dir`) is bridged to `virt-ssh-helper` — the program
 //! libvirt's own ssh transport runs — over that session, and libvirt opens
 //! `DRIVER+unix:///PATH?socket=…`. Other transports are left to libvirt.
 
@@ -16,6 +16,7 @@ use std::sync::Arc;
 use tokio::net::UnixListener;
 use tokio::task::JoinHandle;
 
+use super::socket_dir::SocketDir;
 use crate::inventory::Host;
 use crate::ssh::SshSession;
 
@@ -105,7 +106,7 @@ pub struct Tunnel {
     /// The URI libvirt opens locally.
     pub local_uri: String,
     accept: JoinHandle<()>,
-    _dir: tempfile::TempDir,
+    _dir: SocketDir,
 }
 
 impl Drop for Tunnel {
@@ -118,11 +119,12 @@ impl Tunnel {
     /// Listens on a fresh private socket; every connection libvirt makes to
     /// it becomes one `virt-ssh-helper` channel on `ssh`.
     pub fn start(ssh: Arc<SshSession>, plan: &TunnelPlan) -> std::io::Result<Tunnel> {
-        // tempfile creates the directory 0700: no other local user can reach
-        // the socket and, through it, the host's libvirtd.
-        let dir = tempfile::Builder::new().prefix("vmigrate-").tempdir()?;
+        // No other local user may reach the socket and, through it, the
+        // host's libvirtd.
+        let dir = SocketDir::create()?;
         let socket: PathBuf = dir.path().join("libvirt.sock");
         let listener = UnixListener::bind(&socket)?;
+        SocketDir::restrict(&socket)?;
         let argv: Arc<Vec<String>> = Arc::new(vec![
             "sh".into(),
             "-c".into(),

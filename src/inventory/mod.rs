@@ -58,11 +58,39 @@ impl Inventory {
 
 /// Reads and parses the inventory at `path`.
 pub fn load(path: &Path) -> Result<Inventory, InventoryError> {
-    let text = std::fs::read_to_string(path).map_err(|source| InventoryError::Read {
+    let text = read_text(path).map_err(|source| InventoryError::Read {
         path: path.to_path_buf(),
         source,
     })?;
     parse(&text, path)
+}
+
+/// An inventory is a small regular file. Anything else named by mistake —
+/// `/dev/zero` (endless), a FIFO (opening it would wait for a writer
+/// forever), a directory, a huge file — is refused at once.
+fn read_text(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    const MAX_BYTES: u64 = 4 * 1024 * 1024;
+    // O_NONBLOCK: open(2) of a FIFO returns at once instead of blocking.
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(std::io::Error::other(
+            "not a regular file; name the inventory's TOML file",
+        ));
+    }
+    let mut text = String::new();
+    file.take(MAX_BYTES + 1).read_to_string(&mut text)?;
+    if text.len() as u64 > MAX_BYTES {
+        return Err(std::io::Error::other(
+            "larger than 4 MiB, which no inventory is; is this the right file?",
+        ));
+    }
+    Ok(text)
 }
 
 /// Parses inventory text; `path` is only used in error messages and

@@ -315,7 +315,7 @@ fn bad_arguments_are_usage_errors() {
     let r = vmigrate(&["-i", inv, "check", "x", "--to", "a;b"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     let r = vmigrate(&["-i", inv, "check", "x", "--to", "nosuch"]);
-    assert_eq!(r.code, 3, "an unknown VM is looked for first: {}", r.stderr);
+    assert_eq!(r.code, 2, "an unknown host is a usage error: {}", r.stderr);
 }
 
 #[test]

@@ -2,11 +2,13 @@
 //! marked as lab tests run the real binary against the real libvirt hosts of
 //! `tests/lab/lab.sh`; the README's test command brings that lab up first.
 
+mod bad_input;
 mod check;
 mod cli;
 mod convergence;
 mod host_keys;
 mod hosts;
+mod hygiene;
 mod inventory_errors;
 mod live;
 mod util;

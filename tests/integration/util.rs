@@ -105,15 +105,17 @@ impl Lab {
     }
 
     /// Shared access: the lab stays as `up` left it for the guard's life.
+    /// The lock comes first: while another test holds the lab exclusively,
+    /// a host may be down on purpose, and the health check waits for it.
     pub fn shared() -> (&'static Lab, LabGuard) {
-        let lab = Lab::get();
-        (lab, lab_lock(false))
+        let guard = lab_lock(false);
+        (Lab::get(), guard)
     }
 
     /// Exclusive access, for tests that break a host and repair it.
     pub fn exclusive() -> (&'static Lab, LabGuard) {
-        let lab = Lab::get();
-        (lab, lab_lock(true))
+        let guard = lab_lock(true);
+        (Lab::get(), guard)
     }
 
     /// Names of the lab hosts, in inventory order.
