@@ -38,7 +38,6 @@ print("outcome=%s duration=%.1fs downtime=%sms postcopy=%s steps=%s" % (d["outco
 bench_guest() { # TITLE DIRTY-MIB SPIN
     bench_remove_vm
     tests/lab/lab.sh vm create lab1 "$vm" --disk net --dirty "$2" --dirty-spin "$3" >/dev/null
-    sleep 2
     echo
     echo "#### $1"
     src=$(vm_on); dst=$(other "$src")

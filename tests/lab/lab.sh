@@ -921,6 +921,29 @@ vm_create() {
 		remove_vm_storage "$name"
 		die "vm create: $(echo "$out" | one_line)"
 	fi
+	# A dirtying guest needs a few seconds (~3 s under KVM, more on a loaded machine) before it dirties
+	# memory; whatever is measured or migrated before then sees an idle guest (lab.md). So `create`
+	# returns once QEMU measures it dirtying, not after a fixed time.
+	((dirty == 0)) || vm_wait_dirty "$host" "$name"
+}
+
+vm_wait_dirty() { # HOST NAME [MIN_MiB/s] [TIMEOUT_S]
+	local host=${1:-} name=${2:-} min=${3:-8} limit=${4:-60} rate="" t0=$SECONDS
+	[[ -n $name ]] || die "usage: lab.sh vm wait-dirty HOST NAME [MIN_MiB/s] [TIMEOUT_S]"
+	[[ $name =~ ^[A-Za-z0-9._-]+$ ]] || die "vm wait-dirty: bad VM name '$name'"
+	require_host "$host"
+	while ((SECONDS - t0 < limit)); do
+		# QEMU's page-sampling dirty rate over 1 s (libvirt's domdirtyrate-calc), read back once done.
+		host_virsh "$host" domdirtyrate-calc "$name" --seconds 1 >/dev/null 2>&1 || true
+		sleep 1.2
+		rate=$(host_virsh "$host" domstats --dirtyrate "$name" 2>/dev/null |
+			sed -n 's/^ *dirtyrate.megabytes_per_second=\([0-9]*\)$/\1/p')
+		if [[ -n $rate ]] && ((rate >= min)); then
+			note "vm $name dirties ${rate} MiB/s (after $((SECONDS - t0)) s)"
+			return 0
+		fi
+	done
+	die "vm wait-dirty: $name on $host did not dirty ${min} MiB/s within ${limit} s (last: ${rate:-no sample} MiB/s)"
 }
 
 # A 64 MiB qcow2 at PATH; with DIRTY MiB > 0 its first sector is the dirtying guest
@@ -1029,7 +1052,8 @@ cmd_vm() {
 	destroy) vm_destroy "$@" ;;
 	destroy-all) vm_destroy_all ;;
 	pattern) vm_pattern "$@" ;;
-	*) die "usage: lab.sh vm create|destroy|destroy-all|pattern ..." ;;
+	wait-dirty) vm_wait_dirty "$@" ;;
+	*) die "usage: lab.sh vm create|destroy|destroy-all|pattern|wait-dirty ..." ;;
 	esac
 }
 
@@ -1082,6 +1106,8 @@ Commands:
   vm destroy-all         do that for every VM on every lab host and clean all lab storage
   vm pattern HOST NAME   check a dirtying guest's memory (paused for the snapshot): every page's
                          counter must be v or v+1 with one boundary; exit 1 if not
+  vm wait-dirty HOST NAME [MIN] [SECS]  wait until QEMU measures NAME dirtying >= MIN MiB/s
+                         (default 8, within 60 s); `vm create --dirty` does this before returning
   bridge add HOST BR     create Linux bridge BR inside HOST's network namespace only
   bridge del HOST BR     delete it
   help                   this text
