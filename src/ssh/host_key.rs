@@ -63,14 +63,14 @@ impl Verifier {
         };
         let fingerprint = key.fingerprint(HashAlg::Sha256).to_string();
         let (host, addr) = (self.host.clone(), self.addr.clone());
-        let known_hosts = self.known_hosts.clone();
+        let file = self.known_hosts.clone();
         match known_hosts::verify(&text, &self.addr, self.port, key) {
             Status::Known { .. } => Ok(true),
             Status::Unknown { ca_line } => self.refuse(SshError::UnknownHostKey {
                 host,
                 addr,
                 fingerprint,
-                known_hosts,
+                known_hosts: file,
                 keyscan: if self.port == 22 {
                     self.addr.clone()
                 } else {
@@ -84,7 +84,7 @@ impl Verifier {
                 host,
                 addr,
                 fingerprint,
-                known_hosts,
+                known_hosts: file,
                 line,
                 known_name: known_hosts::known_name(&self.addr, self.port),
             }),
@@ -92,7 +92,7 @@ impl Verifier {
                 host,
                 addr,
                 fingerprint,
-                known_hosts,
+                known_hosts: file,
                 line,
             }),
         }
