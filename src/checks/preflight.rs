@@ -321,8 +321,9 @@ async fn predict(
 }
 
 /// Asks every other reachable host, concurrently, whether it can run the
-/// guest's CPU (one libvirt call each).
+/// guest's CPU (one libvirt call each, a few for an unchecked guest CPU).
 async fn cpu_verdicts(fleet: &Fleet<'_>, si: usize, vm: &SourceVm) -> HashMap<String, Verdict> {
+    let src = fleet.links[si].libvirt.as_ref().ok().cloned();
     let tasks: Vec<_> = fleet
         .links
         .iter()
@@ -335,10 +336,10 @@ async fn cpu_verdicts(fleet: &Fleet<'_>, si: usize, vm: &SourceVm) -> HashMap<St
                 .map(|lv| (l.host.name.clone(), lv.clone()))
         })
         .map(|(name, lv)| {
-            let spec = vm.spec.clone();
+            let (spec, src) = (vm.spec.clone(), src.clone());
             (
                 name,
-                tokio::task::spawn_blocking(move || cpu::compare_on(&lv, &spec)),
+                tokio::task::spawn_blocking(move || cpu::compare_on(src.as_deref(), &lv, &spec)),
             )
         })
         .collect();
@@ -377,7 +378,8 @@ async fn destination_checks(
         Some(v) => v,
         None => {
             let (lv, s) = (d_lv.clone(), spec.clone());
-            tokio::task::spawn_blocking(move || cpu::compare_on(&lv, &s))
+            let src = sl.libvirt.as_ref().ok().cloned();
+            tokio::task::spawn_blocking(move || cpu::compare_on(src.as_deref(), &lv, &s))
                 .await
                 .unwrap_or_else(|e| Verdict::Error(e.to_string()))
         }

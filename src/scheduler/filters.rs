@@ -105,10 +105,9 @@ fn hypervisor(req: &Request, f: &HostFacts) -> Result<(), String> {
 }
 
 fn cpu(req: &Request, host: &Host) -> Result<(), String> {
-    match req.cpu.get(&host.name) {
-        Some(Verdict::Incompatible) => Err("cpu: cannot run the guest's CPU".into()),
-        Some(Verdict::Error(e)) => Err(format!("cpu: comparison failed: {e}")),
-        _ => Ok(()),
+    match req.cpu.get(&host.name).and_then(Verdict::refusal) {
+        Some(why) => Err(format!("cpu: {why}")),
+        None => Ok(()),
     }
 }
 

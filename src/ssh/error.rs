@@ -26,13 +26,15 @@ pub enum SshError {
         after: Duration,
     },
     /// The host key is not in known_hosts: refused, never learned silently.
-    #[error("ssh to {host} ({addr}): host key {fingerprint} is not in {}; refused. Verify the fingerprint on the host (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub), then add it: ssh-keyscan {keyscan} >> {}", known_hosts.display(), known_hosts.display())]
+    #[error("ssh to {host} ({addr}): host key {fingerprint} is not in {}{note}; refused. Verify the fingerprint on the host (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub), then add it: ssh-keyscan {keyscan} >> {}", known_hosts.display(), known_hosts.display())]
     UnknownHostKey {
         host: String,
         addr: String,
         fingerprint: String,
         known_hosts: PathBuf,
         keyscan: String,
+        /// Why a line that names the host did not count, or empty.
+        note: String,
     },
     /// The host presented a different key than the recorded one.
     #[error("ssh to {host} ({addr}): HOST KEY CHANGED: the host presented {fingerprint}, which does not match {}:{line}; refused (possible man-in-the-middle). If the host was reinstalled, verify the new key and remove the old line: ssh-keygen -f {} -R {known_name}", known_hosts.display(), known_hosts.display())]
@@ -43,6 +45,15 @@ pub enum SshError {
         known_hosts: PathBuf,
         line: usize,
         known_name: String,
+    },
+    /// known_hosts marks the presented key `@revoked`.
+    #[error("ssh to {host} ({addr}): host key {fingerprint} is marked @revoked in {}:{line}; refused (a revoked key may be a stolen one). The host needs a new key: once it has one, verify it on the host and record it in {}", known_hosts.display(), known_hosts.display())]
+    RevokedHostKey {
+        host: String,
+        addr: String,
+        fingerprint: String,
+        known_hosts: PathBuf,
+        line: usize,
     },
     /// known_hosts could not be read or parsed.
     #[error("ssh to {host}: cannot check the host key against {}: {reason}", known_hosts.display())]
@@ -86,6 +97,7 @@ impl SshError {
             self,
             SshError::UnknownHostKey { .. }
                 | SshError::ChangedHostKey { .. }
+                | SshError::RevokedHostKey { .. }
                 | SshError::KnownHosts { .. }
         )
     }

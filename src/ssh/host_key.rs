@@ -1,16 +1,20 @@
 //! Host-key verification against the inventory's known_hosts file.
 //!
 //! russh asks the client handler whether to trust the server's key; this
-//! handler answers from known_hosts only. Unknown and changed keys are both
-//! refused — vmigrate never learns a key silently — and the reason is kept so
-//! the connect error can say which, with the fingerprint the operator needs.
+//! handler answers from known_hosts only, read as OpenSSH reads it
+//! ([`known_hosts`]). Unknown, changed and revoked keys are all refused —
+//! vmigrate never learns a key silently — and the reason is kept so the
+//! connect error can say which, with the fingerprint the operator needs.
 
-use std::path::PathBuf;
+mod known_hosts;
+
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use russh::keys::{self, Algorithm, HashAlg, PublicKey, PublicKeyOrCertificate};
+use russh::keys::{Algorithm, HashAlg, PublicKey, PublicKeyOrCertificate};
 
 use super::SshError;
+use known_hosts::Status;
 
 /// The russh client handler: verifies the server key, records why it refused.
 pub struct Verifier {
@@ -46,44 +50,62 @@ impl Verifier {
         Ok(false)
     }
 
-    /// The name OpenSSH writes in known_hosts for this address and port.
-    fn known_name(&self) -> String {
-        if self.port == 22 {
-            self.addr.clone()
-        } else {
-            format!("[{}]:{}", self.addr, self.port)
-        }
-    }
-
     fn check_key(&self, key: &PublicKey) -> Result<bool, russh::Error> {
+        let text = match read(&self.known_hosts) {
+            Ok(t) => t,
+            Err(e) => {
+                return self.refuse(SshError::KnownHosts {
+                    host: self.host.clone(),
+                    known_hosts: self.known_hosts.clone(),
+                    reason: e.to_string(),
+                })
+            }
+        };
         let fingerprint = key.fingerprint(HashAlg::Sha256).to_string();
-        match keys::check_known_hosts_path(&self.addr, self.port, key, &self.known_hosts) {
-            Ok(true) => Ok(true),
-            Ok(false) => self.refuse(SshError::UnknownHostKey {
-                host: self.host.clone(),
-                addr: self.addr.clone(),
+        let (host, addr) = (self.host.clone(), self.addr.clone());
+        let file = self.known_hosts.clone();
+        match known_hosts::verify(&text, &self.addr, self.port, key) {
+            Status::Known { .. } => Ok(true),
+            Status::Unknown { ca_line } => self.refuse(SshError::UnknownHostKey {
+                host,
+                addr,
                 fingerprint,
-                known_hosts: self.known_hosts.clone(),
+                known_hosts: file,
                 keyscan: if self.port == 22 {
                     self.addr.clone()
                 } else {
                     format!("-p {} {}", self.port, self.addr)
                 },
+                note: ca_line
+                    .map(|l| format!(" (line {l} is a @cert-authority line, which vouches only for host certificates; vmigrate checks host keys)"))
+                    .unwrap_or_default(),
             }),
-            Err(keys::Error::KeyChanged { line }) => self.refuse(SshError::ChangedHostKey {
-                host: self.host.clone(),
-                addr: self.addr.clone(),
+            Status::Changed { line } => self.refuse(SshError::ChangedHostKey {
+                host,
+                addr,
                 fingerprint,
-                known_hosts: self.known_hosts.clone(),
+                known_hosts: file,
                 line,
-                known_name: self.known_name(),
+                known_name: known_hosts::known_name(&self.addr, self.port),
             }),
-            Err(e) => self.refuse(SshError::KnownHosts {
-                host: self.host.clone(),
-                known_hosts: self.known_hosts.clone(),
-                reason: e.to_string(),
+            Status::Revoked { line } => self.refuse(SshError::RevokedHostKey {
+                host,
+                addr,
+                fingerprint,
+                known_hosts: file,
+                line,
             }),
         }
+    }
+}
+
+/// The file's text; a missing file is an empty one (every key unknown).
+/// Bytes that are not UTF-8 (in a comment, say) do not hide the other lines.
+fn read(path: &Path) -> std::io::Result<String> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(String::from_utf8_lossy(&bytes).into_owned()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
+        Err(e) => Err(e),
     }
 }
 
@@ -112,12 +134,14 @@ impl russh::client::Handler for Verifier {
 pub fn preferred_algorithms(
     addr: &str,
     port: u16,
-    known_hosts: &std::path::Path,
+    known_hosts: &Path,
     defaults: &[Algorithm],
 ) -> Vec<Algorithm> {
-    let recorded: Vec<String> = keys::known_hosts::known_host_keys_path(addr, port, known_hosts)
-        .map(|v| v.into_iter().map(|(_, k)| family(&k.algorithm())).collect())
-        .unwrap_or_default();
+    let text = read(known_hosts).unwrap_or_default();
+    let recorded: Vec<String> = known_hosts::recorded_keys(&text, addr, port)
+        .iter()
+        .map(|k| family(&k.algorithm()))
+        .collect();
     let mut algs = defaults.to_vec();
     // Stable sort: recorded families first, the library's order otherwise.
     algs.sort_by_key(|a| !recorded.contains(&family(a)));
@@ -149,7 +173,7 @@ mod tests {
         let f = write(&format!("10.0.0.1 ssh-ed25519 {ED25519}\n"));
         let defaults = vec![
             Algorithm::Ecdsa {
-                curve: keys::EcdsaCurve::NistP256,
+                curve: russh::keys::EcdsaCurve::NistP256,
             },
             Algorithm::Ed25519,
         ];
@@ -175,10 +199,45 @@ mod tests {
         let (v, slot) = Verifier::new("h", "10.0.0.1", 22, f.path().to_path_buf());
         assert!(!v.check_key(&key).unwrap());
         let err = slot.lock().unwrap().take().unwrap();
-        assert!(err.to_string().contains("HOST KEY CHANGED"), "{err}");
+        let shown = err.to_string();
+        assert!(shown.contains("HOST KEY CHANGED"), "{err}");
+        assert!(
+            shown.contains(&format!("{}:2;", f.path().display())),
+            "the file's own line number: {err}"
+        );
         // Known: accepted, non-standard port uses the [addr]:port form.
         let f = write(&format!("[10.0.0.1]:2222 ssh-ed25519 {ED25519}\n"));
         let (v, _) = Verifier::new("h", "10.0.0.1", 2222, f.path().to_path_buf());
         assert!(v.check_key(&key).unwrap());
+    }
+
+    #[test]
+    fn revoked_and_unreadable_are_refused_with_reason() {
+        let key = PublicKey::from_openssh(&format!("ssh-ed25519 {ED25519}")).unwrap();
+        let f = write(&format!(
+            "10.0.0.1 ssh-ed25519 {ED25519}\n@revoked * ssh-ed25519 {ED25519}\n"
+        ));
+        let (v, slot) = Verifier::new("h", "10.0.0.1", 22, f.path().to_path_buf());
+        assert!(!v.check_key(&key).unwrap());
+        let err = slot.lock().unwrap().take().unwrap();
+        assert!(
+            matches!(err, SshError::RevokedHostKey { line: 2, .. }),
+            "{err}"
+        );
+        assert!(err.is_host_key());
+        let shown = err.to_string();
+        assert!(shown.contains("@revoked") && shown.contains("SHA256:") && !shown.contains('\n'));
+        // A @cert-authority line alone: unknown, and the message says why it did not count.
+        let f = write(&format!("@cert-authority 10.0.0.* ssh-ed25519 {ED25519}\n"));
+        let (v, slot) = Verifier::new("h", "10.0.0.1", 22, f.path().to_path_buf());
+        assert!(!v.check_key(&key).unwrap());
+        let err = slot.lock().unwrap().take().unwrap().to_string();
+        assert!(err.contains("line 1 is a @cert-authority line"), "{err}");
+        // A known_hosts that cannot be read (a directory) is no empty file.
+        let dir = tempfile::tempdir().unwrap();
+        let (v, slot) = Verifier::new("h", "10.0.0.1", 22, dir.path().to_path_buf());
+        assert!(!v.check_key(&key).unwrap());
+        let err = slot.lock().unwrap().take().unwrap();
+        assert!(matches!(err, SshError::KnownHosts { .. }), "{err}");
     }
 }

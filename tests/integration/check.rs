@@ -333,7 +333,7 @@ fn cpu_comparison_on_a_real_host() {
         let link = vmigrate::fleet::HostLink::open(host).await;
         let lv = link.libvirt.as_ref().expect("libvirt on lab2").clone();
         let (l, s) = (lv.clone(), spec.clone());
-        let v = tokio::task::spawn_blocking(move || compare_on(&l, &s))
+        let v = tokio::task::spawn_blocking(move || compare_on(None, &l, &s))
             .await
             .unwrap();
         assert!(
@@ -349,10 +349,13 @@ fn cpu_comparison_on_a_real_host() {
                   <feature policy='require' name='avx512vnni'/></cpu>"
                 .into(),
         });
-        let v = tokio::task::spawn_blocking(move || compare_on(&lv, &crafted))
+        let v = tokio::task::spawn_blocking(move || compare_on(None, &lv, &crafted))
             .await
             .unwrap();
-        assert_eq!(v, Verdict::Incompatible);
+        assert!(
+            matches!(&v, Verdict::Incompatible(Some(r)) if r.contains("avx512vnni")),
+            "libvirt names the missing feature: {v:?}"
+        );
     });
 }
 
@@ -396,4 +399,102 @@ fn interrupted_check_leaves_nothing_behind() {
         no_test_files("lab1", &shared_dir);
         no_test_files("lab2", &shared_dir);
     }
+}
+
+/// A guest defined without `<cpu>` (`lab.sh vm create … --no-cpu`): libvirt
+/// gives it its default model unchecked, and migrates it between these
+/// identical hosts. Comparing that model on the destination says
+/// "incompatible" (lab.md), so the check judges the host CPUs instead, as
+/// Nova does — and `live` then really moves the guest.
+#[test]
+fn guest_without_cpu_element_passes_by_the_host_cpus_and_migrates() {
+    let (lab, _guard) = Lab::shared();
+    let inv = lab.inventory.to_str().unwrap();
+    let name = "cpu-nocpu";
+    crate::util::destroy_everywhere(name);
+    lab_sh(&["vm", "create", "lab1", name, "--no-cpu"]);
+    let mut vm = TestVm {
+        host: "lab1".into(),
+        name: name.into(),
+    };
+    let xml = virsh("lab1", &["dumpxml", "--migratable", name]);
+    assert!(
+        xml.contains("check='none'"),
+        "libvirt's default CPU is unchecked: {xml}"
+    );
+
+    let (code, doc, err) = check(inv, &[name, "--to", "lab2"]);
+    assert_eq!(status(&doc, "cpu.compatible"), "pass", "{err}{doc:#}");
+    let m = message(&doc, "cpu.compatible");
+    assert!(m.contains("lab1") && m.contains("lab2"), "{m}");
+    assert_eq!(code, 0, "{err}{doc:#}");
+    // The scheduler's CPU filter judges it the same way.
+    let (code, doc, err) = check(inv, &[name]);
+    assert_eq!(code, 0, "{err}{doc:#}");
+    assert_eq!(status(&doc, "cpu.compatible"), "pass");
+
+    let (code, doc, err) = crate::live::live(inv, &[name, "--to", "lab2"]);
+    assert_eq!(code, 0, "{err}{doc:#}");
+    assert_eq!(doc["outcome"], "migrated", "{doc:#}");
+    vm.host = "lab2".into();
+    assert_eq!(crate::live::state("lab2", name), "running");
+    assert_eq!(crate::live::state("lab1", name), "absent");
+    assert_eq!(crate::live::state("lab3", name), "absent");
+}
+
+/// The verdicts behind `cpu.compatible` from real libvirt answers, on the
+/// captured definition of a guest defined without `<cpu>` (no VM needed:
+/// only its arch, machine and CPU are sent). lab.md: the lab hosts share
+/// one CPU, so "incompatible" comes from a crafted model.
+#[test]
+fn unchecked_and_checked_cpu_verdicts_on_real_hosts() {
+    use vmigrate::checks::cpu::{compare_on, Verdict};
+    use vmigrate::vm::spec::parse;
+    let (lab, _guard) = Lab::shared();
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/cpu/no-cpu.migratable.xml"
+    );
+    let unchecked = parse(&std::fs::read_to_string(fixture).unwrap()).unwrap();
+    let mut unchecked_model = unchecked.clone();
+    let crafted = "<model fallback='forbid'>Cascadelake-Server</model>\
+                   <feature policy='require' name='avx512vnni'/>";
+    unchecked_model.cpu.as_mut().unwrap().xml =
+        format!("<cpu mode='custom' match='exact' check='none'>{crafted}</cpu>");
+    let mut checked = unchecked.clone();
+    checked.cpu.as_mut().unwrap().xml =
+        format!("<cpu mode='custom' match='exact' check='partial'>{crafted}</cpu>");
+    let inv = vmigrate::inventory::load(&lab.inventory).unwrap();
+    let (h1, h2) = (
+        inv.host("lab1").unwrap().clone(),
+        inv.host("lab2").unwrap().clone(),
+    );
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async move {
+        let l1 = vmigrate::fleet::HostLink::open(h1).await;
+        let l2 = vmigrate::fleet::HostLink::open(h2).await;
+        let src = l1.libvirt.as_ref().expect("libvirt on lab1").clone();
+        let dst = l2.libvirt.as_ref().expect("libvirt on lab2").clone();
+        let v = tokio::task::spawn_blocking(move || {
+            [
+                compare_on(Some(&src), &dst, &unchecked),
+                compare_on(None, &dst, &unchecked),
+                compare_on(Some(&src), &dst, &unchecked_model),
+                compare_on(Some(&src), &dst, &checked),
+            ]
+        })
+        .await
+        .unwrap();
+        assert_eq!(v[0], Verdict::HostsCompatible("identical"), "{v:?}");
+        assert!(
+            matches!(&v[1], Verdict::Error(e) if e.contains("source")),
+            "{v:?}"
+        );
+        // An unchecked model the destination lacks is still judged by the hosts.
+        assert_eq!(v[2], Verdict::HostsCompatible("identical"), "{v:?}");
+        assert!(
+            matches!(&v[3], Verdict::Incompatible(Some(r)) if r.contains("avx512vnni")),
+            "libvirt names the missing feature: {v:?}"
+        );
+    });
 }

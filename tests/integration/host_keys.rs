@@ -160,3 +160,128 @@ fn unknown_host_key_is_refused_not_learned() {
     );
     assert_eq!(host_row(&doc, "lab1")["reachable"], true);
 }
+
+/// A fresh ed25519 public key as `ssh-ed25519 BASE64`, made in `dir`.
+fn new_key(dir: &std::path::Path, name: &str) -> String {
+    let key = dir.join(name);
+    let st = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(&key)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let public = std::fs::read_to_string(key.with_extension("pub")).unwrap();
+    public
+        .split_whitespace()
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The lab's known_hosts without `addr`'s lines, and `addr`'s ed25519 line.
+fn split_out(real: &str, addr: &str) -> (String, String) {
+    let others: String = real
+        .lines()
+        .filter(|l| l.split(' ').next() != Some(addr))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let line = lines_for(real, addr)
+        .into_iter()
+        .find(|l| l.contains("ssh-ed25519"))
+        .unwrap_or_else(|| panic!("no ed25519 line for {addr}"));
+    (others, line)
+}
+
+/// OpenSSH refuses a key marked `@revoked`, even when a plain line also
+/// lists it; so does vmigrate, with a one-line reason, and nothing else
+/// (libvirt included) talks to that host.
+#[test]
+fn revoked_host_key_is_refused() {
+    let (lab, _guard) = Lab::shared();
+    let real_path = known_hosts_path(&lab.inventory_text);
+    let real = std::fs::read_to_string(&real_path).unwrap();
+    let addr = lab_sh(&["addr", "lab2"]).trim().to_string();
+    let (_, line) = split_out(&real, &addr);
+    let key: String = line
+        .split(' ')
+        .skip(1)
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let content = format!("{real}# revoked after a theft\n@revoked * {key}\n");
+    let revoked_line = content.lines().count();
+    let dir = tempfile::tempdir().unwrap();
+    let (kh, inv) = with_known_hosts(lab, dir.path(), &real_path, &content);
+    let r = vmigrate(&["-i", inv.to_str().unwrap(), "-o", "json", "hosts"]);
+    assert_eq!(r.code, 6, "as for any other refused host key: {}", r.stderr);
+    let doc = r.json();
+    let row = host_row(&doc, "lab2");
+    assert_eq!(row["reachable"], false, "{row:#}");
+    assert_eq!(
+        row["libvirt"]["reachable"], false,
+        "nothing trusted from that host"
+    );
+    let err = row["ssh"]["error"].as_str().unwrap();
+    assert!(
+        err.contains("revoked") && err.contains(&fingerprint(&line)),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{}:{revoked_line}", kh.display())),
+        "names the @revoked line: {err}"
+    );
+    assert!(!err.contains('\n'), "one line: {err}");
+    assert_eq!(host_row(&doc, "lab1")["reachable"], true);
+    assert_eq!(
+        std::fs::read_to_string(&kh).unwrap(),
+        content,
+        "known_hosts untouched"
+    );
+}
+
+/// A host listed twice (its old key, then its new one) is known, as OpenSSH
+/// has it: one matching line is enough.
+#[test]
+fn old_and_new_key_lines_are_accepted() {
+    let (lab, _guard) = Lab::shared();
+    let real_path = known_hosts_path(&lab.inventory_text);
+    let real = std::fs::read_to_string(&real_path).unwrap();
+    let addr = lab_sh(&["addr", "lab2"]).trim().to_string();
+    let (others, line) = split_out(&real, &addr);
+    let dir = tempfile::tempdir().unwrap();
+    let old = new_key(dir.path(), "old");
+    let content = format!("{others}{addr} {old}\n{line}\n");
+    let (_, inv) = with_known_hosts(lab, dir.path(), &real_path, &content);
+    let r = vmigrate(&["-i", inv.to_str().unwrap(), "-o", "json", "hosts"]);
+    let doc = r.json();
+    let row = host_row(&doc, "lab2");
+    assert_eq!(row["reachable"], true, "{row:#}");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+/// The changed-key message names the line OpenSSH would ("Offending key in
+/// FILE:3"): every line counts, comments and blank ones too.
+#[test]
+fn changed_key_message_cites_the_physical_line() {
+    let (lab, _guard) = Lab::shared();
+    let real_path = known_hosts_path(&lab.inventory_text);
+    let real = std::fs::read_to_string(&real_path).unwrap();
+    let addr = lab_sh(&["addr", "lab2"]).trim().to_string();
+    let (others, _) = split_out(&real, &addr);
+    let dir = tempfile::tempdir().unwrap();
+    let forged = new_key(dir.path(), "forged");
+    let content = format!("# lab hosts\n\n{addr} {forged}\n{others}");
+    let (kh, inv) = with_known_hosts(lab, dir.path(), &real_path, &content);
+    let r = vmigrate(&["-i", inv.to_str().unwrap(), "-o", "json", "hosts"]);
+    assert_eq!(r.code, 6, "{}", r.stderr);
+    let doc = r.json();
+    let err = host_row(&doc, "lab2")["ssh"]["error"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("HOST KEY CHANGED"), "{err}");
+    assert!(
+        err.contains(&format!("{}:3;", kh.display())),
+        "line 3 of the file: {err}"
+    );
+}

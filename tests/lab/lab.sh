@@ -773,13 +773,14 @@ stop_nbd() {
 	rm -f "$LAB_DIR/nbd/$1".{pid,port,log}
 }
 
-domain_xml() { # NAME TYPE MEMORY DISK_XML IFACE_XML
-	local name=$1 type=$2 mem=$3 disk=$4 iface=$5 cpu=""
+domain_xml() { # NAME TYPE MEMORY DISK_XML IFACE_XML [NO_CPU]
+	local name=$1 type=$2 mem=$3 disk=$4 iface=$5 nocpu=${6:-0} cpu=""
 	# lab.md: host-model works under nested KVM (it comes back as a migratable custom model);
-	# TCG gets QEMU's default CPU. On AMD hosts nested KVM offers arch-capabilities (and the
-	# *-no bits that live in that MSR) in host-model but refuses to set the MSR ("failed to set
-	# MSR 0x10a", QEMU aborts at start): those features are disabled, which changes nothing on Intel.
-	[[ $type == kvm ]] && cpu="<cpu mode='host-model'>
+	# TCG gets QEMU's default CPU, and so does --no-cpu (lab.md: guests with no <cpu> element).
+	# On AMD hosts nested KVM offers arch-capabilities (and the *-no bits that live in that MSR) in
+	# host-model but refuses to set the MSR ("failed to set MSR 0x10a", QEMU aborts at start):
+	# those features are disabled, which changes nothing on Intel.
+	[[ $type == kvm && $nocpu == 0 ]] && cpu="<cpu mode='host-model'>
     <feature policy='disable' name='arch-capabilities'/>
     <feature policy='disable' name='rdctl-no'/>
     <feature policy='disable' name='skip-l1dfl-vmentry'/>
@@ -831,10 +832,15 @@ remove_vm_storage() {
 }
 
 vm_create() {
-	local host=${1:-} name=${2:-} kind=net mem=128 br="" fill=0 dirty=0 spin=0 disk iface="" type port path out
-	[[ -n $name ]] || die "usage: lab.sh vm create HOST NAME [--disk net|local|shared] [--memory MiB] [--bridge BR] [--fill MiB] [--dirty MiB [--dirty-spin N]]"
+	local host=${1:-} name=${2:-} kind=net mem=128 br="" fill=0 dirty=0 spin=0 nocpu=0 disk iface="" type port path out
+	[[ -n $name ]] || die "usage: lab.sh vm create HOST NAME [--disk net|local|shared] [--memory MiB] [--bridge BR] [--fill MiB] [--dirty MiB [--dirty-spin N]] [--no-cpu]"
 	shift 2
 	while (($#)); do
+		if [[ $1 == --no-cpu ]]; then
+			nocpu=1
+			shift
+			continue
+		fi
 		case $1 in
 		--disk | --memory | --bridge | --fill | --dirty | --dirty-spin) [[ $# -ge 2 ]] || die "vm create: $1 needs a value" ;;
 		*) die "vm create: unknown option '$1'" ;;
@@ -913,7 +919,7 @@ vm_create() {
 	# lab.md: SeaBIOS boots the dirtying boot sector from IDE, not from virtio.
 	((dirty == 0)) || disk=${disk/<target dev=\'vda\' bus=\'virtio\'\/>/<target dev=\'hda\' bus=\'ide\'\/>}
 
-	domain_xml "$name" "$type" "$mem" "$disk" "$iface" >"$LAB_DIR/vms/$name.xml"
+	domain_xml "$name" "$type" "$mem" "$disk" "$iface" "$nocpu" >"$LAB_DIR/vms/$name.xml"
 	printf 'name=%s\nhost=%s\ndisk=%s\nport=%s\ndirty=%s\n' "$name" "$host" "$kind" "${port:-}" "$dirty" >"$LAB_DIR/vms/$name.meta"
 	if ! out=$(host_virsh "$host" define "$LAB_DIR/vms/$name.xml" 2>&1) ||
 		! out=$(host_virsh "$host" start "$name" 2>&1); then
@@ -1083,7 +1089,7 @@ Commands:
   exec HOST CMD...       run CMD inside HOST's mount, network and UTS namespaces
   libvirtd stop HOST     stop HOST's libvirtd (its guests keep running)
   libvirtd start HOST    start it again (up also restarts a stopped one)
-  vm create HOST NAME [--disk net|local|shared] [--memory MiB] [--bridge BR] [--fill MiB] [--dirty MiB [--dirty-spin N]]
+  vm create HOST NAME [--disk net|local|shared] [--memory MiB] [--bridge BR] [--fill MiB] [--dirty MiB [--dirty-spin N]] [--no-cpu]
                          define and start a persistent idle BIOS guest (1 vCPU, 128 MiB default,
                          at most 256) with a 64 MiB qcow2 disk:
                            net     NBD disk served by qemu-nbd on $BRIDGE_ADDR from
@@ -1101,6 +1107,7 @@ Commands:
                                    to MiB, endlessly (~20 MiB/s dirtied under dirty logging)
                          --dirty-spin N: N busy-loop turns after each page, so the dirty rate
                                    scales with the CPU the guest gets (auto-converge tests)
+                         --no-cpu: no <cpu> element (libvirt's default model), as under TCG
                          KVM if /dev/kvm opens read-write, else TCG; VMIGRATE_LAB_ACCEL=tcg|kvm forces
   vm destroy HOST NAME   destroy and undefine NAME on HOST, remove its disk and NBD server
   vm destroy-all         do that for every VM on every lab host and clean all lab storage
