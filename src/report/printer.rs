@@ -38,15 +38,17 @@ impl Printer {
 
     /// Prints `value` as pretty JSON on stdout. A closed pipe (`| head`) is not an error.
     pub fn json<T: Serialize>(&self, value: &T) -> std::io::Result<()> {
-        let mut out = std::io::stdout().lock();
-        serde_json::to_writer_pretty(&mut out, value)?;
-        ignore_broken_pipe(writeln!(out))
+        // Rendered first: a reader that closed the pipe (`| head -1`) must
+        // end the run quietly, and serde_json would report the closed pipe
+        // as its own error kind.
+        let mut doc = serde_json::to_vec_pretty(value).map_err(std::io::Error::other)?;
+        doc.push(b'\n');
+        write_stdout(&doc)
     }
 
     /// Prints a rendered table on stdout.
     pub fn text(&self, text: &str) -> std::io::Result<()> {
-        let mut out = std::io::stdout().lock();
-        ignore_broken_pipe(writeln!(out, "{text}"))
+        write_stdout(format!("{text}\n").as_bytes())
     }
 
     /// A spinner on stderr, or a hidden one when progress must not be drawn.
@@ -63,6 +65,12 @@ impl Printer {
         pb.enable_steady_tick(Duration::from_millis(100));
         pb
     }
+}
+
+/// Writes the result on stdout; a reader that went away is not an error.
+pub fn write_stdout(bytes: &[u8]) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    ignore_broken_pipe(out.write_all(bytes).and_then(|()| out.flush()))
 }
 
 fn ignore_broken_pipe(r: std::io::Result<()>) -> std::io::Result<()> {

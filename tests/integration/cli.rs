@@ -52,3 +52,30 @@ fn completions_are_generated() {
     assert_eq!(r.code, 0);
     assert!(r.stdout.contains("vmigrate") && r.stdout.contains("hosts"));
 }
+
+/// Runs `vmigrate ARGS` with stdout a pipe whose reader is already gone
+/// (`vmigrate … | head -1` once head has exited): (exit code, stderr).
+pub(crate) fn into_closed_pipe(args: &[&str]) -> (Option<i32>, String) {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_vmigrate"))
+        .args(args)
+        .env("VMIGRATE_STATE_DIR", crate::util::state_dir())
+        .stdin(std::process::Stdio::null())
+        .stdout(writer)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_closed_pipe_ends_completions_quietly() {
+    for shell in ["bash", "zsh", "fish"] {
+        let (code, err) = into_closed_pipe(&["completions", shell]);
+        assert_eq!(code, Some(0), "{shell}: {err}");
+        assert!(err.is_empty(), "{shell}: {err}");
+    }
+}

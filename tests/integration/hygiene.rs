@@ -151,3 +151,17 @@ fn hundreds_of_runs_exit_normally() {
     );
     assert!(bad.is_empty(), "{bad:#?}");
 }
+
+#[test]
+fn a_closed_pipe_ends_results_quietly() {
+    let (lab, _guard) = Lab::shared();
+    let inv = lab.inventory.to_str().unwrap();
+    for args in [
+        ["-i", inv, "-o", "json", "hosts"],
+        ["-i", inv, "-o", "table", "hosts"],
+    ] {
+        let (code, err) = crate::cli::into_closed_pipe(&args);
+        assert_eq!(code, Some(0), "{args:?}: {err}");
+        assert!(err.is_empty(), "{args:?}: {err}");
+    }
+}
