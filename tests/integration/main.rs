@@ -3,6 +3,7 @@
 //! `tests/lab/lab.sh`; the README's test command brings that lab up first.
 
 mod check;
+mod claims;
 mod cli;
 mod convergence;
 mod host_keys;
