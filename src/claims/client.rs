@@ -55,7 +55,8 @@ struct Conversation {
     host: String,
     lines: Lines<BufReader<OwnedReadHalf>>,
     input: OwnedWriteHalf,
-    task: JoinHandle<Result<(), SshError>>,
+    /// The SSH side; `None` once awaited.
+    task: Option<JoinHandle<Result<(), SshError>>>,
 }
 
 impl Conversation {
@@ -75,7 +76,7 @@ impl Conversation {
             host,
             lines: BufReader::new(rd).lines(),
             input,
-            task,
+            task: Some(task),
         })
     }
 
@@ -95,20 +96,7 @@ impl Conversation {
             match next {
                 Err(_) => return Err(self.error(format!("no answer within {}s", limit.as_secs()))),
                 Ok(Err(e)) => return Err(self.error(e.to_string())),
-                Ok(Ok(None)) => {
-                    let said: Vec<String> = got
-                        .iter()
-                        .filter_map(|l| match l {
-                            Line::Other(s) if !s.trim().is_empty() => Some(s.clone()),
-                            _ => None,
-                        })
-                        .collect();
-                    return Err(self.error(if said.is_empty() {
-                        "the claim command ended without an answer (is `flock` from util-linux installed?)".to_string()
-                    } else {
-                        said.join("; ")
-                    }));
-                }
+                Ok(Ok(None)) => return Err(self.ended(&got).await),
                 Ok(Ok(Some(l))) => {
                     let line = parse_line(&l);
                     if line == word {
@@ -120,6 +108,29 @@ impl Conversation {
         }
     }
 
+    /// Why the host stopped talking: the channel's own failure, else what
+    /// the script printed.
+    async fn ended(&mut self, got: &[Line]) -> ClaimError {
+        if let Some(task) = self.task.take() {
+            if let Ok(Ok(Err(e))) = tokio::time::timeout(ANSWER, task).await {
+                return self.error(e.to_string());
+            }
+        }
+        let said: Vec<&str> = got
+            .iter()
+            .filter_map(|l| match l {
+                Line::Other(s) if !s.trim().is_empty() => Some(s.as_str()),
+                _ => None,
+            })
+            .collect();
+        self.error(if said.is_empty() {
+            "the claim command ended without an answer (is `flock` from util-linux installed?)"
+                .to_string()
+        } else {
+            said.join("; ")
+        })
+    }
+
     async fn say(&mut self, line: &str) -> Result<(), ClaimError> {
         let r = self.input.write_all(line.as_bytes()).await;
         r.map_err(|e| self.error(format!("the claim's channel closed: {e}")))
@@ -128,7 +139,9 @@ impl Conversation {
     /// Lets the exec end and waits (briefly) for the channel to close.
     async fn end(self) {
         drop(self.input);
-        let _ = tokio::time::timeout(ANSWER, self.task).await;
+        if let Some(task) = self.task {
+            let _ = tokio::time::timeout(ANSWER, task).await;
+        }
     }
 }
 
