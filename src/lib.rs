@@ -9,6 +9,7 @@
 //! `exit_codes` is the contract every command ends with.
 
 pub mod checks;
+pub mod claims;
 pub mod cli;
 pub mod commands;
 pub mod config;

@@ -3,9 +3,11 @@
 //!
 //! The capacity arithmetic here is also what the scheduler's RAM and vCPU
 //! filters use, so a host the scheduler accepts is never refused by the
-//! check for a different reason of arithmetic.
+//! check for a different reason of arithmetic. Room is capacity less the
+//! capacity other runs have claimed there (`crate::claims`).
 
 use super::Check;
+use crate::claims::{self, Capacity, Counted};
 use crate::facts::HostFacts;
 use crate::inventory::{Host, Inventory};
 use crate::vm::spec::VmSpec;
@@ -66,10 +68,10 @@ pub fn reachable(f: &HostFacts) -> Check {
     super::reachable("dest.reachable", f)
 }
 
-/// Memory a host can still give to a new VM, MiB, and how that was worked
-/// out. Nova's accounting: (total − reserved) × ram_allocation_ratio − what
-/// running domains already have.
-pub fn memory_room(host: &Host, f: &HostFacts) -> Option<(i64, String)> {
+/// Memory a host can give to new VMs before other runs' claims, MiB, and
+/// how that was worked out. Nova's accounting: (total − reserved) ×
+/// ram_allocation_ratio − what running domains already have.
+pub fn memory_capacity(host: &Host, f: &HostFacts) -> Option<(i64, String)> {
     let total = f.memory_total_mb? as f64;
     let allocated = f.memory_allocated_mb? as f64;
     let reserved = host.reserved_host_memory_mb as f64;
@@ -81,8 +83,8 @@ pub fn memory_room(host: &Host, f: &HostFacts) -> Option<(i64, String)> {
     Some((room, how))
 }
 
-/// vCPUs a host can still give: cpus × cpu_allocation_ratio − allocated.
-pub fn vcpu_room(host: &Host, f: &HostFacts) -> Option<(i64, String)> {
+/// vCPUs a host can give before claims: cpus × cpu_allocation_ratio − allocated.
+pub fn vcpu_capacity(host: &Host, f: &HostFacts) -> Option<(i64, String)> {
     let cpus = f.cpus? as f64;
     let allocated = f.vcpus_allocated? as f64;
     let room = (cpus * host.cpu_allocation_ratio - allocated).floor() as i64;
@@ -91,6 +93,55 @@ pub fn vcpu_room(host: &Host, f: &HostFacts) -> Option<(i64, String)> {
         host.cpu_allocation_ratio
     );
     Some((room, how))
+}
+
+/// Everything a host can give new VMs before claims: what a claim there is
+/// checked against (under the host's lock, with the claims of that moment).
+pub fn capacity(host: &Host, f: &HostFacts) -> Option<Capacity> {
+    Some(Capacity {
+        ram_mb: memory_capacity(host, f)?.0,
+        vcpus: vcpu_capacity(host, f)?.0,
+        disk_mb: disk_capacity(host, f),
+    })
+}
+
+/// Free disk at `instances_path` after `reserved_host_disk_mb`, MiB.
+pub fn disk_capacity(host: &Host, f: &HostFacts) -> Option<i64> {
+    Some(f.disk_free_mb? as i64 - host.reserved_host_disk_mb as i64)
+}
+
+/// Other runs' claims on the host as its facts listed them.
+pub fn claimed(f: &HostFacts) -> Counted<'_> {
+    claims::counted(&f.claims, &f.active_uuids())
+}
+
+/// Memory a host can still give to a new VM, MiB: its capacity less other
+/// runs' claims (named in the explanation).
+pub fn memory_room(host: &Host, f: &HostFacts) -> Option<(i64, String)> {
+    let (room, mut how) = memory_capacity(host, f)?;
+    let k = claimed(f);
+    if k.ram_mb > 0 {
+        how.push_str(&format!(
+            " − {} MiB claimed by other runs ({})",
+            k.ram_mb,
+            k.names()
+        ));
+    }
+    Some((room - k.ram_mb as i64, how))
+}
+
+/// vCPUs a host can still give: its capacity less other runs' claims.
+pub fn vcpu_room(host: &Host, f: &HostFacts) -> Option<(i64, String)> {
+    let (room, mut how) = vcpu_capacity(host, f)?;
+    let k = claimed(f);
+    if k.vcpus > 0 {
+        how.push_str(&format!(
+            " − {} claimed by other runs ({})",
+            k.vcpus,
+            k.names()
+        ));
+    }
+    Some((room - k.vcpus as i64, how))
 }
 
 /// `dest.memory`.
@@ -188,6 +239,32 @@ mod tests {
         );
         h.ram_allocation_ratio = 2.0;
         assert_eq!(memory(&h, &f, &vm(128, 1)).status, Status::Pass);
+    }
+
+    #[test]
+    fn other_runs_claims_take_room_unless_their_vm_arrived() {
+        let h = lab_host("lab2");
+        let mut f = lab_facts("lab2"); // 7002 MiB total, 128 MiB allocated
+        let before = memory_room(&h, &f).unwrap().0;
+        f.claims = vec![crate::claims::Claim::new("r9", "web9", "u9", 256, 2, 0)];
+        let (room, how) = memory_room(&h, &f).unwrap();
+        assert_eq!(room, before - 256);
+        assert!(
+            how.ends_with("− 256 MiB claimed by other runs (web9 (run r9): 256 MiB RAM, 2 vCPUs)"),
+            "{how}"
+        );
+        assert!(vcpu_room(&h, &f)
+            .unwrap()
+            .1
+            .contains("− 2 claimed by other runs"));
+        assert_eq!(
+            memory_capacity(&h, &f).unwrap().0,
+            before,
+            "capacity ignores claims"
+        );
+        // Once web9's domain exists here, the allocation holds its memory.
+        f.vms[0].uuid = "u9".into();
+        assert_eq!(memory_room(&h, &f).unwrap().0, before);
     }
 
     #[test]

@@ -1,10 +1,14 @@
-//! `vmigrate live VM`: the checks `check` runs (same code), then the
-//! migration, watched, verified or rolled back; one report at the end.
+//! `vmigrate live VM`: the checks `check` runs (same code), the
+//! destination's capacity claimed for the run, then the migration, watched,
+//! verified or rolled back; one report at the end.
 
 use std::io::Write;
 
-use super::plan::plan;
+use super::admit::{admit, release, Admission};
+use super::plan::{plan_with, validate};
+use crate::checks::preflight::Preflight;
 use crate::checks::Status;
+use crate::claims;
 use crate::cli::LiveArgs;
 use crate::config::Config;
 use crate::error::Error;
@@ -19,6 +23,8 @@ use crate::state::{Journal, VmLock};
 /// Runs the migration and prints its report.
 pub async fn run(config: &Config, args: LiveArgs) -> Result<ExitCode, Error> {
     let mut interrupt = Interrupt::install();
+    // Bad arguments are refused before anything is created, even locally.
+    let inventory = validate(config, &args.target)?;
     let events: Option<Box<dyn Write + Send>> = match &args.events {
         None => None,
         Some(p) if p.as_os_str() == "-" => Some(Box::new(std::io::stdout())),
@@ -32,24 +38,31 @@ pub async fn run(config: &Config, args: LiveArgs) -> Result<ExitCode, Error> {
     // a second to every migration; `vmigrate check` samples by default.
     // Before any check: two runs must not both pass the checks for one VM.
     let _lock = VmLock::acquire(&args.target.vm)?;
-    let Some(planned) = plan(config, &args.target, None, &mut interrupt).await? else {
+    let Some(planned) = plan_with(config, &args.target, inventory, None, &mut interrupt).await?
+    else {
         return Ok(ExitCode::Interrupted);
     };
+    // Two runs for one destination must not both pass for its capacity.
+    let run = claims::new_run_id();
+    let (planned, dest, held) =
+        match admit(config, &args.target, planned, &run, &mut interrupt).await? {
+            Admission::Go {
+                planned,
+                dest,
+                held,
+            } => (planned, dest, held),
+            Admission::Refused(planned) => return refuse(config, &planned.preflight),
+            Admission::Interrupted => return Ok(ExitCode::Interrupted),
+        };
     let (pre, links) = (planned.preflight, planned.links);
-    let (Some(dest), true) = (pre.destination.clone(), pre.migratable) else {
-        if config.json() {
-            config
-                .printer
-                .json(&Report::new(&pre, Outcome::NotMigratable))?;
-        } else {
-            config
-                .printer
-                .text(&check_table::render(&pre, config.color))?;
-        }
-        return Ok(ExitCode::NotMigratable);
-    };
 
     let mut journal = Journal::open(&pre.vm)?;
+    if let Some(h) = &held {
+        journal.record(
+            "claim",
+            serde_json::json!({"host": h.host, "path": h.path, "claim": h.claim}),
+        )?;
+    }
     journal.record(
         "start",
         serde_json::json!({"source": pre.source, "destination": dest, "block_migration": pre.block_migration}),
@@ -86,12 +99,30 @@ pub async fn run(config: &Config, args: LiveArgs) -> Result<ExitCode, Error> {
         &mut journal,
     )
     .await;
+    // The VM is on one host now, counted there by its allocation.
+    if let Some(h) = held {
+        release(h).await;
+    }
     if config.json() {
         config.printer.json(&report)?;
     } else {
         config.printer.text(&summary(&report))?;
     }
     Ok(report.outcome.exit_code())
+}
+
+/// Reports a run that cannot go: the checks (or the claim) said no.
+fn refuse(config: &Config, pre: &Preflight) -> Result<ExitCode, Error> {
+    if config.json() {
+        config
+            .printer
+            .json(&Report::new(pre, Outcome::NotMigratable))?;
+    } else {
+        config
+            .printer
+            .text(&check_table::render(pre, config.color))?;
+    }
+    Ok(ExitCode::NotMigratable)
 }
 
 /// The human summary of a run.

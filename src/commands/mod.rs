@@ -1,6 +1,7 @@
 //! One file per subcommand; [`execute`] dispatches.
 
 mod abort;
+mod admit;
 mod check;
 mod completions;
 mod find;

@@ -1,21 +1,38 @@
 //! What `check` and `live` share: validate where the VM should go, gather
 //! the fleet, run every pre-migration check — stopping cleanly (nothing
-//! changed, test files removed) when interrupted.
+//! changed, test files removed) when interrupted. `live` may plan again
+//! over the same connections when another run claimed its destination
+//! first ([`replan`]).
 
 use crate::checks::cleanup::Cleanup;
 use crate::checks::preflight::{self, Fleet, Options, Preflight};
 use crate::cli::CheckArgs;
 use crate::config::Config;
 use crate::error::Error;
-use crate::facts::HostFacts;
+use crate::facts::{self, HostFacts};
 use crate::fleet::{self, HostLink};
-use crate::inventory::{self, valid_name};
+use crate::inventory::{self, valid_name, Inventory};
 use crate::signals::Interrupt;
+use indicatif::ProgressBar;
 
-/// The run's connections, and the checks' verdict.
+/// The run's connections, the facts the checks saw, and their verdict.
 pub struct Planned {
+    pub inventory: Inventory,
     pub links: Vec<HostLink>,
+    pub facts: Vec<HostFacts>,
     pub preflight: Preflight,
+}
+
+impl Planned {
+    /// The link and facts of an inventory host.
+    pub fn host(&self, name: &str) -> Option<(&HostLink, &HostFacts)> {
+        let i = self.links.iter().position(|l| l.host.name == name)?;
+        Some((&self.links[i], &self.facts[i]))
+    }
+}
+
+fn interrupted() {
+    eprintln!("vmigrate: interrupted; nothing was changed on any host");
 }
 
 /// Runs the checks; `Ok(None)` when interrupted (already reported on stderr).
@@ -27,6 +44,13 @@ pub async fn plan(
     default_measure: Option<u32>,
     interrupt: &mut Interrupt,
 ) -> Result<Option<Planned>, Error> {
+    let inv = validate(config, args)?;
+    plan_with(config, args, inv, default_measure, interrupt).await
+}
+
+/// The arguments and the inventory, checked before anything else happens
+/// (no lock taken, no file created, no host contacted).
+pub fn validate(config: &Config, args: &CheckArgs) -> Result<Inventory, Error> {
     for (flag, v) in [
         ("--to", &args.to),
         ("--from", &args.from),
@@ -57,7 +81,17 @@ pub async fn plan(
             }
         }
     }
-    let interrupted = || eprintln!("vmigrate: interrupted; nothing was changed on any host");
+    Ok(inv)
+}
+
+/// [`plan`] with the inventory [`validate`] returned.
+pub async fn plan_with(
+    config: &Config,
+    args: &CheckArgs,
+    inv: Inventory,
+    default_measure: Option<u32>,
+    interrupt: &mut Interrupt,
+) -> Result<Option<Planned>, Error> {
     let spinner = config.printer.spinner(&format!("checking {}", args.vm));
     let gathered = tokio::select! {
         g = fleet::gather(inv.hosts.clone()) => g,
@@ -72,6 +106,82 @@ pub async fn plan(
         spinner.finish_and_clear();
         return Err(e);
     }
+    check(
+        args,
+        default_measure,
+        inv,
+        links,
+        facts,
+        &spinner,
+        interrupt,
+    )
+    .await
+}
+
+/// Reads every host's facts again over the run's own connections (one
+/// exec and the libvirt reads per host, concurrently) and runs the checks
+/// again: what the scheduler needs after another run claimed the host it
+/// chose. `Ok(None)` when interrupted.
+pub async fn replan(
+    config: &Config,
+    args: &CheckArgs,
+    default_measure: Option<u32>,
+    planned: Planned,
+    interrupt: &mut Interrupt,
+) -> Result<Option<Planned>, Error> {
+    let Planned {
+        inventory, links, ..
+    } = planned;
+    let spinner = config
+        .printer
+        .spinner(&format!("checking {} again", args.vm));
+    let tasks: Vec<_> = links
+        .into_iter()
+        .map(|l| {
+            tokio::spawn(async move {
+                let f = facts::gather(&l).await;
+                (l, f)
+            })
+        })
+        .collect();
+    let gather = async {
+        let mut out = Vec::with_capacity(tasks.len());
+        for t in tasks {
+            out.push(t.await.expect("fact-gathering task panicked"));
+        }
+        out
+    };
+    let gathered = tokio::select! {
+        g = gather => g,
+        _ = interrupt.wait() => {
+            spinner.finish_and_clear();
+            interrupted();
+            return Ok(None);
+        }
+    };
+    let (links, facts): (Vec<HostLink>, Vec<HostFacts>) = gathered.into_iter().unzip();
+    check(
+        args,
+        default_measure,
+        inventory,
+        links,
+        facts,
+        &spinner,
+        interrupt,
+    )
+    .await
+}
+
+/// Every check on gathered facts; clears the spinner when done.
+async fn check(
+    args: &CheckArgs,
+    default_measure: Option<u32>,
+    inventory: Inventory,
+    links: Vec<HostLink>,
+    facts: Vec<HostFacts>,
+    spinner: &ProgressBar,
+    interrupt: &mut Interrupt,
+) -> Result<Option<Planned>, Error> {
     let opts = Options {
         vm: args.vm.clone(),
         to: args.to.clone(),
@@ -89,7 +199,7 @@ pub async fn plan(
         strict: args.strict,
     };
     let fleet = Fleet {
-        inventory: &inv,
+        inventory: &inventory,
         links: &links,
         facts: &facts,
     };
@@ -108,5 +218,10 @@ pub async fn plan(
         return Ok(None);
     };
     let preflight = result?;
-    Ok(Some(Planned { links, preflight }))
+    Ok(Some(Planned {
+        inventory,
+        links,
+        facts,
+        preflight,
+    }))
 }

@@ -13,6 +13,7 @@ pub mod testdata;
 
 use serde::{Deserialize, Serialize};
 
+use crate::claims::Claim;
 use crate::fleet::HostLink;
 use crate::hypervisor::{version_string, LibvirtError};
 use crate::inventory::Host;
@@ -83,6 +84,22 @@ pub struct HostFacts {
     pub disk_free_mb: Option<u64>,
     pub host_uuid: Option<String>,
     pub vms: Vec<VmFacts>,
+    /// Capacity other vmigrate runs hold on this host right now, for VMs
+    /// they are bringing here (`crate::claims`).
+    #[serde(default)]
+    pub claims: Vec<Claim>,
+}
+
+impl HostFacts {
+    /// UUIDs of the domains holding memory and vCPUs here (a claim for one
+    /// of them is already in the allocation).
+    pub fn active_uuids(&self) -> Vec<&str> {
+        self.vms
+            .iter()
+            .filter(|v| v.is_active())
+            .map(|v| v.uuid.as_str())
+            .collect()
+    }
 }
 
 /// Gathers the facts of one connected host. SSH and libvirt facts are read
@@ -157,10 +174,12 @@ fn assemble(
         disk_free_mb: None,
         host_uuid: None,
         vms: Vec::new(),
+        claims: Vec::new(),
     };
     if let Ok(r) = remote {
         f.hostname = Some(r.hostname);
         f.disk_free_mb = r.disk_free_mb;
+        f.claims = r.claims;
         if let (Some(e), None) = (r.disk_error, &f.error) {
             f.error = Some(e);
         }

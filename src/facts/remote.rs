@@ -1,7 +1,11 @@
-//! Facts only a shell on the host can tell: its hostname and the free space
-//! where instance disks live.
+//! Facts only a shell on the host can tell: its hostname, the free space
+//! where instance disks live, and the capacity other runs have claimed there.
 
+use crate::claims::{self, Claim};
 use crate::ssh::{SshError, SshSession};
+
+/// Ends the df section of the output; the live claims follow.
+const CLAIMS_MARK: &str = "@@vmigrate-claims";
 
 /// Facts read over SSH.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,6 +16,8 @@ pub struct RemoteFacts {
     pub disk_free_mb: Option<u64>,
     /// Why disk space is unknown, when it is.
     pub disk_error: Option<String>,
+    /// Other runs' live claims on the host.
+    pub claims: Vec<Claim>,
 }
 
 /// Reads the facts with one command on the reused connection (every extra
@@ -20,11 +26,21 @@ pub async fn gather(ssh: &SshSession, instances_path: &str) -> Result<RemoteFact
     // The path travels as "$1", never inside the script text. `uname -n`
     // rather than `hostname`: present everywhere, no options needed. df's
     // POSIX format (-P) gives one line per filesystem, sizes in KiB (-k).
-    const SCRIPT: &str = "uname -n || exit 1; df -Pk -- \"$1\" 2>&1 || true";
-    let out = ssh
-        .check(&["sh", "-c", SCRIPT, "vmigrate-facts", instances_path])
-        .await?;
-    let (hostname, df) = out.split_once('\n').unwrap_or((out.as_str(), ""));
+    // The claims are listed by the same exec: no extra round trip.
+    const SCRIPT: &str = "uname -n || exit 1; df -Pk -- \"$1\" 2>&1 || true; \
+                          echo @@vmigrate-claims; vmigrate_claims \"$2\" || true";
+    let script = format!("{}{SCRIPT}", claims::protocol::LIST_FN);
+    let argv = [
+        "sh",
+        "-c",
+        &script,
+        "vmigrate-facts",
+        instances_path,
+        claims::DIR,
+    ];
+    let out = ssh.check(&argv).await?;
+    let (out, listing) = split_claims(&out);
+    let (hostname, df) = out.split_once('\n').unwrap_or((out, ""));
     let (disk_free_mb, disk_error) = match parse_df_available_kib(df) {
         Some(kib) => (Some(kib / 1024), None),
         None => (
@@ -40,7 +56,16 @@ pub async fn gather(ssh: &SshSession, instances_path: &str) -> Result<RemoteFact
         hostname: hostname.trim().to_string(),
         disk_free_mb,
         disk_error,
+        claims: claims::protocol::parse_listing(listing),
     })
+}
+
+/// The output before the claims mark, and the claim lines after it.
+fn split_claims(out: &str) -> (&str, &str) {
+    match out.find(&format!("\n{CLAIMS_MARK}\n")) {
+        Some(i) => (&out[..=i], &out[i + CLAIMS_MARK.len() + 2..]),
+        None => (out, ""),
+    }
 }
 
 /// The "Available" column of `df -Pk` for the single filesystem listed.
@@ -69,5 +94,17 @@ mod tests {
                       my fs 100 40 60 40% /mnt/x\n";
         assert_eq!(parse_df_available_kib(spaced), Some(60));
         assert_eq!(parse_df_available_kib("garbage"), None);
+    }
+
+    #[test]
+    fn splits_the_claims_off() {
+        let c = Claim::new("r1", "web1", "u1", 128, 1, 0);
+        let json = serde_json::to_string(&c).unwrap();
+        let out = format!("lab3\nFilesystem ...\n/dev/x 1 2 3 4% /\n{CLAIMS_MARK}\nclaim {json}\n");
+        let (head, listing) = split_claims(&out);
+        assert_eq!(head, "lab3\nFilesystem ...\n/dev/x 1 2 3 4% /\n");
+        assert_eq!(claims::protocol::parse_listing(listing), vec![c]);
+        let (head, listing) = split_claims("lab3\ndf: x: No such file\n@@vmigrate-claims\n");
+        assert_eq!((head, listing), ("lab3\ndf: x: No such file\n", ""));
     }
 }

@@ -1,10 +1,11 @@
 //! Scheduler filters, in the order they run. The first that rejects a host
 //! names itself and gives its numbers. The RAM and vCPU arithmetic is the
-//! same code the `dest.memory` / `dest.vcpus` checks use.
+//! same code the `dest.memory` / `dest.vcpus` checks use; like them, it
+//! counts the capacity other runs have claimed on the host.
 
 use super::Request;
 use crate::checks::cpu::Verdict;
-use crate::checks::dest::{memory_room, vcpu_room};
+use crate::checks::dest::{claimed, disk_capacity, memory_room, vcpu_room};
 use crate::facts::HostFacts;
 use crate::inventory::Host;
 
@@ -73,12 +74,23 @@ fn disk(req: &Request, host: &Host, f: &HostFacts) -> Result<(), String> {
     let Some(needed) = req.block_disk_mb else {
         return Ok(());
     };
-    let free = f.disk_free_mb.ok_or("disk: free space unknown")? as i64
-        - host.reserved_host_disk_mb as i64;
-    if (needed as i64) > free {
+    let free = disk_capacity(host, f).ok_or("disk: free space unknown")?;
+    // Disks other runs are copying here take space df does not show yet.
+    let k = claimed(f);
+    let room = free - k.disk_mb as i64;
+    if (needed as i64) > room {
+        let claims = if k.disk_mb > 0 {
+            format!(
+                " and {} MiB claimed by other runs ({})",
+                k.disk_mb,
+                k.names()
+            )
+        } else {
+            String::new()
+        };
         return Err(format!(
-            "disk: block migration needs {needed} MiB, has {} MiB free at {} after reserve",
-            free.max(0),
+            "disk: block migration needs {needed} MiB, has {} MiB free at {} after reserve{claims}",
+            room.max(0),
             host.instances_path
         ));
     }

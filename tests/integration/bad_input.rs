@@ -109,3 +109,37 @@ fn direction_changing_characters_in_a_vm_name_are_shown_escaped() {
     assert!(!r.stderr.contains('\u{202e}'), "raw U+202E: {}", r.stderr);
     assert!(r.stderr.contains("\\u{202e}"), "{}", r.stderr);
 }
+
+#[test]
+fn live_with_bad_arguments_creates_nothing_not_even_locally() {
+    let (lab, _guard) = Lab::shared();
+    let inv = lab.inventory.to_str().unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let events = state.path().join("events.jsonl");
+    for bad in [["--to", "a;b"], ["--to", "nosuch"], ["--from", "nosuch"]] {
+        let out = Command::new(env!("CARGO_BIN_EXE_vmigrate"))
+            .args(["-i", inv, "live", "bad-vm", bad[0], bad[1], "--events"])
+            .arg(&events)
+            .env("VMIGRATE_STATE_DIR", state.path())
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+        let made: Vec<_> = walk(state.path());
+        assert!(made.is_empty(), "{bad:?} created {made:?}");
+    }
+}
+
+/// Every file below `dir`.
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}

@@ -4,6 +4,7 @@
 
 mod bad_input;
 mod check;
+mod claims;
 mod cli;
 mod convergence;
 mod host_keys;
