@@ -388,8 +388,12 @@ fn interrupted_check_leaves_nothing_behind() {
             .status();
         let out = child.wait_with_output().unwrap();
         let code = out.status.code();
+        // On a loaded machine the signal can arrive before the process has
+        // installed its handler (it has done nothing yet): the default
+        // action then ends it, and that too leaves nothing behind.
+        let early = std::os::unix::process::ExitStatusExt::signal(&out.status) == Some(2);
         assert!(
-            code == Some(130) || code == Some(0),
+            code == Some(130) || code == Some(0) || early,
             "after {delay_ms} ms: {code:?} {}",
             String::from_utf8_lossy(&out.stderr)
         );

@@ -201,7 +201,9 @@ fn unreachable_address_is_a_row_and_exit_6() {
     let r = vmigrate(&["-i", inv.to_str().unwrap(), "-o", "json", "hosts"]);
     assert_eq!(r.code, 6, "{}", r.stderr);
     assert!(
-        started.elapsed().as_secs() < 10,
+        // Far below the ~2 minutes of a TCP connect without the timeout,
+        // with room for a loaded CI machine.
+        started.elapsed().as_secs() < 20,
         "the timeout bounds the run"
     );
     let doc = r.json();
