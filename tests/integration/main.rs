@@ -9,4 +9,5 @@ mod host_keys;
 mod hosts;
 mod inventory_errors;
 mod live;
+mod recover;
 mod util;
