@@ -54,10 +54,11 @@ pub async fn run(config: &Config, vm: &str, dry_run: bool) -> Result<ExitCode, E
         .filter(|(_, f)| !f.libvirt.reachable)
         .map(|(_, f)| NotAsked {
             host: f.name.clone(),
+            // The first failure (SSH, when libvirt is carried over it).
             error: f
-                .libvirt
                 .error
                 .clone()
+                .or(f.libvirt.error.clone())
                 .unwrap_or_else(|| "unreachable".into()),
         })
         .collect();

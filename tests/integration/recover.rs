@@ -290,6 +290,7 @@ fn post_copy_cut_after_the_switch_is_described_and_left_alone() {
     }
     assert_eq!(doc["actions"], serde_json::json!([]), "{doc:#}");
     let text = vmigrate_with(&env, &["-i", inv, "recover", &name]);
+    eprintln!("{}", text.stdout);
     assert_eq!(text.code, 5);
     assert!(
         text.stdout

@@ -91,13 +91,11 @@ pub fn assess(
     unreachable: &[(String, String)],
 ) -> Option<Stuck> {
     let has = |p: Postcopy| found.iter().any(|c| c.postcopy == Some(p));
-    let paused_only =
-        !found.iter().any(|c| c.state == "running") && found.iter().any(|c| c.state == "paused");
     let phase = if has(Postcopy::Failed) {
         "failed"
     } else if has(Postcopy::Active) {
         "active"
-    } else if last.is_some_and(|l| l.postcopy) && paused_only {
+    } else if last.is_some_and(|l| stale_source_paused(found, l)) {
         "journal"
     } else {
         return None;
@@ -139,12 +137,29 @@ pub fn assess(
     })
 }
 
-fn name(h: &Option<String>) -> &str {
-    h.as_deref().unwrap_or("the destination")
+/// The journal says the run switched to post-copy and did not finish it,
+/// and the VM is paused on the run's source and runs nowhere: libvirt no
+/// longer shows post-copy (restarted, say), but that copy is not whole.
+fn stale_source_paused(found: &[Copy], last: &LastRun) -> bool {
+    let paused_on_source = found
+        .iter()
+        .any(|c| c.state == "paused" && Some(&c.host) == last.source.as_ref());
+    last.postcopy
+        && last.finished.as_deref() != Some("migrated")
+        && paused_on_source
+        && !found.iter().any(|c| c.state == "running")
+}
+
+/// The source's and the destination's names (or what they are).
+fn names<'a>(s: &'a Sides) -> (&'a str, &'a str) {
+    (
+        s.src.as_deref().unwrap_or("the source"),
+        s.dst.as_deref().unwrap_or("the destination"),
+    )
 }
 
 fn summary(s: &Sides, phase: &str, switch: Option<&Switch>) -> String {
-    let (vm, src, dst) = (s.vm, name(&s.src), name(&s.dst));
+    let (vm, (src, dst)) = (s.vm, names(s));
     let when = match switch {
         Some(w) => format!(
             "the journal recorded the switch, by {}, {}",
@@ -168,7 +183,7 @@ fn summary(s: &Sides, phase: &str, switch: Option<&Switch>) -> String {
 }
 
 fn advice(s: &Sides, phase: &str, resume: Option<&str>) -> Vec<String> {
-    let (vm, src, dst) = (s.vm, name(&s.src), name(&s.dst));
+    let (vm, (src, dst)) = (s.vm, names(s));
     let cold_boot = format!(
         "the guest's memory is lost: all that is left is a cold boot from its disks — on {src}: `virsh destroy {vm}`, then `virsh start {vm}`"
     );

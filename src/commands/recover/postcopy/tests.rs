@@ -147,6 +147,14 @@ fn still_copying_is_waited_for_and_the_journal_alone_is_enough() {
     assert_eq!(s.phase, "journal");
     // Not in post-copy: nothing to say here.
     assert!(assess("web1", &found, Some(&run(false)), &hosts(), &[]).is_none());
+    // Paused later on the destination, by someone: not a stale source.
+    let elsewhere = [copy("kvm2", "paused", "user", None)];
+    assert!(assess("web1", &elsewhere, Some(&run(true)), &hosts(), &[]).is_none());
+    let migrated = LastRun {
+        finished: Some("migrated".into()),
+        ..run(true)
+    };
+    assert!(assess("web1", &found, Some(&migrated), &hosts(), &[]).is_none());
     let done = [copy("kvm2", "running", "migrated", None)];
     assert!(assess("web1", &done, Some(&run(true)), &hosts(), &[]).is_none());
 }
