@@ -6,11 +6,16 @@
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
 use crate::error::Error;
+
+mod last_run;
+mod read;
+
+pub use last_run::{LastRun, MigrateStart, Switch};
 
 /// The state directory (created on first use).
 pub fn dir() -> Result<PathBuf, Error> {
@@ -125,101 +130,45 @@ impl Journal {
     /// Whether any vmigrate recorded `step` for this VM since this journal
     /// was opened (e.g. `postcopy_started` by `force-complete`).
     pub fn recorded_by_others(&self, step: &str) -> bool {
-        let Ok(text) = std::fs::read_to_string(&self.path) else {
-            return false;
-        };
-        // Only the recent end of the file can matter.
-        let tail = &text[text.len().saturating_sub(256 * 1024)..];
-        tail.lines()
-            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-            .any(|v| {
-                v["step"] == step
-                    && v["run"] != self.run.as_str()
-                    && v["vm"] == self.vm.as_str()
-                    && v["ts_ms"].as_u64().unwrap_or(0) >= self.opened_ms
-            })
+        others_recorded(&self.path, &self.run, &self.vm, self.opened_ms, step)
     }
 
     /// Appends `step` with `details` and syncs it to disk.
     pub fn record(&mut self, step: &str, details: Value) -> Result<(), Error> {
         let ts = now_ms();
-        let line =
+        let record =
             json!({"ts_ms": ts, "run": self.run, "vm": self.vm, "step": step, "details": details});
-        let write = writeln!(self.file, "{line}").and_then(|_| self.file.sync_data());
+        // One write(2) per line: with O_APPEND, records of processes writing
+        // at the same time (`live` and `force-complete`) never interleave,
+        // as `writeln!`'s several small writes could.
+        let line = format!("{record}\n");
+        let write = self
+            .file
+            .write_all(line.as_bytes())
+            .and_then(|_| self.file.sync_data());
         write.map_err(|e| Error::Internal(color_eyre::eyre::eyre!("cannot write the journal: {e}")))
     }
 }
 
-/// What the journal says about the last run on a VM.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LastRun {
-    pub run: String,
-    pub source: Option<String>,
-    pub destination: Option<String>,
-    /// (host, path) of each disk the run pre-created.
-    pub precreated: Vec<(String, String)>,
-    /// The outcome it recorded, if it got that far.
-    pub finished: Option<String>,
-    /// The migration switched to post-copy (by the run's ladder or by
-    /// `vmigrate force-complete`): the source's memory is no longer whole.
-    pub postcopy: bool,
+/// How much of the journal's end `live` reads for other processes'
+/// records: only records since its run began can matter.
+const TAIL_BYTES: u64 = 256 * 1024;
+
+fn others_recorded(path: &Path, run: &str, vm: &str, since_ms: u64, step: &str) -> bool {
+    let Ok(records) = read::read_tail(path, TAIL_BYTES) else {
+        return false;
+    };
+    records.iter().any(|v| {
+        v["step"] == step
+            && v["run"] != run
+            && v["vm"] == vm
+            && v["ts_ms"].as_u64().unwrap_or(0) >= since_ms
+    })
 }
 
 /// Reads the journal's last run on `vm` (`None`: vmigrate never migrated it here).
 pub fn last_run(vm: &str) -> Result<Option<LastRun>, Error> {
-    let path = dir()?.join("journal.jsonl");
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => {
-            return Err(Error::Usage(format!(
-                "cannot read the journal {}: {e}",
-                path.display()
-            )))
-        }
-    };
-    Ok(parse_last_run(&text, vm))
-}
-
-/// The last run on `vm` in the journal's `text`.
-fn parse_last_run(text: &str, vm: &str) -> Option<LastRun> {
-    let records: Vec<Value> = text
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|v| v["vm"] == vm)
-        .collect();
-    let at = records.iter().rposition(|v| v["step"] == "start")?;
-    let start = &records[at];
-    let run = start["run"].as_str().unwrap_or_default().to_string();
-    let text_of = |v: &Value| v.as_str().map(str::to_string);
-    let mut last = LastRun {
-        run: run.clone(),
-        source: text_of(&start["details"]["source"]),
-        destination: text_of(&start["details"]["destination"]),
-        ..Default::default()
-    };
-    // The run's own records, and removals by later `recover` runs.
-    for r in &records[at..] {
-        let d = &r["details"];
-        let own = r["run"] == run.as_str();
-        match r["step"].as_str() {
-            Some("precreate_disk") if own => {
-                if let (Some(h), Some(p)) = (text_of(&d["host"]), text_of(&d["path"])) {
-                    last.precreated.push((h, p));
-                }
-            }
-            Some("remove_disk") => {
-                let (h, p) = (text_of(&d["host"]), text_of(&d["path"]));
-                last.precreated
-                    .retain(|(hh, pp)| Some(hh) != h.as_ref() || Some(pp) != p.as_ref());
-            }
-            Some("finish") if own => last.finished = text_of(&d["outcome"]),
-            Some("postcopy_started") => last.postcopy = true,
-            Some("postcopy_not_started") => last.postcopy = false,
-            _ => {}
-        }
-    }
-    Some(last)
+    last_run::read(&dir()?.join("journal.jsonl"), vm)
 }
 
 #[cfg(test)]
@@ -230,18 +179,55 @@ mod tests {
         format!(r#"{{"vm":"web1","run":"{run}","step":"{step}","ts_ms":1,"details":{details}}}"#)
     }
 
+    /// A journal file in a fresh directory holding `bytes`.
+    fn journal_with(bytes: &[u8]) -> (tempfile::TempDir, PathBuf) {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("journal.jsonl");
+        std::fs::write(&p, bytes).unwrap();
+        (d, p)
+    }
+
     #[test]
-    fn last_run_knows_a_switch_to_postcopy_by_anyone() {
+    fn a_damaged_line_in_the_middle_loses_nothing_around_it() {
+        let mut bytes = Vec::new();
         let start = line("r1", "start", r#"{"source":"kvm1","destination":"kvm2"}"#);
-        let plain = [start.clone(), line("r1", "migrate_start", "{}")].join("\n");
-        let last = parse_last_run(&plain, "web1").unwrap();
-        assert!(!last.postcopy);
-        assert_eq!(last.source.as_deref(), Some("kvm1"));
-        // `force-complete` writes with its own run id.
-        let forced = [plain.clone(), line("r2", "postcopy_started", "{}")].join("\n");
-        assert!(parse_last_run(&forced, "web1").unwrap().postcopy);
-        let refused = [forced, line("r2", "postcopy_not_started", "{}")].join("\n");
-        assert!(!parse_last_run(&refused, "web1").unwrap().postcopy);
-        assert!(parse_last_run(&plain, "other").is_none());
+        bytes.extend_from_slice(start.as_bytes());
+        // Not UTF-8 (a torn write, a disk error): byte 0xff inside a record.
+        bytes.extend_from_slice(b"\n{\"vm\":\"web1\",\"step\":\"x\xff\"}\n");
+        let pre = line(
+            "r1",
+            "precreate_disk",
+            r#"{"host":"kvm2","path":"/i/web1.qcow2"}"#,
+        );
+        let post = line("r2", "postcopy_started", "{}");
+        bytes.extend_from_slice(format!("{pre}\n{post}\n").as_bytes());
+        let (_d, path) = journal_with(&bytes);
+        let last = last_run::read(&path, "web1").unwrap().unwrap();
+        assert_eq!(last.source.as_deref(), Some("kvm1"), "before the damage");
+        assert_eq!(
+            last.precreated,
+            vec![("kvm2".into(), "/i/web1.qcow2".into())]
+        );
+        assert!(last.postcopy, "after the damage");
+        // The tail read (what `live` asks) sees the record after it too.
+        assert!(others_recorded(&path, "r1", "web1", 0, "postcopy_started"));
+    }
+
+    #[test]
+    fn the_tail_read_may_start_inside_a_multibyte_character() {
+        const TAIL: usize = TAIL_BYTES as usize;
+        let wanted = format!("{}\n", line("r2", "abort", "{}"));
+        let head = r#"{"vm":"web1","pad":""#;
+        let n = TAIL; // 2 bytes each: the tail starts inside this run of 'é'
+        let mut end = format!("\"}}\n{wanted}");
+        // The tail starts at len - TAIL: make that an odd offset into the run.
+        let len = head.len() + 2 * n + end.len();
+        if (len - TAIL - head.len()).is_multiple_of(2) {
+            end.insert(2, ' ');
+        }
+        let text = format!("{head}{}{end}", "é".repeat(n));
+        let (_d, path) = journal_with(text.as_bytes());
+        assert!(others_recorded(&path, "r1", "web1", 0, "abort"));
+        assert!(!others_recorded(&path, "r2", "web1", 0, "abort"), "own run");
     }
 }

@@ -1,10 +1,13 @@
 //! `vmigrate abort VM`: stops the VM's running libvirt job (a migration)
-//! on the host it runs on, then waits until the job is gone.
+//! on the host it runs on, then waits until the job is gone. A migration
+//! in post-copy cannot be aborted: that is said, with `recover` as the way
+//! on (exit 5).
 
 use std::time::Duration;
 
 use serde::Serialize;
 
+use super::find::{postcopy_state, Postcopy};
 use crate::config::Config;
 use crate::error::Error;
 use crate::exit_codes::ExitCode;
@@ -18,11 +21,26 @@ struct AbortReport {
     aborted: bool,
     /// libvirt's state of the VM on that host afterwards.
     state: String,
+    /// `active` or `failed` when the migration is in post-copy, which
+    /// cannot be aborted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    postcopy: Option<&'static str>,
 }
 
 /// Aborts and reports.
 pub async fn run(config: &Config, vm: &str, from: Option<&str>) -> Result<ExitCode, Error> {
     let (host, lv) = super::find::running_host(config, vm, from).await?;
+    let (l2, name) = (lv.clone(), vm.to_string());
+    let postcopy = tokio::task::spawn_blocking(move || {
+        let dom = l2.conn().lookup_domain_by_name(&name).ok()?;
+        postcopy_state(&dom)
+    })
+    .await
+    .ok()
+    .flatten();
+    if let Some((phase, state)) = postcopy {
+        return refuse(config, vm, &host, phase, state);
+    }
     // Tells a `vmigrate live` of this VM that its failure is an abort.
     crate::state::Journal::open(vm)?.record("abort", serde_json::json!({"host": host}))?;
     let name = vm.to_string();
@@ -53,6 +71,7 @@ pub async fn run(config: &Config, vm: &str, from: Option<&str>) -> Result<ExitCo
         host: host.clone(),
         aborted: result.0,
         state: result.1,
+        postcopy: None,
     };
     if config.json() {
         config.printer.json(&report)?;
@@ -68,4 +87,41 @@ pub async fn run(config: &Config, vm: &str, from: Option<&str>) -> Result<ExitCo
         ))?;
     }
     Ok(ExitCode::Ok)
+}
+
+/// A migration in post-copy cannot be aborted (libvirt refuses: the guest's
+/// newest memory is already on the destination). Instead of a dead end,
+/// say so and point at `recover`, which says where each half is and what
+/// to do. Exit 5: nothing was changed, and an operator must look.
+fn refuse(
+    config: &Config,
+    vm: &str,
+    host: &str,
+    phase: Postcopy,
+    state: String,
+) -> Result<ExitCode, Error> {
+    let (word, why) = match phase {
+        Postcopy::Failed => (
+            "failed",
+            "its migration failed after the switch to post-copy: neither copy is whole on its own, and libvirt cannot abort it",
+        ),
+        Postcopy::Active => (
+            "active",
+            "its migration is in post-copy, which cannot be aborted (the guest already runs on the destination); it finishes by itself",
+        ),
+    };
+    if config.json() {
+        config.printer.json(&AbortReport {
+            vm: vm.to_string(),
+            host: host.to_string(),
+            aborted: false,
+            state,
+            postcopy: Some(word),
+        })?;
+    } else {
+        config.printer.text(&format!(
+            "{vm}: not aborted ({host}: {state}): {why}. Nothing was changed; run `vmigrate recover {vm}`: it says which host holds what and what you can do"
+        ))?;
+    }
+    Ok(ExitCode::NeedsAttention)
 }

@@ -3,13 +3,15 @@
 //! the migration permits it (started with `--postcopy`), otherwise pause
 //! the guest so the last pre-copy pass completes (downtime = that pass).
 //! The `vmigrate live` watching the migration records it as a rung and
-//! reports the outcome; this waits until the job is over.
+//! reports the outcome; this waits until the job is over — or until the
+//! migration fails in post-copy (exit 5, pointing at `vmigrate recover`).
 
 use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::json;
 
+use super::find::{postcopy_state, Postcopy};
 use crate::config::Config;
 use crate::error::Error;
 use crate::exit_codes::ExitCode;
@@ -40,6 +42,9 @@ struct ForceReport {
     state: String,
     /// Why post-copy was not used, in auto mode.
     note: Option<String>,
+    /// The migration failed after the switch to post-copy (while this
+    /// waited, or before it started): `vmigrate recover` says what to do.
+    postcopy_failed: bool,
 }
 
 /// How long to wait for the job to end before returning.
@@ -67,7 +72,16 @@ pub async fn run(
             finished: false,
             state: String::new(),
             note: None,
+            postcopy_failed: false,
         };
+        // Already in post-copy: there is nothing left to force, and a
+        // second switch attempt must not journal "post-copy not started".
+        if let Some((phase, state)) = postcopy_state(&dom) {
+            report.state = state;
+            report.postcopy_failed = phase == Postcopy::Failed;
+            report.note = Some("already switched to post-copy".into());
+            return Ok(report);
+        }
         if !super::find::job_running(&dom) {
             report.state = super::find::state(&dom);
             return Ok(report);
@@ -102,6 +116,13 @@ pub async fn run(
                 report.finished = true;
                 break;
             }
+            // libvirt keeps the job of a failed post-copy (for a resume):
+            // waiting for it to end would wait for the operator.
+            if let Some((Postcopy::Failed, state)) = postcopy_state(&dom) {
+                report.postcopy_failed = true;
+                report.state = state;
+                return Ok(report);
+            }
             std::thread::sleep(Duration::from_millis(250));
         }
         // Looked up again: after a migration the source's domain is gone,
@@ -130,6 +151,14 @@ pub async fn run(
         config.printer.json(&result)?;
     } else {
         let text = match (result.action, result.finished) {
+            _ if result.postcopy_failed => format!(
+                "{vm}: the migration failed after the switch to post-copy ({host}: {}); nothing was resumed or removed: run `vmigrate recover {vm}`, it says which host holds what and what you can do",
+                result.state
+            ),
+            ("none", _) if result.note.is_some() => format!(
+                "{vm}: already in post-copy ({host}: {}); it finishes by itself, nothing to force",
+                result.state
+            ),
             ("none", _) => format!("{vm}: no migration running on {host} ({} there); nothing to force", result.state),
             (a, true) => format!(
                 "{vm}: forced to finish by {}; the job on {host} is over ({vm} {} there){}",
@@ -145,7 +174,9 @@ pub async fn run(
         };
         config.printer.text(&text)?;
     }
-    Ok(if result.action == "none" || result.finished {
+    Ok(if result.postcopy_failed {
+        ExitCode::NeedsAttention
+    } else if result.action == "none" || result.finished {
         ExitCode::Ok
     } else {
         ExitCode::NeedsAttention

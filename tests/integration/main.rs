@@ -12,4 +12,5 @@ mod hosts;
 mod hygiene;
 mod inventory_errors;
 mod live;
+mod recover;
 mod util;

@@ -158,9 +158,15 @@ pub fn state_dir() -> PathBuf {
 
 /// Runs the built binary with `args`, stdin closed, no terminal.
 pub fn vmigrate(args: &[&str]) -> Run {
+    vmigrate_with(&[], args)
+}
+
+/// [`vmigrate`] with `env` set on top (e.g. a test's own VMIGRATE_STATE_DIR).
+pub fn vmigrate_with(env: &[(&str, &Path)], args: &[&str]) -> Run {
     let out: Output = Command::new(env!("CARGO_BIN_EXE_vmigrate"))
         .args(args)
         .env("VMIGRATE_STATE_DIR", state_dir())
+        .envs(env.iter().copied())
         .env_remove("VMIGRATE_INVENTORY")
         .env("NO_COLOR", "1")
         .stdin(std::process::Stdio::null())

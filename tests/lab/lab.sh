@@ -727,6 +727,17 @@ cmd_bridge() {
 }
 
 # ---------------------------------------------------------------------------------------------------
+# link HOST down|up: cut a host off the bridge (a network failure) and back
+
+cmd_link() {
+	local host=${1:-} action=${2:-}
+	[[ $action == down || $action == up ]] || die "usage: lab.sh link HOST down|up"
+	need_root
+	require_host "$host"
+	ip link set "$(host_veth "$host")" "$action"
+}
+
+# ---------------------------------------------------------------------------------------------------
 # test VMs
 
 domain_type() {
@@ -1115,6 +1126,8 @@ Commands:
                          counter must be v or v+1 with one boundary; exit 1 if not
   vm wait-dirty HOST NAME [MIN] [SECS]  wait until QEMU measures NAME dirtying >= MIN MiB/s
                          (default 8, within 60 s); `vm create --dirty` does this before returning
+  link HOST down|up      take HOST's veth on $BRIDGE down (a cut network: its daemons and guests keep
+                         running, nothing reaches it, vmigrate's SSH included) or up again
   bridge add HOST BR     create Linux bridge BR inside HOST's network namespace only
   bridge del HOST BR     delete it
   help                   this text
@@ -1159,6 +1172,7 @@ main() {
 	libvirtd) cmd_libvirtd "$@" ;;
 	vm) cmd_vm "$@" ;;
 	bridge) cmd_bridge "$@" ;;
+	link) cmd_link "$@" ;;
 	help | -h | --help) usage ;;
 	*)
 		usage >&2

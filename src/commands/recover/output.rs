@@ -1,0 +1,79 @@
+//! `recover`'s report: the JSON document and its text form.
+
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use super::postcopy::Stuck;
+use super::Copy;
+use crate::config::Config;
+use crate::error::Error;
+use crate::report::sanitize::sanitize;
+use crate::state::LastRun;
+
+/// A host that could not be asked.
+#[derive(Debug, Clone, Serialize)]
+pub struct NotAsked {
+    pub host: String,
+    pub error: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RecoverReport {
+    pub vm: String,
+    /// The journal's last run on the VM: source → destination and its outcome.
+    pub journal: Option<Value>,
+    pub found: Vec<Copy>,
+    /// Hosts whose libvirt could not be asked: the VM may be there too.
+    pub unreachable: Vec<NotAsked>,
+    pub actions: Vec<String>,
+    /// What was found and left alone on purpose (e.g. a disk in use).
+    pub notes: Vec<String>,
+    pub dry_run: bool,
+    pub consistent: bool,
+    pub running_on: Option<String>,
+    pub message: String,
+    /// Set when the VM is caught in post-copy: which host holds what and
+    /// what to do (nothing was changed).
+    pub postcopy: Option<Stuck>,
+}
+
+/// The journal's last run, for the report.
+pub fn journal(last: Option<&LastRun>) -> Option<Value> {
+    last.map(|l| {
+        json!({"run": l.run, "source": l.source, "destination": l.destination,
+               "outcome": l.finished, "postcopy": l.postcopy, "switch": l.switch})
+    })
+}
+
+/// Prints `r` as JSON or text.
+pub fn print(config: &Config, r: &RecoverReport) -> Result<(), Error> {
+    if config.json() {
+        config.printer.json(r)?;
+        return Ok(());
+    }
+    let vm = sanitize(&r.vm);
+    let mut lines = Vec::new();
+    for c in &r.found {
+        let state = c.reason.clone().unwrap_or_else(|| c.state.clone());
+        let kind = if c.persistent { "defined" } else { "transient" };
+        lines.push(format!(
+            "found: {vm} on {} ({}, {kind})",
+            c.host,
+            sanitize(&state)
+        ));
+    }
+    if r.found.is_empty() {
+        lines.push(format!("found: {vm} on no host"));
+    }
+    for u in &r.unreachable {
+        lines.push(format!("not asked: {} ({})", u.host, sanitize(&u.error)));
+    }
+    lines.extend(r.actions.iter().chain(&r.notes).map(|a| sanitize(a)));
+    lines.push(sanitize(&r.message));
+    if let Some(s) = &r.postcopy {
+        lines.push("what you can do:".into());
+        lines.extend(s.advice.iter().map(|a| format!("  - {}", sanitize(a))));
+    }
+    config.printer.text(&lines.join("\n"))?;
+    Ok(())
+}

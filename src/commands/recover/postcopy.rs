@@ -1,0 +1,289 @@
+//! A migration caught in post-copy. Once it has switched, the guest's newest
+//! memory is on the destination and the rest only on the source: resuming
+//! the source would run stale memory, removing either copy loses the guest,
+//! and libvirt refuses to abort it. Until vmigrate resumes post-copy itself,
+//! `recover` only says exactly where each half is and what the operator can
+//! do — restore the link and let it finish, resume it (the exact `virsh`
+//! command), or, with the destination gone, that the memory is lost — and
+//! changes nothing.
+
+use serde::Serialize;
+
+use super::Copy;
+use crate::commands::find::Postcopy;
+use crate::hypervisor::uri;
+use crate::inventory::Host;
+use crate::ssh::quote::quote;
+use crate::state::{LastRun, Switch};
+
+/// What `recover` reports instead of acting.
+#[derive(Debug, Clone, Serialize)]
+pub struct Stuck {
+    /// `failed`, `active` (still copying) or `journal` (only the journal
+    /// says it switched; libvirt no longer shows post-copy).
+    pub phase: &'static str,
+    pub source: Option<String>,
+    pub destination: Option<String>,
+    /// The journal's record of the switch.
+    pub switch: Option<Switch>,
+    /// `virsh … migrate … --postcopy-resume …`, when resuming can help.
+    pub resume_command: Option<String>,
+    /// What the operator can do, in order.
+    pub advice: Vec<String>,
+    /// One paragraph: which host holds what.
+    #[serde(skip)]
+    pub summary: String,
+}
+
+/// The two hosts of the migration and what each was found to hold.
+struct Sides<'a> {
+    vm: &'a str,
+    src: Option<String>,
+    dst: Option<String>,
+    found: &'a [Copy],
+    unreachable: &'a [(String, String)],
+}
+
+impl Sides<'_> {
+    fn copy_on(&self, host: &Option<String>) -> Option<&Copy> {
+        self.found.iter().find(|c| Some(&c.host) == host.as_ref())
+    }
+
+    fn unreachable(&self, host: &Option<String>) -> Option<&str> {
+        let h = host.as_ref()?;
+        self.unreachable
+            .iter()
+            .find(|(n, _)| n == h)
+            .map(|(_, e)| e.as_str())
+    }
+
+    /// "lab1 holds it paused (post-copy failed)", "lab2 could not be asked (…)".
+    fn describe(&self, host: &Option<String>) -> String {
+        let Some(h) = host else {
+            return "the other host is not known (no journal record of the run)".into();
+        };
+        if let Some(c) = self.copy_on(host) {
+            let state = c.reason.clone().unwrap_or_else(|| c.state.clone());
+            let kind = if c.persistent { "defined" } else { "transient" };
+            return format!("{h} holds it {state}, {kind}");
+        }
+        match self.unreachable(host) {
+            Some(e) => format!("{h} could not be asked ({e})"),
+            None => format!("{h} has no copy of {} any more", self.vm),
+        }
+    }
+
+    /// The destination answered and has no copy: the guest's newest
+    /// memory went with it.
+    fn destination_gone(&self) -> bool {
+        self.dst.is_some()
+            && self.copy_on(&self.dst).is_none()
+            && self.unreachable(&self.dst).is_none()
+    }
+}
+
+/// The post-copy situation `found` shows, if any.
+pub fn assess(
+    vm: &str,
+    found: &[Copy],
+    last: Option<&LastRun>,
+    hosts: &[Host],
+    unreachable: &[(String, String)],
+) -> Option<Stuck> {
+    let has = |p: Postcopy| found.iter().any(|c| c.postcopy == Some(p));
+    let phase = if has(Postcopy::Failed) {
+        "failed"
+    } else if has(Postcopy::Active) {
+        "active"
+    } else if last.is_some_and(|l| stale_source_paused(found, l)) {
+        "journal"
+    } else {
+        return None;
+    };
+    let pick = |state: &str| {
+        found
+            .iter()
+            .find(|c| c.state == state && c.postcopy.is_some())
+            .map(|c| c.host.clone())
+    };
+    let src = pick("paused").or_else(|| last.and_then(|l| l.source.clone()));
+    let dst = pick("running")
+        .filter(|d| Some(d) != src.as_ref())
+        .or_else(|| {
+            last.and_then(|l| l.destination.clone())
+                .filter(|d| Some(d) != src.as_ref())
+        });
+    let sides = Sides {
+        vm,
+        src,
+        dst,
+        found,
+        unreachable,
+    };
+    let switch = last.and_then(|l| l.switch.clone());
+    let resume = match phase {
+        "active" => None,
+        _ if sides.destination_gone() => None,
+        _ => resume_command(vm, &sides, last, hosts),
+    };
+    Some(Stuck {
+        phase,
+        summary: summary(&sides, phase, switch.as_ref()),
+        advice: advice(&sides, phase, resume.as_deref()),
+        source: sides.src.clone(),
+        destination: sides.dst.clone(),
+        switch,
+        resume_command: resume,
+    })
+}
+
+/// The journal says the run switched to post-copy and did not finish it,
+/// and the VM is paused on the run's source and runs nowhere: libvirt no
+/// longer shows post-copy (restarted, say), but that copy is not whole.
+fn stale_source_paused(found: &[Copy], last: &LastRun) -> bool {
+    let paused_on_source = found
+        .iter()
+        .any(|c| c.state == "paused" && Some(&c.host) == last.source.as_ref());
+    last.postcopy
+        && last.finished.as_deref() != Some("migrated")
+        && paused_on_source
+        && !found.iter().any(|c| c.state == "running")
+}
+
+/// The source's and the destination's names (or what they are).
+fn names<'a>(s: &'a Sides) -> (&'a str, &'a str) {
+    (
+        s.src.as_deref().unwrap_or("the source"),
+        s.dst.as_deref().unwrap_or("the destination"),
+    )
+}
+
+fn summary(s: &Sides, phase: &str, switch: Option<&Switch>) -> String {
+    let (vm, (src, dst)) = (s.vm, names(s));
+    let when = match switch {
+        Some(w) => format!(
+            "the journal recorded the switch, by {}, {}",
+            w.by,
+            ago(w.ts_ms)
+        ),
+        None => "the journal has no record of the switch".into(),
+    };
+    let holds = format!("{}; {}", s.describe(&s.src), s.describe(&s.dst));
+    match phase {
+        "active" => format!(
+            "{vm} is being migrated from {src} to {dst} in post-copy ({when}): {holds}. A post-copy migration cannot be aborted and finishes by itself; nothing was changed"
+        ),
+        "journal" => format!(
+            "{vm}'s last migration, from {src} to {dst}, switched to post-copy ({when}): {holds}. The paused copy's memory may be incomplete, so vmigrate did not resume or remove anything"
+        ),
+        _ => format!(
+            "{vm}'s migration from {src} to {dst} failed after the switch to post-copy ({when}): {holds}. Neither copy is whole on its own (the guest's newest memory is on {dst}, the rest only on {src}), so nothing was resumed or removed"
+        ),
+    }
+}
+
+fn advice(s: &Sides, phase: &str, resume: Option<&str>) -> Vec<String> {
+    let (vm, (src, dst)) = (s.vm, names(s));
+    let cold_boot = format!(
+        "the guest's memory is lost: all that is left is a cold boot from its disks — on {src}: `virsh destroy {vm}`, then `virsh start {vm}`"
+    );
+    if phase == "active" {
+        return vec![format!(
+            "wait for it to finish (`virsh domjobinfo {vm}` on {src} shows its progress), then run `vmigrate recover {vm}` again if anything is left"
+        )];
+    }
+    if s.destination_gone() {
+        return vec![format!("{dst} no longer has the guest, so {cold_boot}")];
+    }
+    let mut out = vec![format!(
+        "restore the link between {src} and {dst} (the network between them, and libvirtd on both); if the migration's own connection survived, post-copy then completes by itself: run `vmigrate recover {vm}` again once {src} no longer shows {vm} paused"
+    )];
+    if let Some(cmd) = resume {
+        out.push(format!(
+            "if {src} still shows {vm} paused (post-copy failed) with the link back, resume the migration from this machine (needs libvirt >= 8.5 on both hosts): {cmd}"
+        ));
+    }
+    out.push(format!(
+        "if {dst} is lost for good (its host or its QEMU died), {cold_boot}"
+    ));
+    out
+}
+
+/// How long ago `ts_ms` was, in words.
+fn ago(ts_ms: u64) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis() as u64;
+    let s = now.saturating_sub(ts_ms) / 1000;
+    match s {
+        0..=119 => format!("{s} s ago"),
+        120..=7199 => format!("{} min ago", s / 60),
+        _ => format!("{} h ago", s / 3600),
+    }
+}
+
+/// The `virsh` command that resumes the failed post-copy migration from
+/// the source, with the URIs vmigrate itself used (from the inventory,
+/// else the journal) and the run's flags.
+fn resume_command(vm: &str, s: &Sides, last: Option<&LastRun>, hosts: &[Host]) -> Option<String> {
+    let find = |h: &Option<String>| hosts.iter().find(|x| Some(&x.name) == h.as_ref());
+    let src = find(&s.src)?;
+    let started = last.and_then(|l| l.started.clone()).unwrap_or_default();
+    let (peer, mig) = match find(&s.dst) {
+        Some(d) => (d.peer_uri.clone(), d.migration_uri.clone()),
+        None => (started.peer_uri?, started.migration_uri?),
+    };
+    let connect = uri::effective_uri(&src.libvirt_uri, src.identity_file.as_deref());
+    let mut argv = vec![
+        "virsh".to_string(),
+        "-c".into(),
+        quote(&connect),
+        "migrate".into(),
+    ];
+    argv.extend(
+        virsh_options(started.flags.unwrap_or(DEFAULT_FLAGS))
+            .into_iter()
+            .map(String::from),
+    );
+    argv.push("--postcopy-resume".into());
+    argv.extend([quote(vm), quote(&peer), "--migrateuri".into(), quote(&mig)]);
+    Some(argv.join(" "))
+}
+
+/// vmigrate's flags for a post-copy migration (see migrate::flags), for a
+/// run whose `migrate_start` record is missing.
+const DEFAULT_FLAGS: u32 = virt::sys::VIR_MIGRATE_LIVE
+    | virt::sys::VIR_MIGRATE_PEER2PEER
+    | virt::sys::VIR_MIGRATE_PERSIST_DEST
+    | virt::sys::VIR_MIGRATE_UNDEFINE_SOURCE
+    | virt::sys::VIR_MIGRATE_ABORT_ON_ERROR
+    | virt::sys::VIR_MIGRATE_POSTCOPY;
+
+/// `virsh migrate`'s options for migrateToURI3 `flags` (post-copy always:
+/// libvirt resumes only a post-copy migration).
+fn virsh_options(flags: u32) -> Vec<&'static str> {
+    use virt::sys as s;
+    const MAP: [(u32, &str); 12] = [
+        (s::VIR_MIGRATE_LIVE, "--live"),
+        (s::VIR_MIGRATE_PEER2PEER, "--p2p"),
+        (s::VIR_MIGRATE_TUNNELLED, "--tunnelled"),
+        (s::VIR_MIGRATE_PERSIST_DEST, "--persistent"),
+        (s::VIR_MIGRATE_UNDEFINE_SOURCE, "--undefinesource"),
+        (s::VIR_MIGRATE_NON_SHARED_DISK, "--copy-storage-all"),
+        (s::VIR_MIGRATE_CHANGE_PROTECTION, "--change-protection"),
+        (s::VIR_MIGRATE_UNSAFE, "--unsafe"),
+        (s::VIR_MIGRATE_ABORT_ON_ERROR, "--abort-on-error"),
+        (s::VIR_MIGRATE_AUTO_CONVERGE, "--auto-converge"),
+        (s::VIR_MIGRATE_TLS, "--tls"),
+        (s::VIR_MIGRATE_POSTCOPY, "--postcopy"),
+    ];
+    let flags = flags | s::VIR_MIGRATE_POSTCOPY;
+    MAP.iter()
+        .filter(|(f, _)| flags & f != 0)
+        .map(|(_, o)| *o)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

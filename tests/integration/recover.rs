@@ -1,0 +1,435 @@
+//! Lab tests of `vmigrate recover` (and of `abort`/`force-complete` where
+//! they meet the same states): a damaged journal, a VM that exists
+//! nowhere, a block migration that finished after its `live` was killed,
+//! and a post-copy migration whose link was cut after the switch. Each
+//! asserts what the lab hosts really hold afterwards.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::live::{state, under_way};
+use crate::util::{lab_sh, lab_try, vmigrate_with, Lab, TestVm};
+
+/// A journal line as `live` writes it.
+fn record(vm: &str, run: &str, step: &str, details: &str) -> String {
+    format!(r#"{{"ts_ms":1,"run":"{run}","vm":"{vm}","step":"{step}","details":{details}}}"#)
+}
+
+#[test]
+fn a_damaged_journal_line_is_skipped_with_a_warning() {
+    let (lab, _guard) = Lab::shared();
+    let inv = lab.inventory.to_str().unwrap();
+    let vm = TestVm::create("lab1", "rec-journal", "net");
+    // A disk the journalled run pre-created on lab2 and left behind (named
+    // like the VM's own, so that the TestVm's removal also clears it).
+    let left = format!("/var/lib/libvirt/images/{}.qcow2", vm.name);
+    lab_sh(&[
+        "exec", "lab2", "qemu-img", "create", "-q", "-f", "qcow2", &left, "1M",
+    ]);
+    let mut journal = Vec::new();
+    let start = record(
+        &vm.name,
+        "r1",
+        "start",
+        r#"{"source":"lab1","destination":"lab2"}"#,
+    );
+    journal.extend_from_slice(format!("{start}\n").as_bytes());
+    // Line 2: not UTF-8 (a torn write, a bad sector).
+    journal.extend_from_slice(b"{\"vm\":\"rec-journal\",\"step\":\"\xff\xfe\"}\n");
+    let disk = format!(r#"{{"host":"lab2","path":"{left}"}}"#);
+    let pre = record(&vm.name, "r1", "precreate_disk", &disk);
+    let fin = record(&vm.name, "r1", "finish", r#"{"outcome":"unknown"}"#);
+    journal.extend_from_slice(format!("{pre}\n{fin}\n").as_bytes());
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("journal.jsonl"), &journal).unwrap();
+
+    let env = [("VMIGRATE_STATE_DIR", dir.path())];
+    let r = vmigrate_with(&env, &["-i", inv, "-o", "json", "recover", &vm.name]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let warnings: Vec<&str> = r.stderr.lines().filter(|l| l.contains("journal")).collect();
+    assert_eq!(warnings.len(), 1, "one warning: {}", r.stderr);
+    assert!(
+        warnings[0].contains("line 2") && warnings[0].contains("skipped"),
+        "{}",
+        r.stderr
+    );
+    let doc = r.json();
+    // The records before (the run's hosts) and after (the disk) the damage.
+    assert_eq!(doc["journal"]["source"], "lab1", "{doc:#}");
+    assert_eq!(doc["journal"]["outcome"], "unknown", "{doc:#}");
+    assert!(
+        !lab_try(&["exec", "lab2", "test", "-e", &left]),
+        "the left-over disk was removed: {doc:#}"
+    );
+    assert_eq!(state("lab1", &vm.name), "running");
+}
+
+#[test]
+fn commands_on_a_vm_that_exists_nowhere_exit_3() {
+    let (lab, _guard) = Lab::shared();
+    let inv = lab.inventory.to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let env = [("VMIGRATE_STATE_DIR", dir.path())];
+    for cmd in ["recover", "abort", "force-complete"] {
+        let r = vmigrate_with(&env, &["-i", inv, cmd, "rec-nowhere"]);
+        assert_eq!(r.code, 3, "{cmd}: {}\n{}", r.stdout, r.stderr);
+        let err = r.stderr.trim();
+        assert_eq!(err.lines().count(), 1, "{cmd}: one line: {err}");
+        assert!(
+            err.contains("rec-nowhere not found on lab1, lab2, lab3"),
+            "{cmd}: {err}"
+        );
+        assert!(r.stdout.is_empty(), "{cmd}: {}", r.stdout);
+    }
+}
+
+/// `vmigrate -o json live ARGS` in the background, journalling into `state`.
+fn spawn_live_in(state: &Path, inv: &str, args: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_vmigrate"))
+        .args(["-i", inv, "-o", "json", "live"])
+        .args(args)
+        .env("VMIGRATE_STATE_DIR", state)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits (up to `secs`) until `cond` holds.
+fn wait_for(secs: u64, what: &str, mut cond: impl FnMut() -> bool) {
+    let until = Instant::now() + Duration::from_secs(secs);
+    while !cond() {
+        assert!(
+            Instant::now() < until,
+            "timed out after {secs} s waiting until {what}"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+#[test]
+fn a_block_migration_finished_by_libvirt_after_kill_9_leaves_no_stale_disk() {
+    let (lab, _guard) = Lab::shared();
+    let inv = lab.inventory.to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let name = "rec-k9-block";
+    crate::util::destroy_everywhere(name);
+    lab_sh(&[
+        "vm", "create", "lab1", name, "--disk", "local", "--fill", "16",
+    ]);
+    let mut vm = TestVm {
+        host: "lab1".into(),
+        name: name.into(),
+    };
+    let disk = format!("/var/lib/libvirt/images/{name}.qcow2");
+    let mut child = spawn_live_in(dir.path(), inv, &[name, "--to", "lab2", "--bandwidth", "4"]);
+    under_way("lab2", name);
+    child.kill().unwrap(); // SIGKILL: libvirt's peer-to-peer job goes on alone
+    let _ = child.wait();
+    wait_for(120, "libvirt finished the migration", || {
+        state("lab1", name) == "absent" && state("lab2", name) == "running"
+    });
+    vm.host = "lab2".into();
+    assert!(
+        lab_try(&["exec", "lab1", "test", "-e", &disk]),
+        "the stale copy is there"
+    );
+
+    let env = [("VMIGRATE_STATE_DIR", dir.path())];
+    let r = vmigrate_with(&env, &["-i", inv, "-o", "json", "recover", name]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let doc = r.json();
+    assert_eq!(doc["consistent"], true, "{doc:#}");
+    assert_eq!(doc["running_on"], "lab2", "{doc:#}");
+    assert!(
+        !lab_try(&["exec", "lab1", "test", "-e", &disk]),
+        "stale copy removed: {doc:#}"
+    );
+    assert!(
+        lab_try(&["exec", "lab2", "test", "-e", &disk]),
+        "the VM's own disk stays"
+    );
+    assert_eq!(state("lab2", name), "running");
+    assert_eq!(state("lab1", name), "absent");
+    // The removal is journalled, so a second recover has nothing to do.
+    let r = vmigrate_with(&env, &["-i", inv, "-o", "json", "recover", name]);
+    assert_eq!(r.json()["actions"], serde_json::json!([]), "{}", r.stdout);
+
+    // Migrating back is no longer refused ("already exists").
+    let r = vmigrate_with(
+        &env,
+        &["-i", inv, "-o", "json", "live", name, "--to", "lab1"],
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(state("lab1", name), "running");
+    assert_eq!(state("lab2", name), "absent");
+    vm.host = "lab1".into();
+}
+
+/// `virsh domstate --reason` of `vm` on `host` (asked inside the host, so
+/// it works with the host's link cut), or "absent".
+fn reason(host: &str, vm: &str) -> String {
+    let out = Command::new(crate::util::lab_script())
+        .args(["virsh", host, "domstate", "--reason", vm])
+        .output()
+        .unwrap();
+    match out.status.success() {
+        true => String::from_utf8_lossy(&out.stdout).trim().to_string(),
+        false => "absent".into(),
+    }
+}
+
+/// Puts a host's link back up when dropped, even when the test fails.
+struct Relink(&'static str);
+
+impl Drop for Relink {
+    fn drop(&mut self) {
+        lab_try(&["link", self.0, "up"]);
+    }
+}
+
+/// `child`'s exit code if it ends within `secs`; killed otherwise.
+fn exit_within(mut child: Child, secs: u64) -> Option<i32> {
+    let until = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < until {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s.code();
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
+}
+
+fn spawn_in(state: &Path, args: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_vmigrate"))
+        .args(args)
+        .env("VMIGRATE_STATE_DIR", state)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+#[test]
+fn post_copy_cut_after_the_switch_is_described_and_left_alone() {
+    let (lab, _guard) = Lab::exclusive();
+    let inv = lab.inventory.to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let env = [("VMIGRATE_STATE_DIR", dir.path())];
+    let mut vm = TestVm::dirtying("lab1", "rec-postcopy-cut", 100);
+    let name = vm.name.clone();
+    let capped = [
+        &name,
+        "--to",
+        "lab2",
+        "--bandwidth",
+        "20",
+        "--policy",
+        "off",
+        "--postcopy",
+    ];
+    let live = spawn_live_in(dir.path(), inv, &capped);
+    under_way("lab2", &name);
+    // Post-copy's background copy slowed to 2 MiB/s: the link is cut while
+    // it still runs (unlimited, it would be over in a moment).
+    lab_sh(&[
+        "virsh",
+        "lab1",
+        "migrate-setspeed",
+        &name,
+        "2",
+        "--postcopy",
+    ]);
+    let force = spawn_in(dir.path(), &["-i", inv, "force-complete", &name]);
+    wait_for(60, "the switch to post-copy", || {
+        reason("lab1", &name) == "paused (post-copy)"
+    });
+    let relink = Relink("lab2");
+    lab_sh(&["link", "lab2", "down"]);
+    // libvirt on the source notices through its keepalive (~30 s here).
+    wait_for(180, "post-copy failed on the source", || {
+        reason("lab1", &name) == "paused (post-copy failed)"
+    });
+
+    let r = vmigrate_with(&env, &["-i", inv, "-o", "json", "recover", &name]);
+    assert_eq!(r.code, 5, "{}\n{}", r.stdout, r.stderr);
+    let doc = r.json();
+    let pc = &doc["postcopy"];
+    assert_eq!(pc["phase"], "failed", "{doc:#}");
+    assert_eq!(
+        (&pc["source"], &pc["destination"]),
+        (&"lab1".into(), &"lab2".into()),
+        "{doc:#}"
+    );
+    assert_eq!(
+        pc["switch"]["by"], "force-complete",
+        "the journal's record: {doc:#}"
+    );
+    let msg = doc["message"].as_str().unwrap();
+    assert!(
+        msg.contains("lab1 holds it paused (post-copy failed)"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("lab2 could not be asked"),
+        "what it could not ask: {msg}"
+    );
+    let resume = pc["resume_command"].as_str().unwrap().to_string();
+    for part in [
+        " migrate --live --p2p --persistent --undefinesource --abort-on-error --postcopy --postcopy-resume ",
+        "'qemu+ssh://root@10.213.77.11:22/system?",
+        "'qemu+ssh://10.213.77.12/system?",
+        "--migrateuri 'tcp://10.213.77.12'",
+    ] {
+        assert!(resume.contains(part), "{part} in {resume}");
+    }
+    assert_eq!(doc["actions"], serde_json::json!([]), "{doc:#}");
+    let text = vmigrate_with(&env, &["-i", inv, "recover", &name]);
+    eprintln!("{}", text.stdout);
+    assert_eq!(text.code, 5);
+    assert!(
+        text.stdout
+            .contains("what you can do:\n  - restore the link between lab1 and lab2"),
+        "{}",
+        text.stdout
+    );
+    // `abort` points at `recover` instead of a dead end.
+    let a = vmigrate_with(&env, &["-i", inv, "abort", &name]);
+    assert_eq!(a.code, 5, "{}\n{}", a.stdout, a.stderr);
+    assert!(
+        a.stdout.contains("run `vmigrate recover rec-postcopy-cut`"),
+        "{}",
+        a.stdout
+    );
+    // `force-complete` stopped waiting; `live` ended in "unknown".
+    assert_eq!(exit_within(force, 60), Some(5), "force-complete");
+    assert_eq!(exit_within(live, 120), Some(5), "live");
+    // Nothing was resumed or removed.
+    assert_eq!(reason("lab1", &name), "paused (post-copy failed)");
+    assert_ne!(reason("lab2", &name), "absent");
+
+    drop(relink);
+    finish_after_the_cut(&name, &resume);
+    let r = vmigrate_with(&env, &["-i", inv, "-o", "json", "recover", &name]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(r.json()["running_on"], "lab2");
+    assert_eq!(state("lab2", &name), "running");
+    assert_eq!(state("lab1", &name), "absent");
+    vm.host = "lab2".into();
+    vm.assert_memory_intact("lab2");
+}
+
+/// With the link back, the migration's own connection (TCP survives a
+/// short cut) lets post-copy complete by itself; if it does not within a
+/// minute, the resume command `recover` printed is run as printed.
+fn finish_after_the_cut(name: &str, resume: &str) {
+    let _ = lab_try(&[
+        "virsh",
+        "lab1",
+        "migrate-setspeed",
+        name,
+        "100",
+        "--postcopy",
+    ]);
+    let done = || {
+        reason("lab1", name) != "paused (post-copy failed)"
+            && reason("lab2", name) == "running (migrated)"
+    };
+    let until = Instant::now() + Duration::from_secs(60);
+    while !done() && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    if done() {
+        eprintln!("post-copy completed by itself once the link was back");
+    } else {
+        eprintln!("post-copy still failed with the link back: resuming it");
+        run_as_printed(resume);
+    }
+    wait_for(300, "post-copy completed", done);
+}
+
+/// Runs a command line `recover` printed, as an operator would paste it.
+fn run_as_printed(cmd: &str) {
+    let out = Command::new("sh").args(["-c", cmd]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{cmd}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_failed_post_copy_resumes_with_the_printed_command() {
+    let (lab, _guard) = Lab::shared();
+    let inv = lab.inventory.to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let env = [("VMIGRATE_STATE_DIR", dir.path())];
+    let mut vm = TestVm::dirtying("lab1", "rec-postcopy-resume", 100);
+    let name = vm.name.clone();
+    let capped = [
+        &name,
+        "--to",
+        "lab2",
+        "--bandwidth",
+        "20",
+        "--policy",
+        "off",
+        "--postcopy",
+    ];
+    let live = spawn_live_in(dir.path(), inv, &capped);
+    under_way("lab2", &name);
+    lab_sh(&[
+        "virsh",
+        "lab1",
+        "migrate-setspeed",
+        &name,
+        "2",
+        "--postcopy",
+    ]);
+    let force = spawn_in(dir.path(), &["-i", inv, "force-complete", &name]);
+    wait_for(60, "the switch to post-copy", || {
+        reason("lab1", &name) == "paused (post-copy)"
+    });
+    // What QEMU does when the migration stream breaks, on purpose: both
+    // halves pause their post-copy and wait for a resume.
+    lab_sh(&["virsh", "lab1", "domjobabort", &name, "--postcopy"]);
+    wait_for(60, "post-copy failed on both hosts", || {
+        reason("lab1", &name) == "paused (post-copy failed)"
+            && reason("lab2", &name) == "running (post-copy failed)"
+    });
+    assert_eq!(exit_within(force, 60), Some(5), "force-complete");
+    assert_eq!(exit_within(live, 120), Some(5), "live");
+
+    let r = vmigrate_with(&env, &["-i", inv, "-o", "json", "recover", &name]);
+    assert_eq!(r.code, 5, "{}\n{}", r.stdout, r.stderr);
+    let doc = r.json();
+    assert_eq!(doc["postcopy"]["phase"], "failed", "{doc:#}");
+    let msg = doc["message"].as_str().unwrap();
+    assert!(
+        msg.contains("lab2 holds it running (post-copy failed)"),
+        "{msg}"
+    );
+    let resume = doc["postcopy"]["resume_command"].as_str().unwrap();
+    let _ = lab_try(&[
+        "virsh",
+        "lab1",
+        "migrate-setspeed",
+        &name,
+        "100",
+        "--postcopy",
+    ]);
+    run_as_printed(resume);
+    wait_for(120, "the resumed migration completed", || {
+        state("lab1", &name) == "absent" && reason("lab2", &name) == "running (migrated)"
+    });
+    vm.host = "lab2".into();
+    let r = vmigrate_with(&env, &["-i", inv, "-o", "json", "recover", &name]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(r.json()["running_on"], "lab2");
+    vm.assert_memory_intact("lab2");
+}
