@@ -5,6 +5,7 @@
 mod check;
 mod cli;
 mod convergence;
+mod faults;
 mod host_keys;
 mod hosts;
 mod inventory_errors;
