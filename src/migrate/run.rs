@@ -563,10 +563,11 @@ fn failure_message(r: &Report, w: &Why) -> String {
         )
     } else if r.outcome == Outcome::Aborted {
         format!("aborted on request (libvirt: {reason})")
-    } else if let Some(e) = w.source_unreachable {
+    } else if w.source_unreachable.is_some() {
+        // The notes say what was found on each side and what to do.
         format!(
-            "the source {}'s libvirtd stopped answering during the migration (libvirt: {reason}; asking it again: {e}); start libvirtd on {} again, then run `vmigrate recover {}`",
-            r.source, r.source, r.vm
+            "the source {}'s libvirtd stopped answering during the migration (libvirt: {reason})",
+            r.source
         )
     } else if let Some(full) = w.dest_full {
         format!(

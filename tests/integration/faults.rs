@@ -322,10 +322,11 @@ impl Drop for SmallDisk {
     }
 }
 
-/// The destination's disk fills up during a block migration (another
-/// writer takes the space the check saw free). libvirt reports only "End
-/// of file"; before the fix the report said the destination was
-/// unreachable.
+/// The destination's disk fills up during a block migration: the 48 MiB
+/// filesystem has room for the 24 MiB disk when the checks run, then
+/// another writer takes all but 8 MiB of it as the disk is created (before
+/// the copy starts). libvirt reports "End of file" or "No space left on
+/// device"; before the fix the first read as an unreachable destination.
 #[test]
 fn destination_disk_filling_up_during_block_migration_is_named() {
     // The tmpfs hides lab2's images directory from every other test.
@@ -333,7 +334,7 @@ fn destination_disk_filling_up_during_block_migration_is_named() {
     let inv = lab.inventory.to_str().unwrap();
     let _clean = Everywhere("run-disk-full");
     destroy_everywhere("run-disk-full");
-    lab_sh(&[
+    let create = [
         "vm",
         "create",
         "lab1",
@@ -342,21 +343,21 @@ fn destination_disk_filling_up_during_block_migration_is_named() {
         "local",
         "--fill",
         "24",
-    ]);
+    ];
+    lab_sh(&create);
     let small = SmallDisk::mount("lab2", 48);
     let dir = StateDir::new();
-    let child = dir.spawn_live(inv, &["run-disk-full", "--to", "lab2", "--bandwidth", "4"]);
-    under_way("lab2", "run-disk-full");
-    // Fails itself with "No space left on device", as intended.
+    let mut child = dir.spawn_live(inv, &["run-disk-full", "--to", "lab2", "--bandwidth", "4"]);
+    dir.wait_step(&mut child, "precreate_disk", Duration::from_secs(60));
     let filler = format!("of={IMAGES}/run-filler");
-    lab_try(&[
+    lab_sh(&[
         "exec",
         "lab2",
         "dd",
         "if=/dev/zero",
         &filler,
         "bs=1M",
-        "count=64",
+        "count=40",
     ]);
     let (code, doc, err) = outcome(child);
     assert_eq!(
