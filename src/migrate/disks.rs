@@ -5,6 +5,7 @@
 //! existing file, each one journalled before it is made.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::json;
 
@@ -90,4 +91,83 @@ pub async fn remove(
         }
     }
     errors
+}
+
+/// A destination filesystem found (nearly) full after a failed block
+/// migration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Full {
+    /// The directory of the disk being written.
+    pub dir: String,
+    pub free_mib: u64,
+}
+
+/// After a failed block migration, and before rollback deletes the partial
+/// copies that filled it: is the filesystem under a disk being copied
+/// (nearly) full? libvirt reports a full destination disk only as the
+/// migration connection's "End of file", which reads like an unreachable
+/// destination.
+pub async fn filled_up(dest: &Arc<SshSession>, paths: &[String]) -> Option<Full> {
+    for p in paths {
+        // Briefly: rollback waits for this, and a destination that does
+        // not answer at all is not full, it is gone.
+        let argv = ["df", "-Pk", "--", p];
+        let df = tokio::time::timeout(Duration::from_secs(5), dest.run(&argv));
+        let Ok(Ok(out)) = df.await else {
+            continue;
+        };
+        let Some((size_kib, free_kib)) = parse_df(&out.stdout) else {
+            continue;
+        };
+        if nearly_full(size_kib, free_kib) {
+            let dir = match p.rfind('/') {
+                Some(0) => "/".to_string(),
+                Some(i) => p[..i].to_string(),
+                None => p.clone(),
+            };
+            return Some(Full {
+                dir,
+                free_mib: free_kib / 1024,
+            });
+        }
+    }
+    None
+}
+
+/// (size, available) in KiB from `df -Pk` for one file. The numeric
+/// columns are counted from the end: a filesystem name may hold spaces.
+fn parse_df(out: &str) -> Option<(u64, u64)> {
+    let fields: Vec<&str> = out.lines().nth(1)?.split_whitespace().collect();
+    let n = fields.len();
+    if n < 6 {
+        return None;
+    }
+    Some((fields[n - 5].parse().ok()?, fields[n - 3].parse().ok()?))
+}
+
+/// Less than 1 % of the filesystem free, counting at least 1 MiB and at
+/// most 64 MiB as "nearly": a write that failed for space leaves about
+/// nothing, and a big filesystem with 1 % free (gigabytes) is not full.
+fn nearly_full(size_kib: u64, free_kib: u64) -> bool {
+    free_kib < (size_kib / 100).clamp(1024, 64 * 1024)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_filesystem_is_recognised_from_df() {
+        let full = "Filesystem     1024-blocks  Used Available Capacity Mounted on\n\
+                    run-tmpfs            49152 49152         0     100% /var/lib/libvirt/images\n";
+        assert_eq!(parse_df(full), Some((49152, 0)));
+        assert!(nearly_full(49152, 0));
+        // 1 % of a small filesystem is below the 1 MiB floor.
+        assert!(nearly_full(49152, 1000));
+        assert!(!nearly_full(49152, 16644));
+        // A large filesystem: 64 MiB at most counts as full.
+        assert!(nearly_full(1 << 30, 60 * 1024));
+        assert!(!nearly_full(1 << 30, 10 << 20));
+        assert_eq!(parse_df("df: /x: No such file or directory\n"), None);
+    }
 }

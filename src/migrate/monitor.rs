@@ -17,6 +17,10 @@ pub struct Tick {
     pub data_total: u64,
     pub data_processed: u64,
     pub data_remaining: u64,
+    /// Block migration: the disks' share of `data_total`/`data_processed`
+    /// (the source's mirror jobs; 0 without block migration).
+    pub disk_total: u64,
+    pub disk_processed: u64,
     /// Bytes per second, as libvirt measures it.
     pub rate_bps: u64,
     pub mem_iteration: u64,
@@ -39,6 +43,8 @@ impl Tick {
             data_total: s.data_total.unwrap_or(0),
             data_processed: s.data_processed.unwrap_or(0),
             data_remaining: s.data_remaining.unwrap_or(0),
+            disk_total: s.disk_total.unwrap_or(0),
+            disk_processed: s.disk_processed.unwrap_or(0),
             rate_bps: s.mem_bps.unwrap_or(0) + s.disk_bps.unwrap_or(0),
             mem_iteration: s.mem_iteration.unwrap_or(0),
             dirty_bps: s.mem_dirty_rate.unwrap_or(0) * page,
@@ -47,6 +53,14 @@ impl Tick {
             rung: String::new(),
         }
     }
+}
+
+/// The bytes of disk a block migration has copied so far, from the
+/// source's live statistics; `None` when no disk is being copied. The larger
+/// of total and processed: once the migration succeeds, all of it was sent.
+pub fn disk_bytes(s: &JobStats) -> Option<u64> {
+    let b = s.disk_total.unwrap_or(0).max(s.disk_processed.unwrap_or(0));
+    (b > 0).then_some(b)
 }
 
 /// Where progress goes.

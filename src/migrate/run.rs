@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::monitor::{Display, Tick};
 use super::rollback::{self, Settled};
-use super::steer::{act, ladder_ms, observe, resume_if_paused, PolicyEvent, Watched};
+use super::steer::{act, ladder_ms, observe, resume_if_paused, Interrupted, PolicyEvent, Watched};
 use super::{disks, flags, Outcome};
 use crate::checks::convergence::Convergence;
 use crate::checks::preflight::Preflight;
@@ -40,7 +40,11 @@ pub struct Report {
     pub duration_ms: u64,
     /// Downtime libvirt measured (completed-job statistics on the destination).
     pub downtime_ms: Option<u64>,
+    /// Memory and disks sent (for block migration the disks are counted
+    /// from the source's statistics).
     pub data_bytes: Option<u64>,
+    /// The disks' share of `data_bytes` (block migration), else null.
+    pub disk_bytes: Option<u64>,
     /// Wall time of the migrate call itself (from start to its return).
     pub migration_ms: u64,
     /// The job's duration as libvirt measured it (completed-job statistics).
@@ -65,6 +69,9 @@ pub struct Report {
     /// With a pause (`--on-timeout pause`, `force-complete`): from the
     /// guest's suspension to libvirt's completion, as vmigrate timed it.
     pub paused_ms: Option<u64>,
+    /// The run was interrupted (Ctrl-C, SIGTERM); `outcome` says whether
+    /// the abort took.
+    pub interrupted: bool,
 }
 
 impl Report {
@@ -80,6 +87,7 @@ impl Report {
             duration_ms: 0,
             downtime_ms: None,
             data_bytes: None,
+            disk_bytes: None,
             migration_ms: 0,
             libvirt_elapsed_ms: None,
             completion_noticed_ms: 0.0,
@@ -91,6 +99,7 @@ impl Report {
             convergence: pre.convergence.clone(),
             postcopy: false,
             paused_ms: None,
+            interrupted: false,
         }
     }
 }
@@ -162,6 +171,15 @@ pub async fn migrate(
         &copy,
     );
     let peer = dst.host.peer_uri.clone();
+    // An interrupt during the set-up (disks, the watching connection) was
+    // held until now: honour it before anything starts on the destination.
+    if interrupt_pending(interrupt).await {
+        let _ = journal.record("abort_requested", json!({"before_start": true}));
+        stopped_before_start(&mut report, dst, &created, journal).await;
+        display.finish();
+        report.duration_ms = started.elapsed().as_millis() as u64;
+        return report;
+    }
     let _ = journal.record(
         "migrate_start",
         json!({"source": src.host.name, "destination": dst.host.name, "peer_uri": peer,
@@ -179,9 +197,14 @@ pub async fn migrate(
 
     let mut ticker = tokio::time::interval(Duration::from_millis(500));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let mut aborted = false;
+    let mut stop = Interrupted::default();
+    // Until libvirt takes the abort, it is repeated this often.
+    let mut retry = tokio::time::interval(Duration::from_millis(100));
+    retry.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut ladder = Ladder::new(&settings.policy, pre.data_bytes);
     let mut shown = 0;
+    // The destination's statistics count no disk: keep the source's figure.
+    let mut disk_seen = None;
     let (mut timed_out, mut paused_at) = (false, None::<Instant>);
     let result = loop {
         tokio::select! {
@@ -199,6 +222,7 @@ pub async fn migrate(
                     continue;
                 }
                 let mut tick = Tick::from_stats(&stats);
+                disk_seen = disk_seen.max(super::monitor::disk_bytes(&stats));
                 let actions = ladder.observe(&Observation {
                     elapsed_ms: tick.elapsed_ms,
                     data_remaining: tick.data_remaining,
@@ -207,7 +231,9 @@ pub async fn migrate(
                     throttle_pct: tick.throttle_pct,
                     phase,
                 });
-                for a in actions {
+                // Once the operator asked to stop, the policy must not
+                // start post-copy or pause the guest.
+                for a in actions.into_iter().filter(|_| !stop.asked()) {
                     let at = tick.elapsed_ms;
                     match act(a, &watched, journal).await {
                         Ok(()) => match a {
@@ -238,11 +264,11 @@ pub async fn migrate(
                 tick.rung = ladder.rung();
                 display.tick(&tick);
             }
-            _ = interrupt.wait(), if !aborted => {
-                aborted = true;
+            _ = interrupt.wait(), if !stop.asked() => {
                 if report.postcopy {
                     // Post-copy cannot be undone: the guest already runs on
                     // the destination with part of its memory on the source.
+                    stop.refuse("post-copy");
                     display.note(&format!(
                         "vmigrate: interrupted, but {} is in post-copy and cannot be aborted; waiting for it to finish on {}",
                         pre.vm, dst.host.name
@@ -250,12 +276,19 @@ pub async fn migrate(
                     continue;
                 }
                 display.note(&format!(
-                    "vmigrate: interrupted: aborting the migration and waiting for the rollback ({} stays on {})",
+                    "vmigrate: interrupted: aborting the migration of {} (it stays on {} unless the migration completes first)",
                     pre.vm, src.host.name
                 ));
                 let _ = journal.record("abort_requested", json!({}));
-                let (w, n) = (watcher.clone(), pre.vm.clone());
-                let _ = tokio::task::spawn_blocking(move || abort_job(&w, &n)).await;
+                stop.ask();
+                if let Some(why) = stop.attempt(&watched).await {
+                    display.note(&format!("vmigrate: {why}; waiting for the migration to finish on {}", dst.host.name));
+                }
+            }
+            _ = retry.tick(), if stop.pending() => {
+                if let Some(why) = stop.attempt(&watched).await {
+                    display.note(&format!("vmigrate: {why}; waiting for the migration to finish on {}", dst.host.name));
+                }
             }
         }
     };
@@ -277,7 +310,10 @@ pub async fn migrate(
     match result {
         Ok(Ok(())) => {
             let _ = journal.record("migrate_done", json!({"ok": true}));
-            verify(&mut report, slv, dlv).await;
+            verify(&mut report, slv, dlv, disk_seen).await;
+            if stop.asked() {
+                too_late(&mut report, display, stop.refused.as_deref());
+            }
             if report.outcome == Outcome::Migrated && report.paused_ms.is_some() {
                 resume_if_paused(&mut report, dlv).await;
             }
@@ -292,10 +328,16 @@ pub async fn migrate(
                 Ok(Ok(())) => unreachable!(),
             };
             let _ = journal.record("migrate_done", json!({"ok": false, "error": reason}));
+            // Asked before rollback deletes the partial copies that filled it.
+            let dest_full = match pre.block_migration && !stop.asked() {
+                true => disks::filled_up(dssh, &created).await,
+                false => None,
+            };
             let Settled {
                 outcome,
                 notes,
                 running_on,
+                source_unreachable,
             } = rollback::settle(
                 (&src.host.name, slv),
                 (&dst.host.name, dlv, dssh),
@@ -307,22 +349,21 @@ pub async fn migrate(
             .await;
             // Aborted here (Ctrl-C, SIGTERM) or by `vmigrate abort` elsewhere.
             let cancelled =
-                aborted || journal.abort_recorded() || reason.contains("canceled by client");
+                stop.asked() || journal.abort_recorded() || reason.contains("canceled by client");
             report.outcome = match outcome {
                 Outcome::RolledBack if cancelled && !timed_out => Outcome::Aborted,
                 o => o,
             };
-            let timeout = settings.policy.completion_timeout_secs(pre.data_bytes);
-            report.error = Some(if timed_out && report.outcome == Outcome::RolledBack {
-                format!(
-                    "the migration did not finish within the completion timeout ({} s) and the policy aborted it (--on-timeout abort); predict with `vmigrate check --bandwidth …`, or allow --postcopy / --on-timeout pause",
-                    timeout.unwrap_or(0)
-                )
-            } else if report.outcome == Outcome::Aborted {
-                format!("aborted on request (libvirt: {reason})")
-            } else {
-                with_hint(&reason, settings.unsafe_)
-            });
+            report.interrupted = stop.asked();
+            let why = Why {
+                reason: &reason,
+                timed_out,
+                timeout_secs: settings.policy.completion_timeout_secs(pre.data_bytes),
+                source_unreachable: source_unreachable.as_deref(),
+                dest_full: dest_full.as_ref(),
+                unsafe_: settings.unsafe_,
+            };
+            report.error = Some(failure_message(&report, &why));
             report.notes = notes;
             report.running_on = running_on;
         }
@@ -334,19 +375,78 @@ pub async fn migrate(
     report
 }
 
-/// Aborts the VM's job through the watching connection.
-fn abort_job(lv: &Libvirt, vm: &str) -> Result<(), String> {
-    let dom = lv
-        .conn()
-        .lookup_domain_by_name(vm)
-        .map_err(|e| e.message().to_string())?;
-    crate::hypervisor::jobs::abort_job(&dom).map_err(|e| e.message().to_string())
+/// Whether SIGINT/SIGTERM arrived and is waiting to be handled, without
+/// waiting for one.
+async fn interrupt_pending(interrupt: &mut Interrupt) -> bool {
+    tokio::select! {
+        biased;
+        _ = interrupt.wait() => true,
+        _ = std::future::ready(()) => false,
+    }
+}
+
+/// Interrupted before the migrate call: nothing started, so only the disks
+/// this run created on the destination go.
+async fn stopped_before_start(
+    report: &mut Report,
+    dst: &HostLink,
+    created: &[String],
+    journal: &mut Journal,
+) {
+    report.outcome = Outcome::Aborted;
+    report.interrupted = true;
+    report.error = Some("interrupted before the migration started; nothing was migrated".into());
+    if let (Ok(ssh), false) = (&dst.ssh, created.is_empty()) {
+        let errors = disks::remove(ssh, created, journal).await;
+        report.notes.push(if errors.is_empty() {
+            format!(
+                "removed {} pre-created disk(s) on {}",
+                created.len(),
+                dst.host.name
+            )
+        } else {
+            format!(
+                "could not remove on {}: {}",
+                dst.host.name,
+                errors.join("; ")
+            )
+        });
+    }
+    let _ = journal.record(
+        "finish",
+        json!({"outcome": report.outcome, "running_on": report.running_on}),
+    );
+}
+
+/// The migration completed although the operator interrupted it: libvirt
+/// had not taken the abort in time, or refused it (post-copy). Say so, on
+/// stderr too, since stderr said the abort was under way.
+fn too_late(report: &mut Report, display: &Display, refused: Option<&str>) {
+    report.interrupted = true;
+    if report.outcome != Outcome::Migrated {
+        return;
+    }
+    let why = match refused {
+        Some(r) => format!("the abort was refused ({r})"),
+        None => "the migration completed before libvirt took the abort".into(),
+    };
+    let line = format!(
+        "interrupted too late: {why}; {} runs on {}",
+        report.vm, report.destination
+    );
+    display.note(&format!("vmigrate: {line}"));
+    report.notes.push(line);
 }
 
 /// After success: running and persistent on the destination, gone from
 /// the source; downtime and bytes from the destination's completed-job
 /// statistics.
-async fn verify(report: &mut Report, slv: &Arc<Libvirt>, dlv: &Arc<Libvirt>) {
+async fn verify(
+    report: &mut Report,
+    slv: &Arc<Libvirt>,
+    dlv: &Arc<Libvirt>,
+    disk_seen: Option<u64>,
+) {
     let (s, d, n1, n2) = (
         slv.clone(),
         dlv.clone(),
@@ -379,6 +479,14 @@ async fn verify(report: &mut Report, slv: &Arc<Libvirt>, dlv: &Arc<Libvirt>) {
         report.downtime_ms = s.downtime;
         report.data_bytes = s.data_processed.or(s.data_total);
         report.libvirt_elapsed_ms = s.time_elapsed;
+        report.disk_bytes = super::monitor::disk_bytes(&s);
+    }
+    // The destination's completed statistics count memory only when the
+    // disks were copied by the source's mirror jobs: add what the source
+    // reported for them.
+    if report.disk_bytes.is_none() && disk_seen.is_some() {
+        report.disk_bytes = disk_seen;
+        report.data_bytes = Some(report.data_bytes.unwrap_or(0) + disk_seen.unwrap_or(0));
     }
     match (on_src, on_dst) {
         (Some(Ok(None)), Ok(Some(d))) if d.active && d.persistent => {
@@ -426,6 +534,48 @@ async fn remove_source_copies(
             src.host.name,
             errors.join("; ")
         ));
+    }
+}
+
+/// What is known about a failed migration, for its message.
+struct Why<'a> {
+    /// libvirt's error from the migrate call.
+    reason: &'a str,
+    /// The policy aborted it at the completion timeout.
+    timed_out: bool,
+    timeout_secs: Option<u64>,
+    /// The source's libvirtd could not be asked afterwards (its error).
+    source_unreachable: Option<&'a str>,
+    /// A block migration's destination filesystem is (nearly) full.
+    dest_full: Option<&'a disks::Full>,
+    unsafe_: bool,
+}
+
+/// The report's `error`: what failed, on which side, and what to do.
+/// libvirt says "End of file" for most failures of a peer-to-peer
+/// migration, so the side that failed is found by asking, not by parsing.
+fn failure_message(r: &Report, w: &Why) -> String {
+    let reason = w.reason;
+    if w.timed_out && r.outcome == Outcome::RolledBack {
+        format!(
+            "the migration did not finish within the completion timeout ({} s) and the policy aborted it (--on-timeout abort); predict with `vmigrate check --bandwidth …`, or allow --postcopy / --on-timeout pause",
+            w.timeout_secs.unwrap_or(0)
+        )
+    } else if r.outcome == Outcome::Aborted {
+        format!("aborted on request (libvirt: {reason})")
+    } else if w.source_unreachable.is_some() {
+        // The notes say what was found on each side and what to do.
+        format!(
+            "the source {}'s libvirtd stopped answering during the migration (libvirt: {reason})",
+            r.source
+        )
+    } else if let Some(full) = w.dest_full {
+        format!(
+            "the destination's disk at {} filled up ({} MiB free) during the block migration; free space on {} or choose another host (libvirt: {reason})",
+            full.dir, full.free_mib, r.destination
+        )
+    } else {
+        with_hint(reason, w.unsafe_)
     }
 }
 

@@ -132,3 +132,128 @@ pub async fn resume_if_paused(report: &mut Report, dlv: &Arc<Libvirt>) {
             .push(format!("could not check the destination: {e}")),
     }
 }
+
+/// What one virDomainAbortJob achieved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AbortTry {
+    /// libvirt took it: the job is being cancelled.
+    Accepted,
+    /// Not now — typically "no job is active": the source libvirtd has not
+    /// begun the migration job yet. Try again.
+    Retry(String),
+    /// It never will: post-copy, or the domain has left the source.
+    Final(String),
+}
+
+/// Sorts a failed abort by libvirt's error code and message.
+fn classify_abort_error(code: u32, message: &str) -> AbortTry {
+    if code == virt::sys::VIR_ERR_NO_DOMAIN {
+        AbortTry::Final(format!("the domain has left the source ({message})"))
+    } else if message.contains("post-copy") {
+        AbortTry::Final(message.to_string())
+    } else {
+        AbortTry::Retry(message.to_string())
+    }
+}
+
+/// An operator's interrupt (Ctrl-C, SIGTERM) and what became of it. The
+/// abort is repeated until libvirt takes it: an interrupt that arrives as
+/// the migrate call starts meets "no job is active" — the job does not
+/// exist yet — and a single attempt would let the migration run on.
+#[derive(Debug, Default)]
+pub struct Interrupted {
+    asked: bool,
+    settled: bool,
+    attempts: u32,
+    /// Why it will not take (post-copy), when it will not.
+    pub refused: Option<String>,
+}
+
+impl Interrupted {
+    /// The operator asked to stop.
+    pub fn asked(&self) -> bool {
+        self.asked
+    }
+
+    /// Asked, and libvirt has neither taken nor finally refused the abort.
+    pub fn pending(&self) -> bool {
+        self.asked && !self.settled
+    }
+
+    /// Records the interrupt; the first attempt follows at once.
+    pub fn ask(&mut self) {
+        self.asked = true;
+    }
+
+    /// Refuses without trying (the migration is known to be in post-copy).
+    pub fn refuse(&mut self, why: &str) {
+        self.asked = true;
+        self.settled = true;
+        self.refused = Some(why.to_string());
+    }
+
+    /// One abort attempt; returns a line for the operator when it finally
+    /// failed (post-copy cannot be aborted).
+    pub async fn attempt(&mut self, w: &Watched) -> Option<String> {
+        let dom = w.0.clone();
+        let r = tokio::task::spawn_blocking(move || jobs::abort_job(&dom)).await;
+        self.attempts += 1;
+        let outcome = match r {
+            Err(e) => AbortTry::Retry(e.to_string()),
+            Ok(Ok(())) => AbortTry::Accepted,
+            Ok(Err(e)) => classify_abort_error(e.code().to_raw(), e.message()),
+        };
+        tracing::debug!(attempt = self.attempts, ?outcome, "abort");
+        match outcome {
+            AbortTry::Accepted => {
+                self.settled = true;
+                None
+            }
+            AbortTry::Retry(_) => None,
+            AbortTry::Final(why) => {
+                self.settled = true;
+                let postcopy = why.contains("post-copy");
+                self.refused = Some(why.clone());
+                postcopy.then(|| format!("libvirt refused the abort: {why}"))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_abort_before_the_job_exists_is_retried() {
+        let none = virt::sys::VIR_ERR_OPERATION_INVALID;
+        assert_eq!(
+            classify_abort_error(
+                none,
+                "Requested operation is not valid: no job is active on the domain"
+            ),
+            AbortTry::Retry(
+                "Requested operation is not valid: no job is active on the domain".into()
+            )
+        );
+        assert!(matches!(
+            classify_abort_error(
+                none,
+                "Requested operation is not valid: cannot abort migration in post-copy mode"
+            ),
+            AbortTry::Final(_)
+        ));
+        assert!(matches!(
+            classify_abort_error(virt::sys::VIR_ERR_NO_DOMAIN, "Domain not found"),
+            AbortTry::Final(_)
+        ));
+        // A busy domain (state change lock) is worth another try.
+        assert!(matches!(
+            classify_abort_error(
+                virt::sys::VIR_ERR_OPERATION_TIMEOUT,
+                "Timed out during operation: cannot acquire state change lock"
+            ),
+            AbortTry::Retry(_)
+        ));
+    }
+}

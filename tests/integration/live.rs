@@ -405,3 +405,34 @@ fn memory_dirtying_guest_arrives_with_its_memory_intact() {
     );
     vm.assert_memory_intact("lab2");
 }
+
+#[test]
+fn block_migration_counts_the_disk_bytes_it_copied() {
+    let (lab, _guard) = Lab::shared();
+    let inv = lab.inventory.to_str().unwrap();
+    let name = "run-live-diskbytes";
+    crate::util::destroy_everywhere(name);
+    lab_sh(&[
+        "vm", "create", "lab1", name, "--disk", "local", "--fill", "16",
+    ]);
+    let mut vm = TestVm {
+        host: "lab1".into(),
+        name: name.into(),
+    };
+    let info = virsh("lab1", &["domblkinfo", name, "vda"]);
+    let allocated: u64 = info
+        .lines()
+        .find_map(|l| l.strip_prefix("Allocation:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no allocation in {info}"));
+    assert!(allocated >= 16 << 20, "{info}");
+    // Capped so that the copy spans several of the watcher's ticks.
+    let doc = migrate_ok(inv, &mut vm, &["--to", "lab2", "--bandwidth", "16"]);
+    assert_eq!(doc["block_migration"], true);
+    let (data, disk) = (doc["data_bytes"].as_u64(), doc["disk_bytes"].as_u64());
+    assert!(disk.unwrap_or(0) >= allocated, "{doc:#}");
+    assert!(
+        data.unwrap_or(0) > disk.unwrap_or(0),
+        "memory and disk: {doc:#}"
+    );
+}

@@ -7,6 +7,7 @@ mod check;
 mod claims;
 mod cli;
 mod convergence;
+mod faults;
 mod host_keys;
 mod hosts;
 mod hygiene;
