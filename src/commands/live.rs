@@ -27,6 +27,12 @@ pub async fn run(config: &Config, args: LiveArgs) -> Result<ExitCode, Error> {
     let inventory = validate(config, &args.target)?;
     let events: Option<Box<dyn Write + Send>> = match &args.events {
         None => None,
+        // One JSON document on stdout must stay one document.
+        Some(p) if p.as_os_str() == "-" && config.json() => {
+            return Err(Error::Usage(
+                "--events - would mix event lines into the JSON report on stdout; write the events to a file (--events FILE) or drop -o json".into(),
+            ))
+        }
         Some(p) if p.as_os_str() == "-" => Some(Box::new(std::io::stdout())),
         Some(p) => {
             Some(Box::new(std::fs::File::create(p).map_err(|e| {
@@ -86,6 +92,7 @@ pub async fn run(config: &Config, args: LiveArgs) -> Result<ExitCode, Error> {
     }
     let mut display = Display::new(
         config.printer.progress,
+        config.printer.quiet,
         events,
         &format!("{} {} → {}", sanitize(&pre.vm), pre.source, dest),
     );

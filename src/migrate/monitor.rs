@@ -72,6 +72,8 @@ pub struct Display {
     sized: bool,
     /// Progress is drawn (stderr is a terminal and not `-q`).
     draw: bool,
+    /// `-q`: no notes on stderr either (the report says what happened).
+    quiet: bool,
 }
 
 fn bar_style() -> ProgressStyle {
@@ -81,8 +83,14 @@ fn bar_style() -> ProgressStyle {
 }
 
 impl Display {
-    /// A bar when `draw` (stderr is a terminal), events to `events` if given.
-    pub fn new(draw: bool, events: Option<Box<dyn Write + Send>>, what: &str) -> Display {
+    /// A bar when `draw` (stderr is a terminal), events to `events` if
+    /// given; `quiet` (`-q`) silences the notes too.
+    pub fn new(
+        draw: bool,
+        quiet: bool,
+        events: Option<Box<dyn Write + Send>>,
+        what: &str,
+    ) -> Display {
         let bar = if draw {
             let b = ProgressBar::new_spinner();
             b.set_style(
@@ -100,6 +108,7 @@ impl Display {
             events,
             sized: false,
             draw,
+            quiet,
         }
     }
 
@@ -150,9 +159,11 @@ impl Display {
         }
     }
 
-    /// A line on stderr that does not tear the bar.
+    /// A line on stderr that does not tear the bar (none with `-q`).
     pub fn note(&self, line: &str) {
-        self.bar.suspend(|| eprintln!("{line}"));
+        if !self.quiet {
+            self.bar.suspend(|| eprintln!("{line}"));
+        }
     }
 
     /// A line on stderr only when progress is drawn (a terminal, not `-q`).

@@ -13,5 +13,6 @@ mod hosts;
 mod hygiene;
 mod inventory_errors;
 mod live;
+mod output;
 mod recover;
 mod util;
