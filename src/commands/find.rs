@@ -53,11 +53,11 @@ pub async fn running_host(
     Ok((host, lv))
 }
 
-/// A migration (any libvirt job) is running on `dom`.
+/// A migration (any libvirt job) is still running on `dom`, for commands
+/// that wait for it to end: a domain that cannot be asked any more (it
+/// left this host with the migration) has no job here.
 pub fn job_running(dom: &virt::domain::Domain) -> bool {
-    crate::hypervisor::jobs::job_stats(dom, 0)
-        .map(|j| j.r#type != virt::sys::VIR_DOMAIN_JOB_NONE as i32)
-        .unwrap_or(false)
+    crate::hypervisor::jobs::job_running(dom).unwrap_or(false)
 }
 
 /// libvirt's state name of `dom`, or `gone` once it left the host.

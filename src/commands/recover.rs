@@ -280,8 +280,8 @@ async fn has_job(link: &HostLink, vm: &str) -> bool {
     tokio::task::spawn_blocking(move || {
         lv.conn()
             .lookup_domain_by_name(&vm)
-            .and_then(|d| jobs::job_stats(&d, 0))
-            .map(|s| s.r#type != virt::sys::VIR_DOMAIN_JOB_NONE as i32)
+            .and_then(|d| jobs::job_running(&d))
+            // Not knowing is reason enough not to act.
             .unwrap_or(true)
     })
     .await
