@@ -4,11 +4,13 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::util::{vmigrate, Lab, TestVm};
+use crate::util::{state, vmigrate, Lab, TestVm, Vm};
 
 #[test]
 fn a_host_listed_twice_is_refused_naming_both_entries() {
-    let (lab, _guard) = Lab::shared();
+    let Some((lab, _guard)) = Lab::shared() else {
+        return;
+    };
     let vm = TestVm::create("lab1", "bad-twice", "net");
     let dir = tempfile::tempdir().unwrap();
     // lab1 again, under another name: the same libvirt host UUID.
@@ -32,14 +34,16 @@ fn a_host_listed_twice_is_refused_naming_both_entries() {
         assert!(!r.stderr.contains("running on two hosts"), "{}", r.stderr);
     }
     // Nothing moved: the VM runs on lab1 only.
-    assert_eq!(crate::live::state("lab1", &vm.name), "running");
-    assert_eq!(crate::live::state("lab2", &vm.name), "absent");
+    assert_eq!(state("lab1", &vm.name), "running");
+    assert_eq!(state("lab2", &vm.name), "absent");
 }
 
 #[test]
 fn unknown_hosts_are_usage_errors_for_to_and_from_alike() {
-    let (lab, _guard) = Lab::shared();
-    let inv = lab.inventory.to_str().unwrap();
+    let Some((lab, _guard)) = Lab::shared() else {
+        return;
+    };
+    let inv = lab.inv();
     let vm = TestVm::create("lab1", "bad-names", "net");
     for flag in ["--to", "--from"] {
         let r = vmigrate(&["-i", inv, "check", &vm.name, flag, "nosuch"]);
@@ -61,13 +65,7 @@ fn bandwidth_has_an_upper_bound() {
 /// Runs `vmigrate ARGS`, killing it after `limit`: (exit code, stderr, time).
 fn bounded(args: &[&str], limit: Duration) -> (Option<i32>, String, Duration) {
     let started = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_vmigrate"))
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = Vm::cmd().args(args).stdout(Stdio::null()).spawn();
     while started.elapsed() < limit {
         if child.try_wait().unwrap().is_some() {
             let out = child.wait_with_output().unwrap();
@@ -101,8 +99,10 @@ fn an_inventory_that_is_not_a_file_is_refused_at_once() {
 
 #[test]
 fn direction_changing_characters_in_a_vm_name_are_shown_escaped() {
-    let (lab, _guard) = Lab::shared();
-    let inv = lab.inventory.to_str().unwrap();
+    let Some((lab, _guard)) = Lab::shared() else {
+        return;
+    };
+    let inv = lab.inv();
     let name = "bad\u{202e}txt.exe";
     let r = vmigrate(&["-i", inv, "check", name]);
     assert_eq!(r.code, 3, "{}", r.stderr);
@@ -112,20 +112,21 @@ fn direction_changing_characters_in_a_vm_name_are_shown_escaped() {
 
 #[test]
 fn live_with_bad_arguments_creates_nothing_not_even_locally() {
-    let (lab, _guard) = Lab::shared();
-    let inv = lab.inventory.to_str().unwrap();
-    let state = tempfile::tempdir().unwrap();
-    let events = state.path().join("events.jsonl");
+    let Some((lab, _guard)) = Lab::shared() else {
+        return;
+    };
+    let inv = lab.inv();
+    let dir = tempfile::tempdir().unwrap();
+    let events = dir.path().join("events.jsonl");
     for bad in [["--to", "a;b"], ["--to", "nosuch"], ["--from", "nosuch"]] {
-        let out = Command::new(env!("CARGO_BIN_EXE_vmigrate"))
-            .args(["-i", inv, "live", "bad-vm", bad[0], bad[1], "--events"])
+        let r = Vm::cmd()
+            .inventory(inv)
+            .args(["live", "bad-vm", bad[0], bad[1], "--events"])
             .arg(&events)
-            .env("VMIGRATE_STATE_DIR", state.path())
-            .stdin(Stdio::null())
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(2), "{bad:?}");
-        let made: Vec<_> = walk(state.path());
+            .state(dir.path())
+            .run();
+        assert_eq!(r.code, 2, "{bad:?}");
+        let made: Vec<_> = walk(dir.path());
         assert!(made.is_empty(), "{bad:?} created {made:?}");
     }
 }

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::util::{lab_sh, virsh, vmigrate, Lab, TestVm};
+use crate::util::{lab_sh, state, virsh, vmigrate, Lab, TestVm, Vm};
 
 fn check(inv: &str, args: &[&str]) -> (i32, Value, String) {
     let mut a = vec!["-i", inv, "-o", "json", "check"];
@@ -43,9 +43,9 @@ fn no_test_files(host: &str, dir: &str) {
     );
 }
 
-fn lab_dir() -> String {
+fn lab_dir(lab: &Lab) -> String {
     // The lab's shared directory is under its state dir, next to the key.
-    let inv = &Lab::get().inventory_text;
+    let inv = &lab.inventory_text;
     let key = inv
         .lines()
         .find_map(|l| l.strip_prefix("identity_file = "))
@@ -56,8 +56,10 @@ fn lab_dir() -> String {
 
 #[test]
 fn disk_kinds_are_classified_and_nothing_is_left_behind() {
-    let (lab, _guard) = Lab::shared();
-    let inv = lab.inventory.to_str().unwrap();
+    let Some((lab, _guard)) = Lab::shared() else {
+        return;
+    };
+    let inv = lab.inv();
     let net = TestVm::create("lab1", "it-chk-net", "net");
     let local = TestVm::create("lab1", "it-chk-local", "local");
     let shared = TestVm::create("lab1", "it-chk-shared", "shared");
@@ -101,7 +103,7 @@ fn disk_kinds_are_classified_and_nothing_is_left_behind() {
 
     for host in ["lab1", "lab2"] {
         no_test_files(host, "/var/lib/libvirt/images");
-        no_test_files(host, &format!("{}/shared", lab_dir()));
+        no_test_files(host, &format!("{}/shared", lab_dir(lab)));
     }
     // Dry run: the VMs still run where they were.
     for vm in [&net, &local, &shared] {
@@ -111,19 +113,14 @@ fn disk_kinds_are_classified_and_nothing_is_left_behind() {
 
 #[test]
 fn memory_exhausted_through_the_reserve() {
-    let (lab, _guard) = Lab::shared();
+    let Some((lab, _guard)) = Lab::shared() else {
+        return;
+    };
     let vm = TestVm::create("lab1", "it-chk-mem", "net");
     let dir = tempfile::tempdir().unwrap();
     // lab3 keeps all but 64 MiB for itself.
     let total: u64 = {
-        let r = vmigrate(&[
-            "-i",
-            lab.inventory.to_str().unwrap(),
-            "-o",
-            "json",
-            "hosts",
-            "lab3",
-        ]);
+        let r = vmigrate(&["-i", lab.inv(), "-o", "json", "hosts", "lab3"]);
         r.json()["hosts"][0]["memory_total_mb"].as_u64().unwrap()
     };
     let inv = lab.inventory_with(dir.path(), |t| {
@@ -159,7 +156,9 @@ fn memory_exhausted_through_the_reserve() {
 
 #[test]
 fn disabled_host_is_refused_and_skipped() {
-    let (lab, _guard) = Lab::shared();
+    let Some((lab, _guard)) = Lab::shared() else {
+        return;
+    };
     let vm = TestVm::create("lab1", "it-chk-dis", "net");
     let dir = tempfile::tempdir().unwrap();
     let inv = lab.inventory_with(dir.path(), |t| {
@@ -186,8 +185,10 @@ fn disabled_host_is_refused_and_skipped() {
 
 #[test]
 fn name_clash_fails_the_check_and_the_scheduler_retries_the_next_host() {
-    let (lab, _guard) = Lab::exclusive();
-    let inv = lab.inventory.to_str().unwrap();
+    let Some((lab, _guard)) = Lab::exclusive() else {
+        return;
+    };
+    let inv = lab.inv();
     let vm = TestVm::create("lab1", "it-chk-clash", "net");
     // The scheduler's first choice, before anything is in its way.
     let (_, doc, _) = check(inv, &[&vm.name]);
@@ -233,8 +234,10 @@ fn name_clash_fails_the_check_and_the_scheduler_retries_the_next_host() {
 
 #[test]
 fn missing_bridge_on_the_destination() {
-    let (lab, _guard) = Lab::exclusive();
-    let inv = lab.inventory.to_str().unwrap();
+    let Some((lab, _guard)) = Lab::exclusive() else {
+        return;
+    };
+    let inv = lab.inv();
     lab_sh(&["bridge", "add", "lab1", "br-it"]);
     struct Bridges;
     impl Drop for Bridges {
@@ -273,8 +276,10 @@ fn missing_bridge_on_the_destination() {
 
 #[test]
 fn not_found_shut_off_and_running_twice() {
-    let (lab, _guard) = Lab::exclusive();
-    let inv = lab.inventory.to_str().unwrap();
+    let Some((lab, _guard)) = Lab::exclusive() else {
+        return;
+    };
+    let inv = lab.inv();
     let (code, _, err) = check(inv, &["no-such-vm"]);
     assert_eq!(code, 3);
     assert!(
@@ -308,8 +313,10 @@ fn not_found_shut_off_and_running_twice() {
 
 #[test]
 fn bad_arguments_are_usage_errors() {
-    let (lab, _guard) = Lab::shared();
-    let inv = lab.inventory.to_str().unwrap();
+    let Some((lab, _guard)) = Lab::shared() else {
+        return;
+    };
+    let inv = lab.inv();
     let r = vmigrate(&["-i", inv, "check", "x", "--from", "nosuch"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     let r = vmigrate(&["-i", inv, "check", "x", "--to", "a;b"]);
@@ -322,7 +329,9 @@ fn bad_arguments_are_usage_errors() {
 fn cpu_comparison_on_a_real_host() {
     use vmigrate::checks::cpu::{compare_on, Verdict};
     use vmigrate::vm::spec::{parse, CpuSpec};
-    let (lab, _guard) = Lab::shared();
+    let Some((lab, _guard)) = Lab::shared() else {
+        return;
+    };
     let vm = TestVm::create("lab1", "it-chk-cpu", "net");
     let xml = virsh("lab1", &["dumpxml", "--migratable", &vm.name]);
     let spec = parse(&xml).unwrap();
@@ -361,27 +370,19 @@ fn cpu_comparison_on_a_real_host() {
 
 #[test]
 fn interrupted_check_leaves_nothing_behind() {
-    let (lab, _guard) = Lab::shared();
+    let Some((lab, _guard)) = Lab::shared() else {
+        return;
+    };
     let vm = TestVm::create("lab1", "it-chk-int", "shared");
-    let shared_dir = format!("{}/shared", lab_dir());
+    let shared_dir = format!("{}/shared", lab_dir(lab));
     // Interrupt at several points of the run; whichever step it hits, the
     // exit is 130 (or 0 if the check finished first) and no file remains.
     for delay_ms in [100u64, 200, 300, 400, 500, 700] {
-        let child = std::process::Command::new(env!("CARGO_BIN_EXE_vmigrate"))
-            .args([
-                "-i",
-                lab.inventory.to_str().unwrap(),
-                "-o",
-                "json",
-                "check",
-                &vm.name,
-                "--to",
-                "lab2",
-            ])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
+        let child = Vm::cmd()
+            .inventory(lab.inv())
+            .json()
+            .args(["check", &vm.name, "--to", "lab2"])
+            .spawn();
         std::thread::sleep(std::time::Duration::from_millis(delay_ms));
         let _ = std::process::Command::new("kill")
             .args(["-INT", &child.id().to_string()])
@@ -412,15 +413,12 @@ fn interrupted_check_leaves_nothing_behind() {
 /// Nova does — and `live` then really moves the guest.
 #[test]
 fn guest_without_cpu_element_passes_by_the_host_cpus_and_migrates() {
-    let (lab, _guard) = Lab::shared();
-    let inv = lab.inventory.to_str().unwrap();
-    let name = "cpu-nocpu";
-    crate::util::destroy_everywhere(name);
-    lab_sh(&["vm", "create", "lab1", name, "--no-cpu"]);
-    let mut vm = TestVm {
-        host: "lab1".into(),
-        name: name.into(),
+    let Some((lab, _guard)) = Lab::shared() else {
+        return;
     };
+    let inv = lab.inv();
+    let name = "cpu-nocpu";
+    let mut vm = TestVm::create_with("lab1", name, &["--no-cpu"]);
     let xml = virsh("lab1", &["dumpxml", "--migratable", name]);
     assert!(
         xml.contains("check='none'"),
@@ -441,9 +439,9 @@ fn guest_without_cpu_element_passes_by_the_host_cpus_and_migrates() {
     assert_eq!(code, 0, "{err}{doc:#}");
     assert_eq!(doc["outcome"], "migrated", "{doc:#}");
     vm.host = "lab2".into();
-    assert_eq!(crate::live::state("lab2", name), "running");
-    assert_eq!(crate::live::state("lab1", name), "absent");
-    assert_eq!(crate::live::state("lab3", name), "absent");
+    assert_eq!(state("lab2", name), "running");
+    assert_eq!(state("lab1", name), "absent");
+    assert_eq!(state("lab3", name), "absent");
 }
 
 /// The verdicts behind `cpu.compatible` from real libvirt answers, on the
@@ -454,7 +452,9 @@ fn guest_without_cpu_element_passes_by_the_host_cpus_and_migrates() {
 fn unchecked_and_checked_cpu_verdicts_on_real_hosts() {
     use vmigrate::checks::cpu::{compare_on, Verdict};
     use vmigrate::vm::spec::parse;
-    let (lab, _guard) = Lab::shared();
+    let Some((lab, _guard)) = Lab::shared() else {
+        return;
+    };
     let fixture = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/fixtures/cpu/no-cpu.migratable.xml"

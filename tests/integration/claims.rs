@@ -13,8 +13,10 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::live::{live, spawn_live, state, under_way};
-use crate::util::{destroy_everywhere, lab_script, lab_sh, lab_try, vmigrate, Lab, TestVm};
+use crate::live::{live, slow_vm, spawn_live, under_way};
+use crate::util::{
+    host_row, lab_script, lab_sh, lab_try, state, vmigrate, Everywhere, Lab, Run, TestVm, Vm,
+};
 
 /// Where vmigrate keeps claims on a host.
 const DIR: &str = "/run/vmigrate/claims";
@@ -25,10 +27,10 @@ const DIR: &str = "/run/vmigrate/claims";
 /// to grow in 128 MiB steps while tests ran: the tests leave 64 MiB spare
 /// and use 256 MiB VMs, so one such step never makes room for two.
 fn room_for(lab: &Lab, dir: &Path, rooms: &[(&str, u64)]) -> String {
-    let doc = vmigrate(&["-i", lab.inventory.to_str().unwrap(), "-o", "json", "hosts"]).json();
+    let doc = vmigrate(&["-i", lab.inv(), "-o", "json", "hosts"]).json();
     let mut text = lab.inventory_text.clone();
     for (host, room) in rooms {
-        let row = crate::util::host_row(&doc, host);
+        let row = host_row(&doc, host);
         let total = row["memory_total_mb"].as_u64().expect("total memory");
         let used = row["memory_allocated_mb"]
             .as_u64()
@@ -100,28 +102,13 @@ impl Drop for Removed {
     }
 }
 
-/// Removes the test's VMs from every host however the test ends (a VM
-/// may have moved before an assertion failed).
-struct Everywhere(&'static [&'static str]);
-
-impl Drop for Everywhere {
-    fn drop(&mut self) {
-        for vm in self.0 {
-            destroy_everywhere(vm);
-        }
-    }
-}
-
+/// Waits for every run: exit code, report (`null` if none), stderr.
 fn wait_all(children: Vec<Child>) -> Vec<(i32, Value, String)> {
     children
         .into_iter()
         .map(|c| {
-            let out = c.wait_with_output().unwrap();
-            (
-                out.status.code().unwrap_or(-1),
-                serde_json::from_slice(&out.stdout).unwrap_or(Value::Null),
-                String::from_utf8_lossy(&out.stderr).into_owned(),
-            )
+            let r = Run::wait(c);
+            (r.code, r.doc(), r.stderr)
         })
         .collect()
 }
@@ -137,7 +124,9 @@ fn present_on(vm: &str) -> Vec<String> {
 
 #[test]
 fn two_runs_started_together_only_the_one_that_fits_is_admitted() {
-    let (lab, _guard) = Lab::exclusive();
+    let Some((lab, _guard)) = Lab::exclusive() else {
+        return;
+    };
     let _vms = Everywhere(&["clm-together-a", "clm-together-b"]);
     let a = big_vm("clm-together-a");
     let b = big_vm("clm-together-b");
@@ -177,7 +166,9 @@ fn two_runs_started_together_only_the_one_that_fits_is_admitted() {
 
 #[test]
 fn the_scheduler_tries_the_next_host_when_its_first_choice_is_claimed() {
-    let (lab, _guard) = Lab::exclusive();
+    let Some((lab, _guard)) = Lab::exclusive() else {
+        return;
+    };
     let _vms = Everywhere(&["clm-retry-a", "clm-retry-b"]);
     let a = big_vm("clm-retry-a");
     let b = big_vm("clm-retry-b");
@@ -204,31 +195,14 @@ fn the_scheduler_tries_the_next_host_when_its_first_choice_is_claimed() {
 
 /// A 256 MiB idle guest on lab1, its disk on the lab's NBD server.
 fn big_vm(name: &str) -> TestVm {
-    crate::util::destroy_everywhere(name);
-    lab_sh(&[
-        "vm", "create", "lab1", name, "--disk", "net", "--memory", "256",
-    ]);
-    TestVm {
-        host: "lab1".into(),
-        name: name.into(),
-    }
-}
-
-/// A slow block migration (24 MiB of disk at 2 MiB/s) from lab1.
-fn slow_vm(name: &str) -> TestVm {
-    let _ = lab_try(&["vm", "destroy", "lab1", name]);
-    lab_sh(&[
-        "vm", "create", "lab1", name, "--disk", "local", "--fill", "24",
-    ]);
-    TestVm {
-        host: "lab1".into(),
-        name: name.into(),
-    }
+    TestVm::create_with("lab1", name, &["--disk", "net", "--memory", "256"])
 }
 
 #[test]
 fn a_claim_of_a_run_killed_with_9_is_released_and_modes_hold_under_umask_000() {
-    let (lab, _guard) = Lab::exclusive();
+    let Some((lab, _guard)) = Lab::exclusive() else {
+        return;
+    };
     let _vms = Everywhere(&["clm-killed", "clm-after"]);
     let slow = slow_vm("clm-killed");
     let next = TestVm::create("lab1", "clm-after", "net");
@@ -238,17 +212,12 @@ fn a_claim_of_a_run_killed_with_9_is_released_and_modes_hold_under_umask_000() {
     lab_sh(&["exec", "lab3", "mkdir", "-p", DIR]);
     lab_sh(&["exec", "lab3", "chmod", "777", DIR]);
     // vmigrate run under a hostile umask.
-    let mut child = Command::new("sh")
-        .args(["-c", "umask 000; exec \"$0\" \"$@\""])
-        .arg(env!("CARGO_BIN_EXE_vmigrate"))
-        .args(["-i", &inv, "-o", "json", "live", &slow.name])
-        .args(["--to", "lab3", "--bandwidth", "2"])
-        .env("VMIGRATE_STATE_DIR", crate::util::state_dir())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = Vm::cmd()
+        .inventory(&inv)
+        .json()
+        .args(["live", &slow.name, "--to", "lab3", "--bandwidth", "2"])
+        .umask_000()
+        .spawn();
     under_way("lab3", &slow.name);
     let files = claim_files("lab3");
     assert_eq!(files.len(), 1, "one claim while migrating: {files:?}");
@@ -312,7 +281,9 @@ fn hold(host: &str, file: &str) -> Child {
 
 #[test]
 fn a_held_claim_is_counted_by_check_and_live_and_a_stale_one_is_removed() {
-    let (lab, _guard) = Lab::exclusive();
+    let Some((lab, _guard)) = Lab::exclusive() else {
+        return;
+    };
     let _vms = Everywhere(&["clm-counted"]);
     let vm = big_vm("clm-counted");
     let dir = tempfile::tempdir().unwrap();

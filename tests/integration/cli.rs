@@ -1,6 +1,6 @@
 //! The command line itself: help, exit-code table, usage errors (no lab needed).
 
-use crate::util::vmigrate;
+use crate::util::{vmigrate, Run, Vm};
 
 #[test]
 fn help_lists_every_exit_code() {
@@ -32,16 +32,14 @@ fn unknown_flag_is_a_usage_error() {
 #[test]
 fn missing_inventory_says_where_it_looked() {
     let dir = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_vmigrate"))
+    let r = Vm::cmd()
         .arg("hosts")
         .current_dir(dir.path())
-        .env_remove("VMIGRATE_INVENTORY")
         .env("HOME", dir.path())
         .env("XDG_CONFIG_HOME", dir.path().join("cfg"))
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+        .run();
+    assert_eq!(r.code, 2);
+    let err = r.stderr;
     assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
     assert!(err.contains("inventory.toml"), "{err}");
 }
@@ -55,27 +53,17 @@ fn completions_are_generated() {
 
 /// Runs `vmigrate ARGS` with stdout a pipe whose reader is already gone
 /// (`vmigrate … | head -1` once head has exited): (exit code, stderr).
-pub(crate) fn into_closed_pipe(args: &[&str]) -> (Option<i32>, String) {
+pub(crate) fn into_closed_pipe(args: &[&str]) -> Run {
     let (reader, writer) = std::io::pipe().unwrap();
     drop(reader);
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_vmigrate"))
-        .args(args)
-        .env("VMIGRATE_STATE_DIR", crate::util::state_dir())
-        .stdin(std::process::Stdio::null())
-        .stdout(writer)
-        .output()
-        .unwrap();
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    Vm::cmd().args(args).stdout(writer).run()
 }
 
 #[test]
 fn a_closed_pipe_ends_completions_quietly() {
     for shell in ["bash", "zsh", "fish"] {
-        let (code, err) = into_closed_pipe(&["completions", shell]);
-        assert_eq!(code, Some(0), "{shell}: {err}");
-        assert!(err.is_empty(), "{shell}: {err}");
+        let r = into_closed_pipe(&["completions", shell]);
+        assert_eq!(r.code, 0, "{shell}: {}", r.stderr);
+        assert!(r.stderr.is_empty(), "{shell}: {}", r.stderr);
     }
 }

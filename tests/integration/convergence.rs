@@ -10,8 +10,8 @@ use std::sync::{Mutex, MutexGuard};
 
 use serde_json::Value;
 
-use crate::live::{finished, live, spawn_live, state, under_way};
-use crate::util::{vmigrate, Lab, LabGuard, TestVm};
+use crate::live::{finished, live, spawn_live, under_way};
+use crate::util::{state, vmigrate, Lab, LabGuard, TestVm};
 
 static ONE: Mutex<()> = Mutex::new(());
 
@@ -19,18 +19,21 @@ static ONE: Mutex<()> = Mutex::new(());
 /// and the lab inventory. Declare it before the test's VMs, so they are
 /// removed while the turn is still held.
 struct Turn {
+    lab: &'static Lab,
     inv: &'static str,
     _lab: LabGuard,
     _one: MutexGuard<'static, ()>,
 }
 
-fn turn() -> Turn {
-    let (lab, guard) = Lab::shared();
-    Turn {
-        inv: lab.inventory.to_str().unwrap(),
+/// The turn, or `None` (the test skips) without a lab.
+fn turn() -> Option<Turn> {
+    let (lab, guard) = Lab::shared()?;
+    Some(Turn {
+        lab,
+        inv: lab.inv(),
         _lab: guard,
         _one: ONE.lock().unwrap_or_else(|e| e.into_inner()),
-    }
+    })
 }
 
 fn rungs(doc: &Value) -> Vec<(String, String)> {
@@ -85,7 +88,9 @@ fn prediction(doc: &Value) -> &Value {
 
 #[test]
 fn idle_guest_predicts_converges_and_the_dirtying_one_does_not() {
-    let t = turn();
+    let Some(t) = turn() else {
+        return;
+    };
     let inv = t.inv;
     let idle = TestVm::create("lab1", "it-conv-idle", "net");
     let (code, doc) = check_json(inv, &[&idle.name, "--to", "lab2"]);
@@ -133,7 +138,9 @@ fn idle_guest_predicts_converges_and_the_dirtying_one_does_not() {
 
 #[test]
 fn policy_off_with_a_completion_timeout_aborts_cleanly() {
-    let t = turn();
+    let Some(t) = turn() else {
+        return;
+    };
     let inv = t.inv;
     let vm = TestVm::dirtying("lab1", "it-conv-timeout", 100);
     let (code, doc, err) = live(
@@ -177,7 +184,9 @@ fn policy_off_with_a_completion_timeout_aborts_cleanly() {
 
 #[test]
 fn auto_converge_finishes() {
-    let t = turn();
+    let Some(t) = turn() else {
+        return;
+    };
     let inv = t.inv;
     let mut vm = TestVm::dirtying_slowed("lab1", "it-conv-ac", AC_DIRTY_MIB, AC_SPIN);
     let (code, doc, err) = live(
@@ -202,10 +211,12 @@ const AC_SPIN: u32 = 50;
 
 #[test]
 fn the_ladder_switches_to_postcopy_when_stalled() {
-    let _turn = turn();
+    let Some(t) = turn() else {
+        return;
+    };
     // The policy from the source host's inventory entry, not from flags.
     let dir = tempfile::tempdir().unwrap();
-    let inv = Lab::get().inventory_with(dir.path(), |t| {
+    let inv = t.lab.inventory_with(dir.path(), |t| {
         t.replacen(
             "name = \"lab1\"\n",
             "name = \"lab1\"\npostcopy = true\nauto_converge = false\nstall_iterations = 2\nmigration_bandwidth_mib = 20\n",
@@ -226,7 +237,9 @@ fn the_ladder_switches_to_postcopy_when_stalled() {
 
 #[test]
 fn the_downtime_rises_in_timed_steps() {
-    let t = turn();
+    let Some(t) = turn() else {
+        return;
+    };
     let inv = t.inv;
     let mut vm = TestVm::dirtying("lab1", "it-conv-steps", 100);
     // 128 MiB at 8 s/GiB: a step a second; stalls ignored; a pause at 12 s.
@@ -278,7 +291,9 @@ fn the_downtime_rises_in_timed_steps() {
 
 #[test]
 fn on_timeout_pause_finishes_with_libvirts_downtime() {
-    let t = turn();
+    let Some(t) = turn() else {
+        return;
+    };
     let inv = t.inv;
     let mut vm = TestVm::dirtying("lab1", "it-conv-pause", 100);
     let (code, doc, err) = live(
@@ -316,7 +331,9 @@ fn on_timeout_pause_finishes_with_libvirts_downtime() {
 
 #[test]
 fn on_timeout_postcopy_finishes() {
-    let t = turn();
+    let Some(t) = turn() else {
+        return;
+    };
     let inv = t.inv;
     let mut vm = TestVm::dirtying("lab1", "it-conv-topost", 100);
     let (code, doc, err) = live(
@@ -343,7 +360,9 @@ fn on_timeout_postcopy_finishes() {
 
 #[test]
 fn force_complete_from_another_process() {
-    let t = turn();
+    let Some(t) = turn() else {
+        return;
+    };
     let inv = t.inv;
     let mut vm = TestVm::dirtying("lab1", "it-conv-force", 100);
     let child = spawn_live(
@@ -352,6 +371,7 @@ fn force_complete_from_another_process() {
     );
     under_way("lab2", &vm.name);
     std::thread::sleep(std::time::Duration::from_secs(2));
+    // In the test's state directory, as the run it finishes.
     let r = vmigrate(&["-i", inv, "-o", "json", "force-complete", &vm.name]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let f = r.json();

@@ -5,71 +5,37 @@
 //! where `virsh` on the lab hosts finds the VM afterwards.
 
 use std::io::Read;
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::live::{state, under_way};
-use crate::util::{destroy_everywhere, lab_sh, lab_try, virsh, Lab, Run, TestVm};
+use crate::live::{spawn_live, under_way};
+use crate::util::{
+    destroy_everywhere, lab_sh, lab_try, sigint, state, virsh, vmigrate, Everywhere, Lab, Restart,
+    TestVm, Vm,
+};
 
-/// A private state directory (journal, locks) for one run, so that a test
-/// can watch the journal of its own run only.
-struct StateDir(tempfile::TempDir);
-
-impl StateDir {
-    fn new() -> StateDir {
-        StateDir(tempfile::tempdir().unwrap())
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_vmigrate"));
-        c.args(args)
-            .env("VMIGRATE_STATE_DIR", self.0.path())
-            .env_remove("VMIGRATE_INVENTORY")
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        c
-    }
-
-    /// `vmigrate -i INV -o json live ARGS`, running.
-    fn spawn_live(&self, inv: &str, args: &[&str]) -> Child {
-        let mut a = vec!["-i", inv, "-o", "json", "live"];
-        a.extend_from_slice(args);
-        self.command(&a).spawn().unwrap()
-    }
-
-    /// `vmigrate ARGS` to completion (e.g. `recover`, which reads this journal).
-    fn run(&self, args: &[&str]) -> Run {
-        let out = self.command(args).output().unwrap();
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+/// Polls the journal in the state directory `dir` (every millisecond: the
+/// point is to act at once) until a `step` record appears; panics with the
+/// run's output if it ended first. `dir` must be the run's own: an earlier
+/// run's record would match at once.
+fn wait_step(dir: &Path, child: &mut Child, step: &str, limit: Duration) {
+    let path = dir.join("journal.jsonl");
+    let needle = format!("\"step\":\"{step}\"");
+    let end = Instant::now() + limit;
+    while Instant::now() < end {
+        if std::fs::read_to_string(&path).is_ok_and(|t| t.contains(&needle)) {
+            return;
         }
-    }
-
-    /// Polls the journal (every millisecond: the point is to act at once)
-    /// until a `step` record appears; panics with the run's output if it
-    /// ended first.
-    fn wait_step(&self, child: &mut Child, step: &str, limit: Duration) {
-        let path = self.0.path().join("journal.jsonl");
-        let needle = format!("\"step\":\"{step}\"");
-        let end = Instant::now() + limit;
-        while Instant::now() < end {
-            if std::fs::read_to_string(&path).is_ok_and(|t| t.contains(&needle)) {
-                return;
-            }
-            if child.try_wait().unwrap().is_some() {
-                let (code, doc, err) = outcome_of(child);
-                panic!("the run ended (exit {code}) before its {step} record: {doc:#}\n{err}");
-            }
-            std::thread::sleep(Duration::from_millis(1));
+        if child.try_wait().unwrap().is_some() {
+            let (code, doc, err) = outcome_of(child);
+            panic!("the run ended (exit {code}) before its {step} record: {doc:#}\n{err}");
         }
-        panic!("no {step} record in {} after {limit:?}", path.display());
+        std::thread::sleep(Duration::from_millis(1));
     }
+    panic!("no {step} record in {} after {limit:?}", path.display());
 }
 
 /// Waits for a spawned run: exit code, parsed report, stderr.
@@ -96,15 +62,6 @@ fn outcome_of(child: &mut Child) -> (i32, Value, String) {
     let doc = serde_json::from_str(&stdout)
         .unwrap_or_else(|e| panic!("stdout is not JSON ({e}); stderr:\n{stderr}"));
     (status.code().unwrap_or(-1), doc, stderr)
-}
-
-fn sigint(child: &Child) {
-    let ok = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok, "kill -INT {}", child.id());
 }
 
 /// The one lab host `vm` runs on; panics unless it runs on exactly one
@@ -147,15 +104,6 @@ fn idle(host: &str, vm: &str) {
     panic!("{vm} still has a job on {host}");
 }
 
-/// Removes the VM from every host, wherever the test left it.
-struct Everywhere(&'static str);
-
-impl Drop for Everywhere {
-    fn drop(&mut self) {
-        destroy_everywhere(self.0);
-    }
-}
-
 /// Ctrl-C as the migration starts: before the fix the single abort met
 /// "no job is active" (the source libvirtd had not begun the job yet), was
 /// dropped, and the migration completed with exit 0 after stderr said the
@@ -165,9 +113,11 @@ impl Drop for Everywhere {
 /// sweep covers that set-up (about 100 ms) and the call's first moments.
 #[test]
 fn ctrl_c_at_the_very_start_of_the_migration_aborts_it() {
-    let (lab, _guard) = Lab::shared();
-    let inv = lab.inventory.to_str().unwrap();
-    let _clean = Everywhere("run-int-start");
+    let Some((lab, _guard)) = Lab::shared() else {
+        return;
+    };
+    let inv = lab.inv();
+    let _clean = Everywhere(&["run-int-start"]);
     let vm = TestVm::create("lab1", "run-int-start", "net");
     let sweep = [
         ("start", 20),
@@ -178,10 +128,17 @@ fn ctrl_c_at_the_very_start_of_the_migration_aborts_it() {
     ];
     for (anchor, delay_ms) in sweep {
         idle("lab1", &vm.name);
-        let dir = StateDir::new();
+        // Each try in a state directory of its own: `wait_step` watches
+        // for this run's records only.
+        let dir = tempfile::tempdir().unwrap();
         // The cap keeps the copy going long enough for an abort to land.
-        let mut child = dir.spawn_live(inv, &[&vm.name, "--to", "lab2", "--bandwidth", "1"]);
-        dir.wait_step(&mut child, anchor, Duration::from_secs(60));
+        let mut child = Vm::cmd()
+            .inventory(inv)
+            .json()
+            .args(["live", &vm.name, "--to", "lab2", "--bandwidth", "1"])
+            .state(dir.path())
+            .spawn();
+        wait_step(dir.path(), &mut child, anchor, Duration::from_secs(60));
         std::thread::sleep(Duration::from_millis(delay_ms));
         sigint(&child);
         let (code, doc, err) = outcome(child);
@@ -203,29 +160,20 @@ fn ctrl_c_at_the_very_start_of_the_migration_aborts_it() {
     }
 }
 
-/// Starts a lab host's libvirtd again when dropped, should the test fail
-/// while it is stopped.
-struct Restart(&'static str);
-
-impl Drop for Restart {
-    fn drop(&mut self) {
-        lab_try(&["libvirtd", "start", self.0]);
-    }
-}
-
 /// The source's libvirtd dies mid-migration. QEMU keeps running without
 /// it, so the VM runs on the source all along; before the fix the report
 /// took the destination's paused incoming copy for the running VM
 /// (`running_on` the destination) and blamed the destination.
 #[test]
 fn source_libvirtd_dying_mid_migration_is_reported_as_the_sources_failure() {
-    let (lab, _guard) = Lab::exclusive();
-    let inv = lab.inventory.to_str().unwrap();
-    let _clean = Everywhere("run-src-dies");
+    let Some((lab, _guard)) = Lab::exclusive() else {
+        return;
+    };
+    let inv = lab.inv();
+    let _clean = Everywhere(&["run-src-dies"]);
     let vm = TestVm::dirtying("lab1", "run-src-dies", 100);
-    let dir = StateDir::new();
     // At this cap the first pass alone takes over 10 s: mid-way for sure.
-    let child = dir.spawn_live(
+    let child = spawn_live(
         inv,
         &[
             &vm.name,
@@ -281,7 +229,8 @@ fn source_libvirtd_dying_mid_migration_is_reported_as_the_sources_failure() {
         "running",
         "it ran on lab1 all along"
     );
-    let r = dir.run(&["-i", inv, "-o", "json", "recover", &vm.name]);
+    // Reads the run's journal, in the test's state directory.
+    let r = vmigrate(&["-i", inv, "-o", "json", "recover", &vm.name]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert_eq!(r.json()["running_on"], "lab1", "{}", r.stdout);
     assert_eq!(only_home(&vm.name), "lab1");
@@ -330,9 +279,11 @@ impl Drop for SmallDisk {
 #[test]
 fn destination_disk_filling_up_during_block_migration_is_named() {
     // The tmpfs hides lab2's images directory from every other test.
-    let (lab, _guard) = Lab::exclusive();
-    let inv = lab.inventory.to_str().unwrap();
-    let _clean = Everywhere("run-disk-full");
+    let Some((lab, guard)) = Lab::exclusive() else {
+        return;
+    };
+    let inv = lab.inv();
+    let _clean = Everywhere(&["run-disk-full"]);
     destroy_everywhere("run-disk-full");
     let create = [
         "vm",
@@ -346,9 +297,13 @@ fn destination_disk_filling_up_during_block_migration_is_named() {
     ];
     lab_sh(&create);
     let small = SmallDisk::mount("lab2", 48);
-    let dir = StateDir::new();
-    let mut child = dir.spawn_live(inv, &["run-disk-full", "--to", "lab2", "--bandwidth", "4"]);
-    dir.wait_step(&mut child, "precreate_disk", Duration::from_secs(60));
+    let mut child = spawn_live(inv, &["run-disk-full", "--to", "lab2", "--bandwidth", "4"]);
+    wait_step(
+        guard.state(),
+        &mut child,
+        "precreate_disk",
+        Duration::from_secs(60),
+    );
     let filler = format!("of={IMAGES}/run-filler");
     lab_sh(&[
         "exec",

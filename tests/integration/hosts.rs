@@ -24,9 +24,11 @@ fn xml_text(xml: &str, tag: &str) -> String {
 fn hosts_reports_what_virsh_reports() {
     // Exclusive: other tests starting or moving VMs between our run and
     // virsh's answers would change the lists being compared.
-    let (lab, _guard) = Lab::exclusive();
+    let Some((lab, _guard)) = Lab::exclusive() else {
+        return;
+    };
     let vm = TestVm::create("lab1", "it-hosts-vm", "local");
-    let r = vmigrate(&["-i", lab.inventory.to_str().unwrap(), "-o", "json", "hosts"]);
+    let r = vmigrate(&["-i", lab.inv(), "-o", "json", "hosts"]);
     assert_eq!(r.code, 0, "stderr: {}", r.stderr);
     let doc = r.json();
     assert_eq!(doc["hosts"].as_array().unwrap().len(), lab.hosts().len());
@@ -122,8 +124,10 @@ fn hosts_reports_what_virsh_reports() {
 
 #[test]
 fn table_on_stdout_names_every_host() {
-    let (lab, _guard) = Lab::shared();
-    let r = vmigrate(&["-i", lab.inventory.to_str().unwrap(), "hosts"]);
+    let Some((lab, _guard)) = Lab::shared() else {
+        return;
+    };
+    let r = vmigrate(&["-i", lab.inv(), "hosts"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     for host in lab.hosts() {
         assert!(
@@ -142,8 +146,10 @@ fn table_on_stdout_names_every_host() {
 
 #[test]
 fn selected_hosts_only_and_unknown_name_is_exit_2() {
-    let (lab, _guard) = Lab::shared();
-    let inv = lab.inventory.to_str().unwrap();
+    let Some((lab, _guard)) = Lab::shared() else {
+        return;
+    };
+    let inv = lab.inv();
     let r = vmigrate(&["-i", inv, "-o", "json", "hosts", "lab2"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let hosts = r.json()["hosts"].as_array().unwrap().clone();
@@ -160,7 +166,9 @@ fn selected_hosts_only_and_unknown_name_is_exit_2() {
 
 #[test]
 fn stopped_libvirtd_is_a_row_with_an_error_and_exit_6() {
-    let (lab, _guard) = Lab::exclusive();
+    let Some((lab, _guard)) = Lab::exclusive() else {
+        return;
+    };
     let victim = lab.hosts().last().unwrap().clone();
     lab_sh(&["libvirtd", "stop", &victim]);
     // Restart even if an assertion fails, so later tests find a whole lab.
@@ -171,7 +179,7 @@ fn stopped_libvirtd_is_a_row_with_an_error_and_exit_6() {
         }
     }
     let _restart = Restart(&victim);
-    let r = vmigrate(&["-i", lab.inventory.to_str().unwrap(), "-o", "json", "hosts"]);
+    let r = vmigrate(&["-i", lab.inv(), "-o", "json", "hosts"]);
     assert_eq!(r.code, 6, "stderr: {}", r.stderr);
     let doc = r.json();
     let row = host_row(&doc, &victim);
@@ -191,7 +199,9 @@ fn stopped_libvirtd_is_a_row_with_an_error_and_exit_6() {
 
 #[test]
 fn unreachable_address_is_a_row_and_exit_6() {
-    let (lab, _guard) = Lab::shared();
+    let Some((lab, _guard)) = Lab::shared() else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     // .99 is inside the lab's own subnet, where nothing answers.
     let inv = lab.inventory_with(dir.path(), |t| {

@@ -6,25 +6,20 @@
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::util::{state_dir, Lab, TestVm};
+use crate::util::{Lab, TestVm, Vm};
 
-/// `vmigrate ARGS` under `umask 000` with its tunnels in `runtime`.
-fn hostile(runtime: &Path, args: &[&str]) -> Command {
-    let mut c = Command::new("sh");
-    c.arg("-c")
-        .arg("umask 000; exec \"$0\" \"$@\"")
-        .arg(env!("CARGO_BIN_EXE_vmigrate"))
+/// `vmigrate -i INV ARGS` under `umask 000` with its tunnels in `runtime`.
+fn hostile(runtime: &Path, inv: &str, args: &[&str]) -> Vm {
+    Vm::cmd()
+        .inventory(inv)
         .args(args)
+        .umask_000()
         .env("XDG_RUNTIME_DIR", runtime)
-        .env("VMIGRATE_STATE_DIR", state_dir())
-        .env_remove("VMIGRATE_INVENTORY")
-        .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    c
+        .stderr(Stdio::null())
 }
 
 /// The tunnel sockets under `runtime`, once at least `n` exist.
@@ -46,26 +41,15 @@ fn sockets(runtime: &Path, n: usize) -> Vec<PathBuf> {
 
 #[test]
 fn tunnel_sockets_are_private_under_umask_000_and_a_killed_runs_are_removed() {
-    let (lab, _guard) = Lab::shared();
-    let inv = lab.inventory.to_str().unwrap();
+    let Some((lab, _guard)) = Lab::shared() else {
+        return;
+    };
+    let inv = lab.inv();
     let vm = TestVm::create("lab1", "hyg-sock", "net");
     let runtime = tempfile::tempdir().unwrap();
     // `check --measure 3` keeps every host's tunnel open for 3 s.
-    let mut child = hostile(
-        runtime.path(),
-        &[
-            "-i",
-            inv,
-            "check",
-            &vm.name,
-            "--to",
-            "lab2",
-            "--measure",
-            "3",
-        ],
-    )
-    .spawn()
-    .unwrap();
+    let check = ["check", &vm.name, "--to", "lab2", "--measure", "3"];
+    let mut child = hostile(runtime.path(), inv, &check).spawn();
     let socks = sockets(runtime.path(), 3);
     assert_eq!(socks.len(), 3, "one tunnel per lab host: {socks:?}");
     for s in &socks {
@@ -79,10 +63,8 @@ fn tunnel_sockets_are_private_under_umask_000_and_a_killed_runs_are_removed() {
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(socks[0].exists(), "a killed run leaves its socket behind");
-    let status = hostile(runtime.path(), &["-i", inv, "hosts", "lab1"])
-        .status()
-        .unwrap();
-    assert_eq!(status.code(), Some(0));
+    let r = hostile(runtime.path(), inv, &["hosts", "lab1"]).run();
+    assert_eq!(r.code, 0);
     let left: Vec<_> = std::fs::read_dir(runtime.path())
         .unwrap()
         .flatten()
@@ -97,16 +79,7 @@ fn abnormal_exits(args: &[&str], n: usize, ok: &[i32]) -> Vec<String> {
     let mut bad = Vec::new();
     for _ in 0..n / 3 {
         let children: Vec<_> = (0..3)
-            .map(|_| {
-                Command::new(env!("CARGO_BIN_EXE_vmigrate"))
-                    .args(args)
-                    .env("VMIGRATE_STATE_DIR", state_dir())
-                    .stdin(Stdio::null())
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::piped())
-                    .spawn()
-                    .unwrap()
-            })
+            .map(|_| Vm::cmd().args(args).stdout(Stdio::null()).spawn())
             .collect();
         for c in children {
             let out = c.wait_with_output().unwrap();
@@ -126,8 +99,10 @@ fn abnormal_exits(args: &[&str], n: usize, ok: &[i32]) -> Vec<String> {
 
 #[test]
 fn hundreds_of_runs_exit_normally() {
-    let (lab, _guard) = Lab::shared();
-    let inv = lab.inventory.to_str().unwrap();
+    let Some((lab, _guard)) = Lab::shared() else {
+        return;
+    };
+    let inv = lab.inv();
     let n: usize = std::env::var("VMIGRATE_EXIT_RUNS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -154,14 +129,16 @@ fn hundreds_of_runs_exit_normally() {
 
 #[test]
 fn a_closed_pipe_ends_results_quietly() {
-    let (lab, _guard) = Lab::shared();
-    let inv = lab.inventory.to_str().unwrap();
+    let Some((lab, _guard)) = Lab::shared() else {
+        return;
+    };
+    let inv = lab.inv();
     for args in [
         ["-i", inv, "-o", "json", "hosts"],
         ["-i", inv, "-o", "table", "hosts"],
     ] {
-        let (code, err) = crate::cli::into_closed_pipe(&args);
-        assert_eq!(code, Some(0), "{args:?}: {err}");
-        assert!(err.is_empty(), "{args:?}: {err}");
+        let r = crate::cli::into_closed_pipe(&args);
+        assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.is_empty(), "{args:?}: {}", r.stderr);
     }
 }

@@ -2,49 +2,28 @@
 //! hosts, each disk kind, interrupted, aborted, and with the destination's
 //! libvirtd dying mid-way. Every test asserts where the VM runs afterwards.
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::util::{lab_sh, lab_try, virsh, Lab, TestVm};
+use crate::util::{lab_sh, lab_try, sigint, state, virsh, vmigrate, Lab, Restart, Run, TestVm, Vm};
 
-/// Runs `vmigrate -o json live ARGS` with a private state dir.
+/// Runs `vmigrate -i INV -o json live ARGS` (in the test's state directory):
+/// exit code, report (`null` if none), stderr.
 pub(crate) fn live(inv: &str, args: &[&str]) -> (i32, Value, String) {
-    let out = spawn_live(inv, args).wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    let doc = serde_json::from_str(&stdout).unwrap_or(Value::Null);
-    (
-        out.status.code().unwrap_or(-1),
-        doc,
-        String::from_utf8_lossy(&out.stderr).to_string(),
-    )
+    let r = Run::wait(spawn_live(inv, args));
+    (r.code, r.doc(), r.stderr)
 }
 
+/// `vmigrate -i INV -o json live ARGS`, started (in the test's state directory).
 pub(crate) fn spawn_live(inv: &str, args: &[&str]) -> Child {
-    let mut a = vec!["-i", inv, "-o", "json", "live"];
-    a.extend_from_slice(args);
-    Command::new(env!("CARGO_BIN_EXE_vmigrate"))
-        .args(&a)
-        .env("VMIGRATE_STATE_DIR", crate::util::state_dir())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+    Vm::cmd()
+        .inventory(inv)
+        .json()
+        .arg("live")
+        .args(args)
         .spawn()
-        .unwrap()
-}
-
-/// libvirt's state of `vm` on `host`, or "absent".
-pub(crate) fn state(host: &str, vm: &str) -> String {
-    let out = Command::new(crate::util::lab_script())
-        .args(["virsh", host, "domstate", vm])
-        .output()
-        .unwrap();
-    if out.status.success() {
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    } else {
-        "absent".into()
-    }
 }
 
 fn cpu_time(host: &str, vm: &str) -> u64 {
@@ -106,8 +85,10 @@ fn migrate_ok(inv: &str, vm: &mut TestVm, args: &[&str]) -> Value {
 
 #[test]
 fn net_disk_to_a_named_host_then_a_scheduled_one() {
-    let (lab, _guard) = Lab::shared();
-    let inv = lab.inventory.to_str().unwrap();
+    let Some((lab, _guard)) = Lab::shared() else {
+        return;
+    };
+    let inv = lab.inv();
     let mut vm = TestVm::create("lab1", "it-live-net", "net");
     let doc = migrate_ok(inv, &mut vm, &["--to", "lab2"]);
     assert_eq!(doc["destination"], "lab2");
@@ -117,8 +98,10 @@ fn net_disk_to_a_named_host_then_a_scheduled_one() {
 
 #[test]
 fn shared_file_disk_needs_unsafe() {
-    let (lab, _guard) = Lab::shared();
-    let inv = lab.inventory.to_str().unwrap();
+    let Some((lab, _guard)) = Lab::shared() else {
+        return;
+    };
+    let inv = lab.inv();
     let mut vm = TestVm::create("lab1", "it-live-shared", "shared");
     // Without --unsafe libvirt refuses (it cannot tell the directory is
     // shared): exit 4, the VM still on the source.
@@ -138,8 +121,10 @@ fn shared_file_disk_needs_unsafe() {
 
 #[test]
 fn local_disk_by_block_migration_to_a_named_then_a_scheduled_host() {
-    let (lab, _guard) = Lab::shared();
-    let inv = lab.inventory.to_str().unwrap();
+    let Some((lab, _guard)) = Lab::shared() else {
+        return;
+    };
+    let inv = lab.inv();
     let mut vm = TestVm::create("lab1", "it-live-local", "local");
     let disk = "/var/lib/libvirt/images/it-live-local.qcow2";
     for args in [&["--to", "lab2"][..], &[][..]] {
@@ -158,28 +143,17 @@ fn local_disk_by_block_migration_to_a_named_then_a_scheduled_host() {
     }
 }
 
-/// A block migration slow enough to interrupt: 24 MiB of disk data at 2 MiB/s.
-fn slow_vm(name: &str) -> TestVm {
-    let _ = lab_try(&["vm", "destroy", "lab1", name]);
-    lab_sh(&[
-        "vm", "create", "lab1", name, "--disk", "local", "--fill", "24",
-    ]);
-    TestVm {
-        host: "lab1".into(),
-        name: name.into(),
-    }
+/// A block migration from lab1 slow enough to interrupt: 24 MiB of disk
+/// data at 2 MiB/s.
+pub(crate) fn slow_vm(name: &str) -> TestVm {
+    TestVm::filled("lab1", name, 24)
 }
 
 /// Waits for a spawned `live`, checks its exit code and outcome.
 pub(crate) fn finished(child: Child, code: i32, outcome: &str) -> Value {
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r = Run::wait(child);
+    assert_eq!(r.code, code, "{}", r.stderr);
+    let doc = r.json();
     assert_eq!(doc["outcome"], outcome, "{doc:#}");
     doc
 }
@@ -213,27 +187,29 @@ fn assert_still_on_source(vm: &TestVm, dest: &str) {
 
 #[test]
 fn ctrl_c_mid_migration_aborts_and_leaves_the_vm_on_the_source() {
-    let (lab, _guard) = Lab::shared();
-    let inv = lab.inventory.to_str().unwrap();
+    let Some((lab, _guard)) = Lab::shared() else {
+        return;
+    };
+    let inv = lab.inv();
     let vm = slow_vm("it-live-int");
     let child = spawn_live(inv, &[&vm.name, "--to", "lab2", "--bandwidth", "2"]);
     under_way("lab2", &vm.name);
-    Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
+    sigint(&child);
     finished(child, 130, "aborted");
     assert_still_on_source(&vm, "lab2");
 }
 
 #[test]
 fn abort_from_another_process() {
-    let (lab, _guard) = Lab::shared();
-    let inv = lab.inventory.to_str().unwrap();
+    let Some((lab, _guard)) = Lab::shared() else {
+        return;
+    };
+    let inv = lab.inv();
     let vm = slow_vm("it-live-abort");
     let child = spawn_live(inv, &[&vm.name, "--to", "lab3", "--bandwidth", "2"]);
     under_way("lab3", &vm.name);
-    let r = crate::util::vmigrate(&["-i", inv, "-o", "json", "abort", &vm.name]);
+    // In the test's state directory, as the run it stops.
+    let r = vmigrate(&["-i", inv, "-o", "json", "abort", &vm.name]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.json()["aborted"], true);
     finished(child, 130, "aborted");
@@ -242,19 +218,15 @@ fn abort_from_another_process() {
 
 #[test]
 fn destination_libvirtd_killed_mid_migration() {
-    let (lab, _guard) = Lab::exclusive();
-    let inv = lab.inventory.to_str().unwrap();
+    let Some((lab, _guard)) = Lab::exclusive() else {
+        return;
+    };
+    let inv = lab.inv();
     let vm = slow_vm("it-live-kill");
     let child = spawn_live(inv, &[&vm.name, "--to", "lab3", "--bandwidth", "2"]);
     under_way("lab3", &vm.name);
+    let restart = Restart("lab3");
     lab_sh(&["libvirtd", "stop", "lab3"]);
-    struct Restart;
-    impl Drop for Restart {
-        fn drop(&mut self) {
-            lab_try(&["libvirtd", "start", "lab3"]);
-        }
-    }
-    let restart = Restart;
     let doc = finished(child, 4, "rolled_back");
     drop(restart);
     assert_eq!(doc["running_on"], "lab1");
@@ -265,11 +237,14 @@ fn destination_libvirtd_killed_mid_migration() {
 
 #[test]
 fn second_run_on_the_same_vm_is_refused() {
-    let (lab, _guard) = Lab::shared();
-    let inv = lab.inventory.to_str().unwrap();
+    let Some((lab, _guard)) = Lab::shared() else {
+        return;
+    };
+    let inv = lab.inv();
     let vm = slow_vm("it-live-lock");
     let child = spawn_live(inv, &[&vm.name, "--to", "lab2", "--bandwidth", "4"]);
     under_way("lab2", &vm.name);
+    // The same state directory (the test's) holds the first run's lock.
     let (code, _, err) = live(inv, &[&vm.name, "--to", "lab3"]);
     assert_eq!(code, 3, "{err}");
     assert!(err.contains("already migrating"), "{err}");
@@ -280,8 +255,10 @@ fn second_run_on_the_same_vm_is_refused() {
 
 #[test]
 fn kill_9_mid_migration_then_recover() {
-    let (lab, _guard) = Lab::shared();
-    let inv = lab.inventory.to_str().unwrap();
+    let Some((lab, _guard)) = Lab::shared() else {
+        return;
+    };
+    let inv = lab.inv();
     let vm = slow_vm("it-live-k9");
     let mut child = spawn_live(inv, &[&vm.name, "--to", "lab2", "--bandwidth", "2"]);
     under_way("lab2", &vm.name);
@@ -299,7 +276,8 @@ fn kill_9_mid_migration_then_recover() {
         }
         std::thread::sleep(Duration::from_millis(500));
     }
-    let r = crate::util::vmigrate(&["-i", inv, "-o", "json", "recover", &vm.name]);
+    // It reads the killed run's journal: the test's state directory.
+    let r = vmigrate(&["-i", inv, "-o", "json", "recover", &vm.name]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     let doc = r.json();
     assert_eq!(doc["consistent"], true);
@@ -327,14 +305,16 @@ fn kill_9_mid_migration_then_recover() {
 
 #[test]
 fn recover_resumes_a_vm_left_paused() {
-    let (lab, _guard) = Lab::shared();
-    let inv = lab.inventory.to_str().unwrap();
+    let Some((lab, _guard)) = Lab::shared() else {
+        return;
+    };
+    let inv = lab.inv();
     let vm = TestVm::create("lab1", "it-live-paused", "net");
     lab_sh(&["virsh", "lab1", "suspend", &vm.name]);
-    let r = crate::util::vmigrate(&["-i", inv, "-o", "json", "recover", &vm.name, "--dry-run"]);
+    let r = vmigrate(&["-i", inv, "-o", "json", "recover", &vm.name, "--dry-run"]);
     assert_eq!(r.code, 5, "a dry run changes nothing: {}", r.stdout);
     assert_eq!(state("lab1", &vm.name), "paused");
-    let r = crate::util::vmigrate(&["-i", inv, "-o", "json", "recover", &vm.name]);
+    let r = vmigrate(&["-i", inv, "-o", "json", "recover", &vm.name]);
     assert_eq!(r.code, 0, "{}", r.stdout);
     assert_eq!(state("lab1", &vm.name), "running");
 }
@@ -342,8 +322,10 @@ fn recover_resumes_a_vm_left_paused() {
 #[test]
 fn max_downtime_reaches_libvirt_and_the_journal_is_private() {
     use std::os::unix::fs::PermissionsExt;
-    let (lab, _guard) = Lab::shared();
-    let inv = lab.inventory.to_str().unwrap();
+    let Some((lab, guard)) = Lab::shared() else {
+        return;
+    };
+    let inv = lab.inv();
     let vm = slow_vm("it-live-downtime");
     let child = spawn_live(
         inv,
@@ -373,7 +355,7 @@ fn max_downtime_reaches_libvirt_and_the_journal_is_private() {
     }
     assert_eq!(got.trim(), "777", "libvirt's max downtime during the job");
     finished(child, 0, "migrated");
-    let journal = crate::util::state_dir().join("journal.jsonl");
+    let journal = guard.state().join("journal.jsonl");
     let mode = std::fs::metadata(&journal).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600, "{}", journal.display());
     let text = std::fs::read_to_string(&journal).unwrap();
@@ -395,8 +377,10 @@ fn max_downtime_reaches_libvirt_and_the_journal_is_private() {
 
 #[test]
 fn memory_dirtying_guest_arrives_with_its_memory_intact() {
-    let (lab, _guard) = Lab::shared();
-    let inv = lab.inventory.to_str().unwrap();
+    let Some((lab, _guard)) = Lab::shared() else {
+        return;
+    };
+    let inv = lab.inv();
     let mut vm = TestVm::dirtying("lab1", "it-live-dirty", 100);
     let doc = migrate_ok(inv, &mut vm, &["--to", "lab2"]);
     assert!(
@@ -408,17 +392,12 @@ fn memory_dirtying_guest_arrives_with_its_memory_intact() {
 
 #[test]
 fn block_migration_counts_the_disk_bytes_it_copied() {
-    let (lab, _guard) = Lab::shared();
-    let inv = lab.inventory.to_str().unwrap();
-    let name = "run-live-diskbytes";
-    crate::util::destroy_everywhere(name);
-    lab_sh(&[
-        "vm", "create", "lab1", name, "--disk", "local", "--fill", "16",
-    ]);
-    let mut vm = TestVm {
-        host: "lab1".into(),
-        name: name.into(),
+    let Some((lab, _guard)) = Lab::shared() else {
+        return;
     };
+    let inv = lab.inv();
+    let name = "run-live-diskbytes";
+    let mut vm = TestVm::filled("lab1", name, 16);
     let info = virsh("lab1", &["domblkinfo", name, "vda"]);
     let allocated: u64 = info
         .lines()

@@ -4,12 +4,11 @@
 //! and a post-copy migration whose link was cut after the switch. Each
 //! asserts what the lab hosts really hold afterwards.
 
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::live::{state, under_way};
-use crate::util::{lab_sh, lab_try, vmigrate_with, Lab, TestVm};
+use crate::live::{spawn_live, under_way};
+use crate::util::{lab_sh, lab_try, reason, state, vmigrate, wait_for, Lab, TestVm, Vm};
 
 /// A journal line as `live` writes it.
 fn record(vm: &str, run: &str, step: &str, details: &str) -> String {
@@ -18,8 +17,10 @@ fn record(vm: &str, run: &str, step: &str, details: &str) -> String {
 
 #[test]
 fn a_damaged_journal_line_is_skipped_with_a_warning() {
-    let (lab, _guard) = Lab::shared();
-    let inv = lab.inventory.to_str().unwrap();
+    let Some((lab, guard)) = Lab::shared() else {
+        return;
+    };
+    let inv = lab.inv();
     let vm = TestVm::create("lab1", "rec-journal", "net");
     // A disk the journalled run pre-created on lab2 and left behind (named
     // like the VM's own, so that the TestVm's removal also clears it).
@@ -41,11 +42,9 @@ fn a_damaged_journal_line_is_skipped_with_a_warning() {
     let pre = record(&vm.name, "r1", "precreate_disk", &disk);
     let fin = record(&vm.name, "r1", "finish", r#"{"outcome":"unknown"}"#);
     journal.extend_from_slice(format!("{pre}\n{fin}\n").as_bytes());
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("journal.jsonl"), &journal).unwrap();
+    std::fs::write(guard.state().join("journal.jsonl"), &journal).unwrap();
 
-    let env = [("VMIGRATE_STATE_DIR", dir.path())];
-    let r = vmigrate_with(&env, &["-i", inv, "-o", "json", "recover", &vm.name]);
+    let r = vmigrate(&["-i", inv, "-o", "json", "recover", &vm.name]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     let warnings: Vec<&str> = r.stderr.lines().filter(|l| l.contains("journal")).collect();
     assert_eq!(warnings.len(), 1, "one warning: {}", r.stderr);
@@ -67,12 +66,12 @@ fn a_damaged_journal_line_is_skipped_with_a_warning() {
 
 #[test]
 fn commands_on_a_vm_that_exists_nowhere_exit_3() {
-    let (lab, _guard) = Lab::shared();
-    let inv = lab.inventory.to_str().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let env = [("VMIGRATE_STATE_DIR", dir.path())];
+    let Some((lab, _guard)) = Lab::shared() else {
+        return;
+    };
+    let inv = lab.inv();
     for cmd in ["recover", "abort", "force-complete"] {
-        let r = vmigrate_with(&env, &["-i", inv, cmd, "rec-nowhere"]);
+        let r = vmigrate(&["-i", inv, cmd, "rec-nowhere"]);
         assert_eq!(r.code, 3, "{cmd}: {}\n{}", r.stdout, r.stderr);
         let err = r.stderr.trim();
         assert_eq!(err.lines().count(), 1, "{cmd}: one line: {err}");
@@ -84,47 +83,17 @@ fn commands_on_a_vm_that_exists_nowhere_exit_3() {
     }
 }
 
-/// `vmigrate -o json live ARGS` in the background, journalling into `state`.
-fn spawn_live_in(state: &Path, inv: &str, args: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_vmigrate"))
-        .args(["-i", inv, "-o", "json", "live"])
-        .args(args)
-        .env("VMIGRATE_STATE_DIR", state)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
-}
-
-/// Waits (up to `secs`) until `cond` holds.
-fn wait_for(secs: u64, what: &str, mut cond: impl FnMut() -> bool) {
-    let until = Instant::now() + Duration::from_secs(secs);
-    while !cond() {
-        assert!(
-            Instant::now() < until,
-            "timed out after {secs} s waiting until {what}"
-        );
-        std::thread::sleep(Duration::from_millis(250));
-    }
-}
-
 #[test]
 fn a_block_migration_finished_by_libvirt_after_kill_9_leaves_no_stale_disk() {
-    let (lab, _guard) = Lab::shared();
-    let inv = lab.inventory.to_str().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let name = "rec-k9-block";
-    crate::util::destroy_everywhere(name);
-    lab_sh(&[
-        "vm", "create", "lab1", name, "--disk", "local", "--fill", "16",
-    ]);
-    let mut vm = TestVm {
-        host: "lab1".into(),
-        name: name.into(),
+    let Some((lab, _guard)) = Lab::shared() else {
+        return;
     };
+    let inv = lab.inv();
+    let name = "rec-k9-block";
+    let mut vm = TestVm::filled("lab1", name, 16);
     let disk = format!("/var/lib/libvirt/images/{name}.qcow2");
-    let mut child = spawn_live_in(dir.path(), inv, &[name, "--to", "lab2", "--bandwidth", "4"]);
+    // `recover` below reads this run's journal: the test's state directory.
+    let mut child = spawn_live(inv, &[name, "--to", "lab2", "--bandwidth", "4"]);
     under_way("lab2", name);
     child.kill().unwrap(); // SIGKILL: libvirt's peer-to-peer job goes on alone
     let _ = child.wait();
@@ -137,8 +106,7 @@ fn a_block_migration_finished_by_libvirt_after_kill_9_leaves_no_stale_disk() {
         "the stale copy is there"
     );
 
-    let env = [("VMIGRATE_STATE_DIR", dir.path())];
-    let r = vmigrate_with(&env, &["-i", inv, "-o", "json", "recover", name]);
+    let r = vmigrate(&["-i", inv, "-o", "json", "recover", name]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     let doc = r.json();
     assert_eq!(doc["consistent"], true, "{doc:#}");
@@ -154,31 +122,15 @@ fn a_block_migration_finished_by_libvirt_after_kill_9_leaves_no_stale_disk() {
     assert_eq!(state("lab2", name), "running");
     assert_eq!(state("lab1", name), "absent");
     // The removal is journalled, so a second recover has nothing to do.
-    let r = vmigrate_with(&env, &["-i", inv, "-o", "json", "recover", name]);
+    let r = vmigrate(&["-i", inv, "-o", "json", "recover", name]);
     assert_eq!(r.json()["actions"], serde_json::json!([]), "{}", r.stdout);
 
     // Migrating back is no longer refused ("already exists").
-    let r = vmigrate_with(
-        &env,
-        &["-i", inv, "-o", "json", "live", name, "--to", "lab1"],
-    );
+    let r = vmigrate(&["-i", inv, "-o", "json", "live", name, "--to", "lab1"]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert_eq!(state("lab1", name), "running");
     assert_eq!(state("lab2", name), "absent");
     vm.host = "lab1".into();
-}
-
-/// `virsh domstate --reason` of `vm` on `host` (asked inside the host, so
-/// it works with the host's link cut), or "absent".
-fn reason(host: &str, vm: &str) -> String {
-    let out = Command::new(crate::util::lab_script())
-        .args(["virsh", host, "domstate", "--reason", vm])
-        .output()
-        .unwrap();
-    match out.status.success() {
-        true => String::from_utf8_lossy(&out.stdout).trim().to_string(),
-        false => "absent".into(),
-    }
 }
 
 /// Puts a host's link back up when dropped, even when the test fails.
@@ -204,27 +156,14 @@ fn exit_within(mut child: Child, secs: u64) -> Option<i32> {
     None
 }
 
-fn spawn_in(state: &Path, args: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_vmigrate"))
-        .args(args)
-        .env("VMIGRATE_STATE_DIR", state)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
-}
-
-#[test]
-fn post_copy_cut_after_the_switch_is_described_and_left_alone() {
-    let (lab, _guard) = Lab::exclusive();
-    let inv = lab.inventory.to_str().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let env = [("VMIGRATE_STATE_DIR", dir.path())];
-    let mut vm = TestVm::dirtying("lab1", "rec-postcopy-cut", 100);
-    let name = vm.name.clone();
+/// Starts `live --postcopy` of the dirtying guest `name` from lab1 to lab2,
+/// slows post-copy's background copy to 2 MiB/s, and switches to post-copy
+/// with `force-complete` from another process: returns both, running, once
+/// lab1 shows the switch. Both journal in the test's state directory, where
+/// the test's `recover` and `abort` read them.
+fn switched_to_post_copy(inv: &str, name: &str) -> (Child, Child) {
     let capped = [
-        &name,
+        name,
         "--to",
         "lab2",
         "--bandwidth",
@@ -233,22 +172,32 @@ fn post_copy_cut_after_the_switch_is_described_and_left_alone() {
         "off",
         "--postcopy",
     ];
-    let live = spawn_live_in(dir.path(), inv, &capped);
-    under_way("lab2", &name);
-    // Post-copy's background copy slowed to 2 MiB/s: the link is cut while
-    // it still runs (unlimited, it would be over in a moment).
-    lab_sh(&[
-        "virsh",
-        "lab1",
-        "migrate-setspeed",
-        &name,
-        "2",
-        "--postcopy",
-    ]);
-    let force = spawn_in(dir.path(), &["-i", inv, "force-complete", &name]);
+    let live = spawn_live(inv, &capped);
+    under_way("lab2", name);
+    lab_sh(&["virsh", "lab1", "migrate-setspeed", name, "2", "--postcopy"]);
+    let force = Vm::cmd()
+        .inventory(inv)
+        .args(["force-complete", name])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn();
     wait_for(60, "the switch to post-copy", || {
-        reason("lab1", &name) == "paused (post-copy)"
+        reason("lab1", name) == "paused (post-copy)"
     });
+    (live, force)
+}
+
+#[test]
+fn post_copy_cut_after_the_switch_is_described_and_left_alone() {
+    let Some((lab, _guard)) = Lab::exclusive() else {
+        return;
+    };
+    let inv = lab.inv();
+    let mut vm = TestVm::dirtying("lab1", "rec-postcopy-cut", 100);
+    let name = vm.name.clone();
+    // Slowed so that the link is cut while the background copy still runs
+    // (unlimited, it would be over in a moment).
+    let (live, force) = switched_to_post_copy(inv, &name);
     let relink = Relink("lab2");
     lab_sh(&["link", "lab2", "down"]);
     // libvirt on the source notices through its keepalive (~30 s here).
@@ -256,7 +205,7 @@ fn post_copy_cut_after_the_switch_is_described_and_left_alone() {
         reason("lab1", &name) == "paused (post-copy failed)"
     });
 
-    let r = vmigrate_with(&env, &["-i", inv, "-o", "json", "recover", &name]);
+    let r = vmigrate(&["-i", inv, "-o", "json", "recover", &name]);
     assert_eq!(r.code, 5, "{}\n{}", r.stdout, r.stderr);
     let doc = r.json();
     let pc = &doc["postcopy"];
@@ -289,7 +238,7 @@ fn post_copy_cut_after_the_switch_is_described_and_left_alone() {
         assert!(resume.contains(part), "{part} in {resume}");
     }
     assert_eq!(doc["actions"], serde_json::json!([]), "{doc:#}");
-    let text = vmigrate_with(&env, &["-i", inv, "recover", &name]);
+    let text = vmigrate(&["-i", inv, "recover", &name]);
     eprintln!("{}", text.stdout);
     assert_eq!(text.code, 5);
     assert!(
@@ -299,7 +248,7 @@ fn post_copy_cut_after_the_switch_is_described_and_left_alone() {
         text.stdout
     );
     // `abort` points at `recover` instead of a dead end.
-    let a = vmigrate_with(&env, &["-i", inv, "abort", &name]);
+    let a = vmigrate(&["-i", inv, "abort", &name]);
     assert_eq!(a.code, 5, "{}\n{}", a.stdout, a.stderr);
     assert!(
         a.stdout.contains("run `vmigrate recover rec-postcopy-cut`"),
@@ -315,7 +264,7 @@ fn post_copy_cut_after_the_switch_is_described_and_left_alone() {
 
     drop(relink);
     finish_after_the_cut(&name, &resume);
-    let r = vmigrate_with(&env, &["-i", inv, "-o", "json", "recover", &name]);
+    let r = vmigrate(&["-i", inv, "-o", "json", "recover", &name]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert_eq!(r.json()["running_on"], "lab2");
     assert_eq!(state("lab2", &name), "running");
@@ -365,36 +314,13 @@ fn run_as_printed(cmd: &str) {
 
 #[test]
 fn a_failed_post_copy_resumes_with_the_printed_command() {
-    let (lab, _guard) = Lab::shared();
-    let inv = lab.inventory.to_str().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let env = [("VMIGRATE_STATE_DIR", dir.path())];
+    let Some((lab, _guard)) = Lab::shared() else {
+        return;
+    };
+    let inv = lab.inv();
     let mut vm = TestVm::dirtying("lab1", "rec-postcopy-resume", 100);
     let name = vm.name.clone();
-    let capped = [
-        &name,
-        "--to",
-        "lab2",
-        "--bandwidth",
-        "20",
-        "--policy",
-        "off",
-        "--postcopy",
-    ];
-    let live = spawn_live_in(dir.path(), inv, &capped);
-    under_way("lab2", &name);
-    lab_sh(&[
-        "virsh",
-        "lab1",
-        "migrate-setspeed",
-        &name,
-        "2",
-        "--postcopy",
-    ]);
-    let force = spawn_in(dir.path(), &["-i", inv, "force-complete", &name]);
-    wait_for(60, "the switch to post-copy", || {
-        reason("lab1", &name) == "paused (post-copy)"
-    });
+    let (live, force) = switched_to_post_copy(inv, &name);
     // What QEMU does when the migration stream breaks, on purpose: both
     // halves pause their post-copy and wait for a resume.
     lab_sh(&["virsh", "lab1", "domjobabort", &name, "--postcopy"]);
@@ -405,7 +331,7 @@ fn a_failed_post_copy_resumes_with_the_printed_command() {
     assert_eq!(exit_within(force, 60), Some(5), "force-complete");
     assert_eq!(exit_within(live, 120), Some(5), "live");
 
-    let r = vmigrate_with(&env, &["-i", inv, "-o", "json", "recover", &name]);
+    let r = vmigrate(&["-i", inv, "-o", "json", "recover", &name]);
     assert_eq!(r.code, 5, "{}\n{}", r.stdout, r.stderr);
     let doc = r.json();
     assert_eq!(doc["postcopy"]["phase"], "failed", "{doc:#}");
@@ -428,7 +354,7 @@ fn a_failed_post_copy_resumes_with_the_printed_command() {
         state("lab1", &name) == "absent" && reason("lab2", &name) == "running (migrated)"
     });
     vm.host = "lab2".into();
-    let r = vmigrate_with(&env, &["-i", inv, "-o", "json", "recover", &name]);
+    let r = vmigrate(&["-i", inv, "-o", "json", "recover", &name]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert_eq!(r.json()["running_on"], "lab2");
     vm.assert_memory_intact("lab2");
