@@ -118,30 +118,30 @@ pub fn claimed(f: &HostFacts) -> Counted<'_> {
 /// Memory a host can still give to a new VM, MiB: its capacity less other
 /// runs' claims (named in the explanation).
 pub fn memory_room(host: &Host, f: &HostFacts) -> Option<(i64, String)> {
-    let (room, mut how) = memory_capacity(host, f)?;
     let k = claimed(f);
-    if k.ram_mb > 0 {
-        how.push_str(&format!(
-            " − {} MiB claimed by other runs ({})",
-            k.ram_mb,
-            k.names()
-        ));
-    }
-    Some((room - k.ram_mb as i64, how))
+    Some(less_claims(memory_capacity(host, f)?, k.ram_mb, " MiB", &k))
 }
 
 /// vCPUs a host can still give: its capacity less other runs' claims.
 pub fn vcpu_room(host: &Host, f: &HostFacts) -> Option<(i64, String)> {
-    let (room, mut how) = vcpu_capacity(host, f)?;
     let k = claimed(f);
-    if k.vcpus > 0 {
+    Some(less_claims(vcpu_capacity(host, f)?, k.vcpus, "", &k))
+}
+
+/// `(room, how)` less `amount` claimed by other runs, said in `how`.
+fn less_claims(
+    (room, mut how): (i64, String),
+    amount: u64,
+    unit: &str,
+    k: &Counted<'_>,
+) -> (i64, String) {
+    if amount > 0 {
         how.push_str(&format!(
-            " − {} claimed by other runs ({})",
-            k.vcpus,
+            " − {amount}{unit} claimed by other runs ({})",
             k.names()
         ));
     }
-    Some((room - k.vcpus as i64, how))
+    (room - amount as i64, how)
 }
 
 /// `dest.memory`.
