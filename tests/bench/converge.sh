@@ -38,6 +38,8 @@ print("outcome=%s duration=%.1fs downtime=%sms postcopy=%s steps=%s" % (d["outco
 bench_guest() { # TITLE DIRTY-MIB SPIN
     bench_remove_vm
     tests/lab/lab.sh vm create lab1 "$vm" --disk net --dirty "$2" --dirty-spin "$3" >/dev/null
+    # Every figure below assumes a guest out-dirtying the 20 MiB/s cap: wait until it measurably does.
+    tests/lab/lab.sh vm wait-dirty lab1 "$vm" 40
     echo
     echo "#### $1"
     src=$(vm_on); dst=$(other "$src")

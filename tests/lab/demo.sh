@@ -30,6 +30,8 @@ run hosts
 # the prediction says so, and the ladder switches to post-copy when it stalls.
 for h in $(tests/lab/lab.sh hosts); do tests/lab/lab.sh vm destroy "$h" demo-busy >/dev/null 2>&1 || true; done
 tests/lab/lab.sh vm create lab1 demo-busy --disk net --dirty 100
+# The showcase needs the guest dirtying well above the 20 MiB/s cap, not just started.
+tests/lab/lab.sh vm wait-dirty lab1 demo-busy 40
 run check demo-busy --to lab2 --bandwidth 20
 run live demo-busy --to lab2 --bandwidth 20 --postcopy
 tests/lab/lab.sh vm pattern lab2 demo-busy
