@@ -43,6 +43,33 @@ fn with_known_hosts(
     (kh, inv)
 }
 
+/// Runs `hosts -o json` with `content` as known_hosts and asserts what
+/// every refused key shares: exit 6, `host` unreachable with libvirt never
+/// contacted, lab1 fine, the file untouched. Returns the SSH error and the
+/// file's path.
+fn refused(lab: &Lab, real_path: &str, content: &str, host: &str) -> (String, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let (kh, inv) = with_known_hosts(lab, dir.path(), real_path, content);
+    let r = vmigrate(&["-i", inv.to_str().unwrap(), "-o", "json", "hosts"]);
+    assert_eq!(r.code, 6, "as for any refused host key: {}", r.stderr);
+    let doc = r.json();
+    let row = host_row(&doc, host);
+    assert_eq!(row["reachable"], false, "{row:#}");
+    assert_eq!(
+        row["libvirt"]["reachable"], false,
+        "nothing trusted from that host"
+    );
+    assert_eq!(host_row(&doc, "lab1")["reachable"], true);
+    assert_eq!(
+        std::fs::read_to_string(&kh).unwrap(),
+        content,
+        "known_hosts untouched, nothing learned"
+    );
+    let err = row["ssh"]["error"].as_str().unwrap().to_string();
+    // The directory goes with this function; the path is for messages.
+    (err, kh)
+}
+
 /// SHA256 fingerprint of one known_hosts line, via ssh-keygen.
 fn fingerprint(line: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
@@ -96,13 +123,7 @@ fn changed_host_key_is_refused() {
         .collect::<Vec<_>>()
         .join("\n")
         + "\n";
-    let (kh, inv) = with_known_hosts(lab, dir.path(), &real_path, &forged);
-    let r = vmigrate(&["-i", inv.to_str().unwrap(), "-o", "json", "hosts"]);
-    assert_eq!(r.code, 6, "{}", r.stderr);
-    let doc = r.json();
-    let row = host_row(&doc, "lab2");
-    assert_eq!(row["reachable"], false);
-    let err = row["ssh"]["error"].as_str().unwrap();
+    let (err, kh) = refused(lab, &real_path, &forged, "lab2");
     assert!(
         err.contains("HOST KEY CHANGED") && err.contains("lab2"),
         "{err}"
@@ -119,16 +140,6 @@ fn changed_host_key_is_refused() {
         err.contains(&kh.display().to_string()),
         "names the file: {err}"
     );
-    assert_eq!(
-        row["libvirt"]["reachable"], false,
-        "nothing trusted from that host"
-    );
-    assert_eq!(host_row(&doc, "lab1")["reachable"], true);
-    assert_eq!(
-        std::fs::read_to_string(&kh).unwrap(),
-        forged,
-        "known_hosts untouched"
-    );
 }
 
 #[test]
@@ -144,25 +155,11 @@ fn unknown_host_key_is_refused_not_learned() {
         .filter(|l| l.split(' ').next() != Some(addr.as_str()))
         .map(|l| format!("{l}\n"))
         .collect();
-    let dir = tempfile::tempdir().unwrap();
-    let (kh, inv) = with_known_hosts(lab, dir.path(), &real_path, &without);
-    let r = vmigrate(&["-i", inv.to_str().unwrap(), "-o", "json", "hosts"]);
-    assert_eq!(r.code, 6, "{}", r.stderr);
-    let doc = r.json();
-    let err = host_row(&doc, "lab3")["ssh"]["error"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let (err, _) = refused(lab, &real_path, &without, "lab3");
     assert!(
         err.contains("is not in") && err.contains("SHA256:") && err.contains("ssh-keyscan"),
         "{err}"
     );
-    assert_eq!(
-        std::fs::read_to_string(&kh).unwrap(),
-        without,
-        "never learned silently"
-    );
-    assert_eq!(host_row(&doc, "lab1")["reachable"], true);
 }
 
 /// A fresh ed25519 public key as `ssh-ed25519 BASE64`, made in `dir`.
@@ -216,18 +213,7 @@ fn revoked_host_key_is_refused() {
         .join(" ");
     let content = format!("{real}# revoked after a theft\n@revoked * {key}\n");
     let revoked_line = content.lines().count();
-    let dir = tempfile::tempdir().unwrap();
-    let (kh, inv) = with_known_hosts(lab, dir.path(), &real_path, &content);
-    let r = vmigrate(&["-i", inv.to_str().unwrap(), "-o", "json", "hosts"]);
-    assert_eq!(r.code, 6, "as for any other refused host key: {}", r.stderr);
-    let doc = r.json();
-    let row = host_row(&doc, "lab2");
-    assert_eq!(row["reachable"], false, "{row:#}");
-    assert_eq!(
-        row["libvirt"]["reachable"], false,
-        "nothing trusted from that host"
-    );
-    let err = row["ssh"]["error"].as_str().unwrap();
+    let (err, kh) = refused(lab, &real_path, &content, "lab2");
     assert!(
         err.contains("revoked") && err.contains(&fingerprint(&line)),
         "{err}"
@@ -237,12 +223,6 @@ fn revoked_host_key_is_refused() {
         "names the @revoked line: {err}"
     );
     assert!(!err.contains('\n'), "one line: {err}");
-    assert_eq!(host_row(&doc, "lab1")["reachable"], true);
-    assert_eq!(
-        std::fs::read_to_string(&kh).unwrap(),
-        content,
-        "known_hosts untouched"
-    );
 }
 
 /// A host listed twice (its old key, then its new one) is known, as OpenSSH
