@@ -14,7 +14,7 @@ use crate::report::OutputFormat;
 #[derive(Debug, Parser)]
 #[command(name = "vmigrate", version, after_help = exit_code_help(), max_term_width = 100)]
 pub struct Cli {
-    /// Inventory file [default: $VMIGRATE_INVENTORY, ./inventory.toml, ~/.config/vmigrate/inventory.toml]
+    /// Inventory file [default: $`VMIGRATE_INVENTORY`, ./inventory.toml, ~/.config/vmigrate/inventory.toml]
     #[arg(short, long, global = true, value_name = "FILE")]
     pub inventory: Option<PathBuf>,
 
@@ -238,7 +238,7 @@ impl PolicyArgs {
 #[derive(Debug, clap::Args)]
 pub struct LiveArgs {
     /// Migrate even where libvirt cannot prove the storage is shared
-    /// (VIR_MIGRATE_UNSAFE); for file storage `check` found shared.
+    /// (`VIR_MIGRATE_UNSAFE`); for file storage `check` found shared.
     #[arg(long = "unsafe")]
     pub unsafe_: bool,
     /// Write progress events as JSON lines to FILE (`-` for stdout).

@@ -12,7 +12,7 @@ pub struct Config {
     pub inventory: Option<PathBuf>,
     /// Where and how results and progress are printed.
     pub printer: Printer,
-    /// Colour in tables: stdout is a terminal and NO_COLOR is unset.
+    /// Colour in tables: stdout is a terminal and `NO_COLOR` is unset.
     pub color: bool,
 }
 

@@ -77,16 +77,12 @@ impl HostLink {
     /// the same SSH session when tunnelled): for watching a job while
     /// another connection is blocked in a long call such as a migration.
     pub async fn open_libvirt_again(&self) -> Result<Libvirt, LibvirtError> {
-        match &self._tunnel {
-            Some(t) => {
-                let shown = format!("{} over vmigrate's SSH session", self.host.libvirt_uri);
-                Libvirt::open_async(&self.host, &t.local_uri, &shown).await
-            }
-            None => {
-                let u =
-                    uri::effective_uri(&self.host.libvirt_uri, self.host.identity_file.as_deref());
-                Libvirt::open_async(&self.host, &u, &u).await
-            }
+        if let Some(t) = &self._tunnel {
+            let shown = format!("{} over vmigrate's SSH session", self.host.libvirt_uri);
+            Libvirt::open_async(&self.host, &t.local_uri, &shown).await
+        } else {
+            let u = uri::effective_uri(&self.host.libvirt_uri, self.host.identity_file.as_deref());
+            Libvirt::open_async(&self.host, &u, &u).await
         }
     }
 }

@@ -1,5 +1,5 @@
 //! vmigrate: live-migrate KVM virtual machines between libvirt hosts,
-//! OpenStack Nova's live-migration flow without OpenStack.
+//! `OpenStack` Nova's live-migration flow without `OpenStack`.
 //!
 //! The pipeline, one module each: `inventory` (the TOML host list) →
 //! `fleet` (SSH + libvirt connections, via `ssh` and `hypervisor`) →

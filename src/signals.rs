@@ -33,8 +33,8 @@ impl Interrupt {
             }
         }
         tokio::select! {
-            _ = next(&mut self.int) => {}
-            _ = next(&mut self.term) => {}
+            () = next(&mut self.int) => {}
+            () = next(&mut self.term) => {}
         }
     }
 }

@@ -43,7 +43,7 @@ pub fn dir() -> Result<PathBuf, Error> {
 }
 
 /// Held while a VM is being migrated: a second vmigrate refuses the VM
-/// (Nova's expected_task_state). Released when dropped, or by the kernel
+/// (Nova's `expected_task_state`). Released when dropped, or by the kernel
 /// when the process dies, so a killed run never leaves a stale lock.
 pub struct VmLock {
     _file: File,
@@ -145,7 +145,7 @@ impl Journal {
         let write = self
             .file
             .write_all(line.as_bytes())
-            .and_then(|_| self.file.sync_data());
+            .and_then(|()| self.file.sync_data());
         write.map_err(|e| Error::Internal(color_eyre::eyre::eyre!("cannot write the journal: {e}")))
     }
 }

@@ -27,7 +27,7 @@ pub struct Convergence {
     pub sample_secs: u32,
     pub dirty_rate_bps: u64,
     pub bandwidth_bps: u64,
-    /// `configured` (--bandwidth / migration_bandwidth_mib) or `link`.
+    /// `configured` (--bandwidth / `migration_bandwidth_mib`) or `link`.
     pub bandwidth_source: &'static str,
     pub memory_bytes: u64,
     pub disk_bytes: u64,
@@ -64,7 +64,7 @@ pub async fn start(lv: &Arc<Libvirt>, vm: &str, secs: u32) -> Sample {
 /// Waits for the sample's end and reads the rate, bytes/s.
 pub async fn finish(sample: Sample, lv: &Arc<Libvirt>, vm: &str) -> Result<u64, String> {
     sample.begun?;
-    let end = sample.started + Duration::from_secs(sample.secs as u64);
+    let end = sample.started + Duration::from_secs(u64::from(sample.secs));
     tokio::time::sleep_until(end.into()).await;
     // QEMU publishes the result just after the period; allow it a moment.
     for _ in 0..40 {

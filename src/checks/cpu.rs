@@ -162,8 +162,7 @@ pub fn decide(vm: &VmSpec, verdict: &Verdict, src: &HostFacts, dst: &HostFacts) 
     let model = vm
         .cpu
         .as_ref()
-        .map(|c| c.mode.clone())
-        .unwrap_or_else(|| "default".into());
+        .map_or_else(|| "default".into(), |c| c.mode.clone());
     let unchecked = match classify(vm) {
         GuestCpu::Unchecked { why, .. } => why,
         _ => String::new(),

@@ -70,7 +70,7 @@ pub fn reachable(f: &HostFacts) -> Check {
 
 /// Memory a host can give to new VMs before other runs' claims, MiB, and
 /// how that was worked out. Nova's accounting: (total − reserved) ×
-/// ram_allocation_ratio − what running domains already have.
+/// `ram_allocation_ratio` − what running domains already have.
 pub fn memory_capacity(host: &Host, f: &HostFacts) -> Option<(i64, String)> {
     let total = f.memory_total_mb? as f64;
     let allocated = f.memory_allocated_mb? as f64;
@@ -83,10 +83,10 @@ pub fn memory_capacity(host: &Host, f: &HostFacts) -> Option<(i64, String)> {
     Some((room, how))
 }
 
-/// vCPUs a host can give before claims: cpus × cpu_allocation_ratio − allocated.
+/// vCPUs a host can give before claims: cpus × `cpu_allocation_ratio` − allocated.
 pub fn vcpu_capacity(host: &Host, f: &HostFacts) -> Option<(i64, String)> {
-    let cpus = f.cpus? as f64;
-    let allocated = f.vcpus_allocated? as f64;
+    let cpus = f64::from(f.cpus?);
+    let allocated = f64::from(f.vcpus_allocated?);
     let room = (cpus * host.cpu_allocation_ratio - allocated).floor() as i64;
     let how = format!(
         "{cpus} CPUs × {} − {allocated} allocated",
@@ -168,7 +168,7 @@ pub fn memory(host: &Host, f: &HostFacts, vm: &VmSpec) -> Check {
 pub fn vcpus(host: &Host, f: &HostFacts, vm: &VmSpec) -> Check {
     match vcpu_room(host, f) {
         None => Check::fail("dest.vcpus", format!("CPUs of {} are unknown (host unreachable)", host.name)),
-        Some((room, how)) if room >= vm.vcpus as i64 => Check::pass(
+        Some((room, how)) if room >= i64::from(vm.vcpus) => Check::pass(
             "dest.vcpus",
             format!("{} has room for {room} vCPUs, needs {}: {how}", host.name, vm.vcpus),
         ),

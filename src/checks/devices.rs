@@ -62,9 +62,7 @@ pub async fn probe_networks(
                 } else {
                     "device"
                 };
-                let found = if !valid_ifname(&src) {
-                    Err(format!("{src:?} is not a valid interface name"))
-                } else {
+                let found = if valid_ifname(&src) {
                     // A bridge has /sys/class/net/NAME/bridge; any device has /sys/class/net/NAME.
                     let path = if kind == "bridge" {
                         format!("/sys/class/net/{src}/bridge")
@@ -76,6 +74,8 @@ pub async fn probe_networks(
                         Ok(_) => Err(format!("no {kind} {src}")),
                         Err(e) => Err(e.to_string()),
                     }
+                } else {
+                    Err(format!("{src:?} is not a valid interface name"))
                 };
                 (format!("{kind} {src}"), found)
             }

@@ -374,15 +374,14 @@ async fn destination_checks(
     checks.push(dest::no_clash(df, spec));
     checks.push(common::hypervisor_type(sf, df));
     checks.push(common::hypervisor_version(sf, df));
-    let verdict = match verdict {
-        Some(v) => v,
-        None => {
-            let (lv, s) = (d_lv.clone(), spec.clone());
-            let src = sl.libvirt.as_ref().ok().cloned();
-            tokio::task::spawn_blocking(move || cpu::compare_on(src.as_deref(), &lv, &s))
-                .await
-                .unwrap_or_else(|e| Verdict::Error(e.to_string()))
-        }
+    let verdict = if let Some(v) = verdict {
+        v
+    } else {
+        let (lv, s) = (d_lv.clone(), spec.clone());
+        let src = sl.libvirt.as_ref().ok().cloned();
+        tokio::task::spawn_blocking(move || cpu::compare_on(src.as_deref(), &lv, &s))
+            .await
+            .unwrap_or_else(|e| Verdict::Error(e.to_string()))
     };
     checks.push(cpu::decide(spec, &verdict, sf, df));
     let (block, placed) = match &sl.ssh {

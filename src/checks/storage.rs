@@ -153,7 +153,7 @@ pub async fn place_disks(
             }
         }
     }
-    for (dir, placement) in dirs.iter_mut() {
+    for (dir, placement) in &mut dirs {
         *placement = probe_dir(dest, src, dir, cleanup).await;
     }
     disks

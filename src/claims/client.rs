@@ -68,7 +68,7 @@ impl Conversation {
         })?;
         let argv: Vec<String> = ["sh", "-c", TAKE, "vmigrate-claim", DIR, file]
             .iter()
-            .map(|s| s.to_string())
+            .map(std::string::ToString::to_string)
             .collect();
         let task = tokio::spawn(async move { ssh.pipe(&argv, far).await });
         let (rd, input) = near.into_split();
@@ -170,7 +170,7 @@ pub async fn take(
         match line {
             Line::Claim(c) => current.push(c),
             Line::Unreadable(s) => {
-                tracing::warn!(host, claim = s, "a live claim vmigrate cannot read")
+                tracing::warn!(host, claim = s, "a live claim vmigrate cannot read");
             }
             _ => {}
         }

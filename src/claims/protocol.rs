@@ -97,8 +97,7 @@ pub fn parse_line(line: &str) -> Line {
         "released" => Line::Released,
         _ => match line.strip_prefix("claim ") {
             Some(json) => serde_json::from_str(json)
-                .map(Line::Claim)
-                .unwrap_or_else(|_| Line::Unreadable(json.to_string())),
+                .map_or_else(|_| Line::Unreadable(json.to_string()), Line::Claim),
             None => Line::Other(line.strip_prefix("error ").unwrap_or(line).to_string()),
         },
     }

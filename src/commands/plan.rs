@@ -95,7 +95,7 @@ pub async fn plan_with(
     let spinner = config.printer.spinner(&format!("checking {}", args.vm));
     let gathered = tokio::select! {
         g = fleet::gather(inv.hosts.clone()) => g,
-        _ = interrupt.wait() => {
+        () = interrupt.wait() => {
             spinner.finish_and_clear();
             interrupted();
             return Ok(None);
@@ -153,7 +153,7 @@ pub async fn replan(
     };
     let gathered = tokio::select! {
         g = gather => g,
-        _ = interrupt.wait() => {
+        () = interrupt.wait() => {
             spinner.finish_and_clear();
             interrupted();
             return Ok(None);
@@ -206,7 +206,7 @@ async fn check(
     let cleanup = Cleanup::default();
     let result = tokio::select! {
         r = preflight::run(&fleet, &opts, &cleanup) => Some(r),
-        _ = interrupt.wait() => None,
+        () = interrupt.wait() => None,
     };
     let left = cleanup.run().await;
     spinner.finish_and_clear();

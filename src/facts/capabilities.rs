@@ -57,7 +57,7 @@ mod tests {
     use super::*;
 
     /// Captured from a lab host (libvirt 9.0, nested KVM), trimmed.
-    const LAB: &str = r#"<capabilities>
+    const LAB: &str = r"<capabilities>
   <host>
     <uuid>6a1d0c6e-0000-4000-8000-000000000001</uuid>
     <cpu>
@@ -71,7 +71,7 @@ mod tests {
     <power_management/>
   </host>
   <guest><os_type>hvm</os_type><arch name='x86_64'><model>x</model></arch></guest>
-</capabilities>"#;
+</capabilities>";
 
     #[test]
     fn reads_host_fields_not_guest_ones() {

@@ -30,7 +30,7 @@ impl Reachability {
     fn from<T, E: ToString>(r: &Result<T, E>) -> Self {
         Reachability {
             reachable: r.is_ok(),
-            error: r.as_ref().err().map(|e| e.to_string()),
+            error: r.as_ref().err().map(std::string::ToString::to_string),
         }
     }
 }

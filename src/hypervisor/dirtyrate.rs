@@ -51,7 +51,7 @@ pub fn read(dom: &Domain) -> Result<Calc, Error> {
         sys::virDomainListGetStats(
             doms.as_mut_ptr(),
             sys::VIR_DOMAIN_STATS_DIRTYRATE,
-            &mut records,
+            &raw mut records,
             0,
         )
     };
@@ -66,7 +66,7 @@ pub fn read(dom: &Domain) -> Result<Calc, Error> {
             let mut v: std::os::raw::c_longlong = 0;
             // SAFETY: params/nparams come from libvirt; name is NUL-terminated.
             let r = unsafe {
-                sys::virTypedParamsGetLLong(rec.params, rec.nparams, name.as_ptr(), &mut v)
+                sys::virTypedParamsGetLLong(rec.params, rec.nparams, name.as_ptr(), &raw mut v)
             };
             (r == 1).then_some(v)
         };
@@ -74,7 +74,7 @@ pub fn read(dom: &Domain) -> Result<Calc, Error> {
             let mut v: std::os::raw::c_int = 0;
             // SAFETY: as above.
             let r = unsafe {
-                sys::virTypedParamsGetInt(rec.params, rec.nparams, name.as_ptr(), &mut v)
+                sys::virTypedParamsGetInt(rec.params, rec.nparams, name.as_ptr(), &raw mut v)
             };
             (r == 1).then_some(v)
         };

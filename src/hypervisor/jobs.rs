@@ -17,8 +17,15 @@ pub fn job_stats(dom: &Domain, flags: sys::virDomainGetJobStatsFlags) -> Result<
     let mut params: sys::virTypedParameterPtr = std::ptr::null_mut();
     let mut n: std::os::raw::c_int = 0;
     // SAFETY: `dom` is valid for the call; libvirt fills the out-pointers.
-    let r =
-        unsafe { sys::virDomainGetJobStats(dom.as_ptr(), &mut kind, &mut params, &mut n, flags) };
+    let r = unsafe {
+        sys::virDomainGetJobStats(
+            dom.as_ptr(),
+            &raw mut kind,
+            &raw mut params,
+            &raw mut n,
+            flags,
+        )
+    };
     if r < 0 {
         return Err(Error::last_error());
     }
@@ -54,7 +61,7 @@ pub fn abort_job(dom: &Domain) -> Result<(), Error> {
 }
 
 /// virDomainMigrateStartPostCopy: the running migration (started with
-/// VIR_MIGRATE_POSTCOPY) switches to post-copy.
+/// `VIR_MIGRATE_POSTCOPY`) switches to post-copy.
 pub fn start_postcopy(dom: &Domain) -> Result<(), Error> {
     // SAFETY: `dom` is a valid domain for the duration of the call.
     let r = unsafe { sys::virDomainMigrateStartPostCopy(dom.as_ptr(), 0) };
@@ -69,7 +76,7 @@ pub fn start_postcopy(dom: &Domain) -> Result<(), Error> {
 pub fn state_reason(dom: &Domain) -> Result<(u32, u32), Error> {
     let (mut state, mut reason) = (0, 0);
     // SAFETY: `dom` is valid; libvirt fills the two out-pointers.
-    let r = unsafe { sys::virDomainGetState(dom.as_ptr(), &mut state, &mut reason, 0) };
+    let r = unsafe { sys::virDomainGetState(dom.as_ptr(), &raw mut state, &raw mut reason, 0) };
     if r < 0 {
         return Err(Error::last_error());
     }

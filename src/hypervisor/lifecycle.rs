@@ -30,7 +30,9 @@ static COUNTS: Mutex<Counts> = Mutex::new(Counts { live: 0, stuck: 0 });
 static ALL_CLOSED: Condvar = Condvar::new();
 
 fn counts() -> std::sync::MutexGuard<'static, Counts> {
-    COUNTS.lock().unwrap_or_else(|e| e.into_inner())
+    COUNTS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// The event-loop thread, once started, and its stop flag.
@@ -103,7 +105,9 @@ pub(super) fn start_event_loop() {
             }
         });
     if let Ok(handle) = spawned {
-        *EVENT_THREAD.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
+        *EVENT_THREAD
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(handle);
     }
 }
 
@@ -124,7 +128,7 @@ pub fn shutdown(limit: Duration) -> bool {
         }
         c = ALL_CLOSED
             .wait_timeout(c, left)
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .0;
     }
     if c.live > 0 {
@@ -140,11 +144,11 @@ pub fn shutdown(limit: Duration) -> bool {
 }
 
 /// Sets the stop flag and wakes the loop with an immediate timer (it may
-/// be blocked in poll() with nothing to watch), then joins the thread.
+/// be blocked in `poll()` with nothing to watch), then joins the thread.
 fn stop_event_loop(deadline: Instant) -> bool {
     let Some(handle) = EVENT_THREAD
         .lock()
-        .unwrap_or_else(|e| e.into_inner())
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
         .take()
     else {
         return true;

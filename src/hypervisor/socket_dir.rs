@@ -97,9 +97,7 @@ fn base() -> PathBuf {
     let usable = |p: &Path| {
         p.is_absolute()
             && uri_safe(p)
-            && std::fs::metadata(p)
-                .map(|m| m.is_dir() && m.uid() == current_uid())
-                .unwrap_or(false)
+            && std::fs::metadata(p).is_ok_and(|m| m.is_dir() && m.uid() == current_uid())
     };
     match std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from) {
         Some(p) if usable(&p) => p,

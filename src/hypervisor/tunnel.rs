@@ -2,7 +2,7 @@
 //!
 //! With a `qemu+ssh://` URI, libvirt would start an OpenSSH client of its
 //! own: a second SSH connection per host, verified against OpenSSH's
-//! known_hosts rather than the inventory's, and on a fleet-wide run the
+//! `known_hosts` rather than the inventory's, and on a fleet-wide run the
 //! dominant cost (each OpenSSH handshake costs far more CPU than the facts
 //! it fetches). Instead, when the URI's user, host and port are the ones
 //! vmigrate already has a verified session to, a local Unix socket (in a

@@ -3,7 +3,7 @@
 //! The inventory's `libvirt_uri` is used as written, with two additions for
 //! the `+ssh` transport when the operator has not set them: `no_tty=1`, so
 //! OpenSSH never prompts (a prompt in the middle of a concurrent fleet-wide
-//! run could only hang; it also makes ssh run in BatchMode, which refuses
+//! run could only hang; it also makes ssh run in `BatchMode`, which refuses
 //! unknown host keys instead of asking), and `keyfile=` from the inventory's
 //! `identity_file`, so libvirt logs in with the same key as vmigrate's own SSH.
 
@@ -13,8 +13,7 @@ use std::path::Path;
 pub fn effective_uri(uri: &str, identity_file: Option<&Path>) -> String {
     let transport_is_ssh = uri
         .split_once("://")
-        .map(|(scheme, _)| scheme.ends_with("+ssh"))
-        .unwrap_or(false);
+        .is_some_and(|(scheme, _)| scheme.ends_with("+ssh"));
     if !transport_is_ssh {
         return uri.to_string();
     }
@@ -45,7 +44,7 @@ fn escape(v: &str) -> String {
     for b in v.bytes() {
         match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'.' | b'_' | b'-' | b'~' => {
-                out.push(b as char)
+                out.push(b as char);
             }
             _ => out.push_str(&format!("%{b:02X}")),
         }

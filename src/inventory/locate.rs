@@ -2,7 +2,7 @@
 //!
 //! Order: `-i/--inventory PATH`, then `$VMIGRATE_INVENTORY`, then
 //! `./inventory.toml`, then `$XDG_CONFIG_HOME/vmigrate/inventory.toml`
-//! (`~/.config/vmigrate/inventory.toml` when XDG_CONFIG_HOME is unset).
+//! (`~/.config/vmigrate/inventory.toml` when `XDG_CONFIG_HOME` is unset).
 //! A path the user named must exist; the implicit places are merely tried.
 
 use std::ffi::OsStr;
@@ -14,7 +14,7 @@ const ENV_VAR: &str = "VMIGRATE_INVENTORY";
 const FILE_NAME: &str = "inventory.toml";
 
 /// Where the inventory comes from: explicit path (from -i) wins, then env
-/// VMIGRATE_INVENTORY, then ./inventory.toml, then the config dir.
+/// `VMIGRATE_INVENTORY`, then ./inventory.toml, then the config dir.
 pub fn locate(explicit: Option<&Path>) -> Result<PathBuf, InventoryError> {
     let env_value = std::env::var_os(ENV_VAR);
     locate_in(
@@ -25,7 +25,7 @@ pub fn locate(explicit: Option<&Path>) -> Result<PathBuf, InventoryError> {
     )
 }
 
-/// The XDG config directory. Relative XDG_CONFIG_HOME values are ignored, as
+/// The XDG config directory. Relative `XDG_CONFIG_HOME` values are ignored, as
 /// the XDG spec requires, because they would depend on the cwd.
 fn config_dir() -> Option<PathBuf> {
     let non_empty = |name| std::env::var_os(name).filter(|v| !v.is_empty());

@@ -119,7 +119,7 @@ fn parse_with(text: &str, path: &Path, env: &Environment) -> Result<Inventory, I
         Some(hosts) if !hosts.get_ref().is_empty() => hosts.get_ref(),
         other => {
             // Point at `hosts = []` if present; otherwise there is no better spot than the top.
-            let span = other.as_ref().map_or(0..0, |h| h.span());
+            let span = other.as_ref().map_or(0..0, serde_spanned::Spanned::span);
             return Err(doc.error_at(
                 span,
                 "no hosts defined; add at least one [[hosts]] table with a name and an address",

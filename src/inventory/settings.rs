@@ -65,7 +65,7 @@ pub(crate) struct Settings {
 
 impl Settings {
     /// What applies when the file says nothing; memory, CPU ratio and disk
-    /// defaults mirror Nova's so capacity numbers match an OpenStack cloud's.
+    /// defaults mirror Nova's so capacity numbers match an `OpenStack` cloud's.
     pub fn builtin(env: &Environment) -> Self {
         // A $USER that would not pass our own check falls back to root rather
         // than smuggling odd characters into ssh command lines.

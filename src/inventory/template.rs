@@ -125,7 +125,7 @@ impl Template {
                 Part::Field(Field::Port) => out.push_str(&values.port.to_string()),
                 Part::Field(Field::Address) => push_host(&mut out, values.address),
                 Part::Field(Field::MigrationAddress) => {
-                    push_host(&mut out, values.migration_address)
+                    push_host(&mut out, values.migration_address);
                 }
             }
         }
@@ -210,7 +210,7 @@ mod tests {
         );
         assert_eq!(
             Template::parse("{}"),
-            Err(TemplateError::Unknown("".into()))
+            Err(TemplateError::Unknown(String::new()))
         );
         assert_eq!(
             Template::parse("tcp://{address"),

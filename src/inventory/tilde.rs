@@ -1,4 +1,4 @@
-//! `~` expansion for local path values (identity_file, known_hosts).
+//! `~` expansion for local path values (`identity_file`, `known_hosts`).
 //!
 //! Only `~` and `~/...` are expanded; `~user/...` is left alone because
 //! resolving other users' homes needs the passwd database, and nobody

@@ -1,6 +1,6 @@
 //! Block migration needs each local disk to exist on the destination
 //! before the copy starts (libvirt fails with "Storage pool not found"
-//! otherwise); Nova's pre_live_migration creates them. Here too: same
+//! otherwise); Nova's `pre_live_migration` creates them. Here too: same
 //! path, format and virtual size, created over SSH, never over an
 //! existing file, each one journalled before it is made.
 

@@ -3,9 +3,9 @@
 use virt::domain::MigrateParameters;
 use virt::sys;
 
-/// LIVE | PEER2PEER | PERSIST_DEST | UNDEFINE_SOURCE | ABORT_ON_ERROR, plus
-/// NON_SHARED_DISK for block migration, UNSAFE only when asked for, and
-/// the policy's AUTO_CONVERGE and POSTCOPY (both must be set at start).
+/// LIVE | PEER2PEER | `PERSIST_DEST` | `UNDEFINE_SOURCE` | `ABORT_ON_ERROR`, plus
+/// `NON_SHARED_DISK` for block migration, UNSAFE only when asked for, and
+/// the policy's `AUTO_CONVERGE` and POSTCOPY (both must be set at start).
 pub fn flags(block: bool, unsafe_: bool, policy: &crate::policy::Policy) -> u32 {
     let mut f = sys::VIR_MIGRATE_LIVE
         | sys::VIR_MIGRATE_PEER2PEER

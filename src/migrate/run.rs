@@ -24,7 +24,7 @@ use crate::state::Journal;
 pub struct Settings {
     /// The convergence policy (bandwidth cap included).
     pub policy: Policy,
-    /// Pass VIR_MIGRATE_UNSAFE (shared file storage libvirt cannot recognise).
+    /// Pass `VIR_MIGRATE_UNSAFE` (shared file storage libvirt cannot recognise).
     pub unsafe_: bool,
 }
 
@@ -264,7 +264,7 @@ pub async fn migrate(
                 tick.rung = ladder.rung();
                 display.tick(&tick);
             }
-            _ = interrupt.wait(), if !stop.asked() => {
+            () = interrupt.wait(), if !stop.asked() => {
                 if report.postcopy {
                     // Post-copy cannot be undone: the guest already runs on
                     // the destination with part of its memory on the source.
@@ -329,9 +329,10 @@ pub async fn migrate(
             };
             let _ = journal.record("migrate_done", json!({"ok": false, "error": reason}));
             // Asked before rollback deletes the partial copies that filled it.
-            let dest_full = match pre.block_migration && !stop.asked() {
-                true => disks::filled_up(dssh, &created).await,
-                false => None,
+            let dest_full = if pre.block_migration && !stop.asked() {
+                disks::filled_up(dssh, &created).await
+            } else {
+                None
             };
             let Settled {
                 outcome,
@@ -380,8 +381,8 @@ pub async fn migrate(
 async fn interrupt_pending(interrupt: &mut Interrupt) -> bool {
     tokio::select! {
         biased;
-        _ = interrupt.wait() => true,
-        _ = std::future::ready(()) => false,
+        () = interrupt.wait() => true,
+        () = std::future::ready(()) => false,
     }
 }
 

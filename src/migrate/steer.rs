@@ -26,7 +26,7 @@ pub struct PolicyEvent<'a> {
 
 /// The time of the ladder's last step (the job's clock).
 pub fn ladder_ms(l: &Ladder) -> u64 {
-    l.steps().last().map(|s| s.at_ms).unwrap_or(0)
+    l.steps().last().map_or(0, |s| s.at_ms)
 }
 
 /// The migrating domain on the watching connection, looked up once: the
@@ -84,9 +84,9 @@ pub async fn act(a: Action, w: &Watched, journal: &mut Journal) -> Result<(), St
     }
     let dom = w.0.clone();
     let r = tokio::task::spawn_blocking(move || match a {
-        Action::SetDowntime(ms) => dom.migrate_set_max_downtime(ms, 0).map(|_| ()),
+        Action::SetDowntime(ms) => dom.migrate_set_max_downtime(ms, 0),
         Action::StartPostcopy => jobs::start_postcopy(&dom),
-        Action::Pause => dom.suspend().map(|_| ()),
+        Action::Pause => dom.suspend(),
         Action::Abort => jobs::abort_job(&dom),
     })
     .await

@@ -293,7 +293,7 @@ impl Ladder {
         let (Some(delay), Some(cur)) = (self.step_delay_ms, self.step) else {
             return;
         };
-        let due = (o.elapsed_ms / delay.max(1)).min(self.policy.downtime_steps as u64) as u32;
+        let due = (o.elapsed_ms / delay.max(1)).min(u64::from(self.policy.downtime_steps)) as u32;
         if due > cur {
             let detail = format!(
                 "{} s elapsed: step {due} of {}",

@@ -66,10 +66,10 @@ pub struct Policy {
     pub stall_iterations: u32,
     /// …or remaining data reached no new low for this many seconds.
     pub stall_secs: u64,
-    /// VIR_MIGRATE_AUTO_CONVERGE: QEMU throttles the guest's vCPUs while it
+    /// `VIR_MIGRATE_AUTO_CONVERGE`: QEMU throttles the guest's vCPUs while it
     /// dirties memory faster than it is sent.
     pub auto_converge: bool,
-    /// VIR_MIGRATE_POSTCOPY: the switch to post-copy is permitted (by the
+    /// `VIR_MIGRATE_POSTCOPY`: the switch to post-copy is permitted (by the
     /// ladder, `--on-timeout postcopy` or `vmigrate force-complete`).
     pub postcopy: bool,
     /// Seconds per GiB of data (guest RAM + copied disks, at least 1 GiB)
@@ -186,11 +186,11 @@ impl Policy {
 
     /// The max downtime at step `i` (0 = start, `downtime_steps` = max).
     pub fn downtime_at_step(&self, i: u32) -> u64 {
-        let i = i.min(self.downtime_steps) as u64;
+        let i = u64::from(i.min(self.downtime_steps));
         let (a, b, n) = (
             self.downtime_start_ms,
             self.max_downtime_ms,
-            self.downtime_steps as u64,
+            u64::from(self.downtime_steps),
         );
         a + (b - a) * i / n
     }

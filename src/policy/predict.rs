@@ -114,8 +114,7 @@ fn postcopy_secs(i: &Inputs) -> Option<f64> {
 pub fn predict(i: &Inputs, policy: &Policy) -> Prediction {
     let limit = policy
         .completion_timeout_secs(i.memory_bytes + i.disk_bytes)
-        .map(|s| s as f64)
-        .unwrap_or(NO_TIMEOUT_SECS);
+        .map_or(NO_TIMEOUT_SECS, |s| s as f64);
     let downtime = policy.max_downtime_ms as f64 / 1000.0;
     let plain = precopy_secs(i, downtime, false, limit);
     let throttled = precopy_secs(i, downtime, true, limit);
@@ -134,7 +133,7 @@ pub fn predict(i: &Inputs, policy: &Policy) -> Prediction {
     // stall: after about `stall_iterations` passes, before the throttle
     // has done its work.
     let first_pass = (i.memory_bytes + i.disk_bytes) as f64 / i.bandwidth_bps.max(1.0);
-    let switched = post.map(|p| p + policy.stall_iterations as f64 * first_pass);
+    let switched = post.map(|p| p + f64::from(policy.stall_iterations) * first_pass);
     let estimated = match plain {
         Some(t) => Some(t),
         None if may_postcopy && policy.ladder => switched,
@@ -164,7 +163,7 @@ pub fn predict(i: &Inputs, policy: &Policy) -> Prediction {
             summary.push_str(&format!(
                 " ({} with the ladder's switch to post-copy, permitted in this run)",
                 fmt_s(switched).unwrap_or_default()
-            ))
+            ));
         }
         Verdict::NeedsAutoConverge if policy.auto_converge => summary.push_str(&format!(
             " ({} with auto-converge, on in this run)",

@@ -54,11 +54,7 @@ pub fn render(p: &Preflight, color: bool) -> String {
             cands.add_row(vec![
                 Cell::new(&c.host),
                 Cell::new(if c.accepted { "yes" } else { "no" }),
-                Cell::new(
-                    c.weight
-                        .map(|w| format!("{w:.3}"))
-                        .unwrap_or_else(|| "-".into()),
-                ),
+                Cell::new(c.weight.map_or_else(|| "-".into(), |w| format!("{w:.3}"))),
                 Cell::new(sanitize(&c.reason)),
             ]);
         }

@@ -40,8 +40,7 @@ pub fn render(hosts: &[HostFacts], color: bool) -> String {
             Cell::new(
                 h.hypervisor
                     .as_ref()
-                    .map(|v| format!("{} {}", v.kind, v.version))
-                    .unwrap_or_else(dash),
+                    .map_or_else(dash, |v| format!("{} {}", v.kind, v.version)),
             ),
             Cell::new(h.libvirt_version.clone().unwrap_or_else(dash)),
             Cell::new(match (&h.cpu_model, h.cpus) {
@@ -57,7 +56,7 @@ pub fn render(hosts: &[HostFacts], color: bool) -> String {
                 (Some(m), Some(v)) => format!("{m} MiB, {v} vCPU"),
                 _ => dash(),
             }),
-            Cell::new(h.disk_free_mb.map(|d| d.to_string()).unwrap_or_else(dash)),
+            Cell::new(h.disk_free_mb.map_or_else(dash, |d| d.to_string())),
             Cell::new(vms(h)),
             Cell::new(h.error.as_deref().map(sanitize).unwrap_or_default()),
         ]);

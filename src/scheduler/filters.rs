@@ -60,7 +60,7 @@ fn ram(req: &Request, host: &Host, f: &HostFacts) -> Result<(), String> {
 
 fn vcpu(req: &Request, host: &Host, f: &HostFacts) -> Result<(), String> {
     let (room, how) = vcpu_room(host, f).ok_or("vcpu: CPUs unknown")?;
-    if room < req.vm.vcpus as i64 {
+    if room < i64::from(req.vm.vcpus) {
         return Err(format!(
             "vcpu: needs {}, has {} ({how})",
             req.vm.vcpus,

@@ -1,8 +1,8 @@
 //! Scheduler weighers: free RAM first, free vCPUs second.
 //!
 //! As in Nova, each weigher's raw value is normalised to 0..1 across the
-//! candidates and multiplied: RAM × 1.0 (RAM_MULTIPLIER) + vCPU × 0.5
-//! (VCPU_MULTIPLIER). So the host with the most RAM room wins unless two
+//! candidates and multiplied: RAM × 1.0 (`RAM_MULTIPLIER`) + vCPU × 0.5
+//! (`VCPU_MULTIPLIER`). So the host with the most RAM room wins unless two
 //! are close, when vCPU room decides.
 
 use crate::checks::dest::{memory_room, vcpu_room};
@@ -18,11 +18,11 @@ pub const VCPU_MULTIPLIER: f64 = 0.5;
 pub fn weigh(hosts: &[(&Host, &HostFacts)]) -> Vec<(f64, String)> {
     let ram: Vec<f64> = hosts
         .iter()
-        .map(|(h, f)| memory_room(h, f).map(|r| r.0 as f64).unwrap_or(0.0))
+        .map(|(h, f)| memory_room(h, f).map_or(0.0, |r| r.0 as f64))
         .collect();
     let cpu: Vec<f64> = hosts
         .iter()
-        .map(|(h, f)| vcpu_room(h, f).map(|r| r.0 as f64).unwrap_or(0.0))
+        .map(|(h, f)| vcpu_room(h, f).map_or(0.0, |r| r.0 as f64))
         .collect();
     let (ram_n, cpu_n) = (normalise(&ram), normalise(&cpu));
     ram_n
@@ -43,8 +43,8 @@ pub fn weigh(hosts: &[(&Host, &HostFacts)]) -> Vec<(f64, String)> {
 
 /// Nova's normalisation: (x − min) / (max − min); all equal → all 0.
 fn normalise(v: &[f64]) -> Vec<f64> {
-    let min = v.iter().cloned().fold(f64::INFINITY, f64::min);
-    let max = v.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    let min = v.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     // Also true for an empty list (min = +inf, max = -inf).
     if max.partial_cmp(&min) != Some(std::cmp::Ordering::Greater) {
         return vec![0.0; v.len()];

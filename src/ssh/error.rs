@@ -25,7 +25,7 @@ pub enum SshError {
         addr: String,
         after: Duration,
     },
-    /// The host key is not in known_hosts: refused, never learned silently.
+    /// The host key is not in `known_hosts`: refused, never learned silently.
     #[error("ssh to {host} ({addr}): host key {fingerprint} is not in {}{note}; refused. Verify the fingerprint on the host (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub), then add it: ssh-keyscan {keyscan} >> {}", known_hosts.display(), known_hosts.display())]
     UnknownHostKey {
         host: String,
@@ -46,7 +46,7 @@ pub enum SshError {
         line: usize,
         known_name: String,
     },
-    /// known_hosts marks the presented key `@revoked`.
+    /// `known_hosts` marks the presented key `@revoked`.
     #[error("ssh to {host} ({addr}): host key {fingerprint} is marked @revoked in {}:{line}; refused (a revoked key may be a stolen one). The host needs a new key: once it has one, verify it on the host and record it in {}", known_hosts.display(), known_hosts.display())]
     RevokedHostKey {
         host: String,
@@ -55,7 +55,7 @@ pub enum SshError {
         known_hosts: PathBuf,
         line: usize,
     },
-    /// known_hosts could not be read or parsed.
+    /// `known_hosts` could not be read or parsed.
     #[error("ssh to {host}: cannot check the host key against {}: {reason}", known_hosts.display())]
     KnownHosts {
         host: String,

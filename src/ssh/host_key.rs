@@ -1,7 +1,7 @@
-//! Host-key verification against the inventory's known_hosts file.
+//! Host-key verification against the inventory's `known_hosts` file.
 //!
 //! russh asks the client handler whether to trust the server's key; this
-//! handler answers from known_hosts only, read as OpenSSH reads it
+//! handler answers from `known_hosts` only, read as OpenSSH reads it
 //! ([`known_hosts`]). Unknown, changed and revoked keys are all refused —
 //! vmigrate never learns a key silently — and the reason is kept so the
 //! connect error can say which, with the fingerprint the operator needs.
@@ -26,7 +26,7 @@ pub struct Verifier {
 }
 
 impl Verifier {
-    /// A verifier for `addr:port` (the name looked up in known_hosts is the
+    /// A verifier for `addr:port` (the name looked up in `known_hosts` is the
     /// inventory address, as OpenSSH would), plus the slot where a refusal lands.
     pub fn new(
         host: &str,
@@ -129,7 +129,7 @@ impl russh::client::Handler for Verifier {
 
 /// Host-key algorithms ordered so those already recorded for this host come
 /// first. Without this, a server with several host keys may present one
-/// that known_hosts lacks (say ed25519 when only ecdsa was recorded) and be
+/// that `known_hosts` lacks (say ed25519 when only ecdsa was recorded) and be
 /// refused as unknown; OpenSSH orders its offer the same way.
 pub fn preferred_algorithms(
     addr: &str,

@@ -111,7 +111,7 @@ fn apply(last: &mut LastRun, r: &Value, own: bool) {
                     .as_array()
                     .map(|a| a.iter().filter_map(text_of).collect())
                     .unwrap_or_default(),
-            })
+            });
         }
         Some("finish") if own => last.finished = text_of(&d["outcome"]),
         Some("postcopy_started") => {

@@ -96,7 +96,9 @@ pub fn read_tail(path: &Path, tail: u64) -> std::io::Result<Vec<Value>> {
 /// tail several times, and the operator needs to hear about a line once.
 fn warn(path: &Path, damaged: &[Damaged]) {
     static WARNED: Mutex<BTreeSet<(PathBuf, u64)>> = Mutex::new(BTreeSet::new());
-    let mut warned = WARNED.lock().unwrap_or_else(|e| e.into_inner());
+    let mut warned = WARNED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     for d in damaged {
         if !warned.insert((path.to_path_buf(), d.offset)) {
             continue;

@@ -79,7 +79,7 @@ mod tests {
         assert_eq!(locate("it-vm", &hosts), Location::On("lab1".into()));
         match locate("nope", &hosts) {
             Location::NotFound { searched, .. } => {
-                assert_eq!(searched, vec!["lab1", "lab2", "lab3"])
+                assert_eq!(searched, vec!["lab1", "lab2", "lab3"]);
             }
             other => panic!("{other:?}"),
         }

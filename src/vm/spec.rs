@@ -90,14 +90,12 @@ pub fn parse(xml: &str) -> Result<VmSpec, String> {
     }
     let text = |n: Option<roxmltree::Node>| n.and_then(|n| n.text()).map(|t| t.trim().to_string());
     let os_type = child(dom, "os").and_then(|os| child(os, "type"));
-    let memory_kib = child(dom, "memory")
-        .map(|m| {
-            to_kib(
-                m.text().unwrap_or("0"),
-                m.attribute("unit").unwrap_or("KiB"),
-            )
-        })
-        .unwrap_or(0);
+    let memory_kib = child(dom, "memory").map_or(0, |m| {
+        to_kib(
+            m.text().unwrap_or("0"),
+            m.attribute("unit").unwrap_or("KiB"),
+        )
+    });
     let vcpus = text(child(dom, "vcpu"))
         .and_then(|v| v.parse().ok())
         .unwrap_or(1);
@@ -123,7 +121,7 @@ pub fn parse(xml: &str) -> Result<VmSpec, String> {
     let Some(devices) = child(dom, "devices") else {
         return Ok(spec);
     };
-    for dev in devices.children().filter(|n| n.is_element()) {
+    for dev in devices.children().filter(roxmltree::Node::is_element) {
         match dev.tag_name().name() {
             "disk" => spec.disks.push(disk(dev)),
             "interface" => spec.interfaces.push(interface(dev)),
@@ -220,7 +218,7 @@ mod tests {
     use super::*;
 
     /// A lab test VM's live XML (libvirt 9.0), trimmed to what matters.
-    const LAB_VM: &str = r#"<domain type='kvm' id='1'>
+    const LAB_VM: &str = r"<domain type='kvm' id='1'>
   <name>it-vm</name>
   <uuid>0f9a3a3e-1111-4222-8333-444455556666</uuid>
   <memory unit='KiB'>131072</memory>
@@ -255,7 +253,7 @@ mod tests {
       <source><address domain='0x0000' bus='0x01' slot='0x00' function='0x0'/></source>
     </hostdev>
   </devices>
-</domain>"#;
+</domain>";
 
     #[test]
     fn parses_what_migration_needs() {

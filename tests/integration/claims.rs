@@ -118,7 +118,7 @@ fn present_on(vm: &str) -> Vec<String> {
     ["lab1", "lab2", "lab3"]
         .iter()
         .filter(|h| state(h, vm) != "absent")
-        .map(|h| h.to_string())
+        .map(std::string::ToString::to_string)
         .collect()
 }
 

@@ -32,7 +32,9 @@ fn turn() -> Option<Turn> {
         lab,
         inv: lab.inv(),
         _lab: guard,
-        _one: ONE.lock().unwrap_or_else(|e| e.into_inner()),
+        _one: ONE
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
     })
 }
 

@@ -1,12 +1,12 @@
-//! Lab tests: SSH host keys are verified against the inventory's known_hosts.
+//! Lab tests: SSH host keys are verified against the inventory's `known_hosts`.
 //! Unknown and changed keys are refused with the fingerprint and the fix,
-//! and known_hosts is never written to.
+//! and `known_hosts` is never written to.
 
 use std::process::Command;
 
 use crate::util::{host_row, lab_sh, vmigrate, Lab};
 
-/// The lab's known_hosts lines for `addr` (the lab writes them on `up`).
+/// The lab's `known_hosts` lines for `addr` (the lab writes them on `up`).
 fn lines_for(known_hosts: &str, addr: &str) -> Vec<String> {
     known_hosts
         .lines()
@@ -24,7 +24,7 @@ fn known_hosts_path(inventory: &str) -> String {
         .to_string()
 }
 
-/// Writes `content` as a known_hosts file in `dir` and a lab inventory
+/// Writes `content` as a `known_hosts` file in `dir` and a lab inventory
 /// using it instead of `real_path`; returns both paths.
 fn with_known_hosts(
     lab: &Lab,
@@ -43,7 +43,7 @@ fn with_known_hosts(
     (kh, inv)
 }
 
-/// Runs `hosts -o json` with `content` as known_hosts and asserts what
+/// Runs `hosts -o json` with `content` as `known_hosts` and asserts what
 /// every refused key shares: exit 6, `host` unreachable with libvirt never
 /// contacted, lab1 fine, the file untouched. Returns the SSH error and the
 /// file's path.
@@ -70,7 +70,7 @@ fn refused(lab: &Lab, real_path: &str, content: &str, host: &str) -> (String, st
     (err, kh)
 }
 
-/// SHA256 fingerprint of one known_hosts line, via ssh-keygen.
+/// SHA256 fingerprint of one `known_hosts` line, via ssh-keygen.
 fn fingerprint(line: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("k");
@@ -179,7 +179,7 @@ fn new_key(dir: &std::path::Path, name: &str) -> String {
         .join(" ")
 }
 
-/// The lab's known_hosts without `addr`'s lines, and `addr`'s ed25519 line.
+/// The lab's `known_hosts` without `addr`'s lines, and `addr`'s ed25519 line.
 fn split_out(real: &str, addr: &str) -> (String, String) {
     let others: String = real
         .lines()
@@ -248,7 +248,7 @@ fn old_and_new_key_lines_are_accepted() {
 }
 
 /// The changed-key message names the line OpenSSH would ("Offending key in
-/// FILE:3"): every line counts, comments and blank ones too.
+/// <FILE:3")>: every line counts, comments and blank ones too.
 #[test]
 fn changed_key_message_cites_the_physical_line() {
     let Some((lab, _guard)) = Lab::shared() else {

@@ -1,4 +1,4 @@
-//! Every bad inventory in tests/fixtures/bad_inventories gives a one-line
+//! Every bad inventory in `tests/fixtures/bad_inventories` gives a one-line
 //! `file:line:col: message` error and exit 2 from the real binary — before
 //! any host is contacted.
 

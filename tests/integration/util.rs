@@ -43,8 +43,7 @@ pub fn lab_try(args: &[&str]) -> bool {
     Command::new(lab_script())
         .args(args)
         .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
+        .is_ok_and(|o| o.status.success())
 }
 
 /// `virsh ARGS` run inside a lab host, as the ground truth to compare with.
@@ -84,8 +83,7 @@ pub fn reason(host: &str, vm: &str) -> String {
 /// The lab's directory (`VMIGRATE_LAB_DIR`, as lab.sh reads it).
 fn lab_dir() -> PathBuf {
     std::env::var_os("VMIGRATE_LAB_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/var/lib/vmigrate-lab"))
+        .map_or_else(|| PathBuf::from("/var/lib/vmigrate-lab"), PathBuf::from)
 }
 
 thread_local! {
@@ -165,9 +163,10 @@ fn skip(why: &str) {
         .name()
         .unwrap_or("a lab test")
         .to_string();
-    if std::env::var_os("VMIGRATE_REQUIRE_LAB").is_some_and(|v| v == "1") {
-        panic!("{test}: {why}, and VMIGRATE_REQUIRE_LAB=1 requires the lab");
-    }
+    assert!(
+        !std::env::var_os("VMIGRATE_REQUIRE_LAB").is_some_and(|v| v == "1"),
+        "{test}: {why}, and VMIGRATE_REQUIRE_LAB=1 requires the lab"
+    );
     // One write, so that the line is not split by libtest's own output.
     let line = format!("{test}: skipped: {why}\n");
     let _ = std::io::stderr().write_all(line.as_bytes());

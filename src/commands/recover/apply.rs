@@ -42,7 +42,10 @@ pub async fn execute(
 }
 
 async fn remove_file(link: &HostLink, path: &str) -> Result<(), String> {
-    let ssh = link.ssh.as_ref().map_err(|e| e.to_string())?;
+    let ssh = link
+        .ssh
+        .as_ref()
+        .map_err(std::string::ToString::to_string)?;
     ssh.check(&["rm", "-f", "--", path])
         .await
         .map(|_| ())
@@ -50,7 +53,11 @@ async fn remove_file(link: &HostLink, path: &str) -> Result<(), String> {
 }
 
 async fn domain_action(a: &Action, vm: &str, link: &HostLink) -> Result<(), String> {
-    let lv = link.libvirt.as_ref().map_err(|e| e.to_string())?.clone();
+    let lv = link
+        .libvirt
+        .as_ref()
+        .map_err(std::string::ToString::to_string)?
+        .clone();
     let (vm, a) = (vm.to_string(), a.clone());
     tokio::task::spawn_blocking(move || {
         let d = lv.conn().lookup_domain_by_name(&vm)?;

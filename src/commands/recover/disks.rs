@@ -2,7 +2,7 @@
 //! migration that completed without its `live` (killed with -9, libvirt
 //! finished alone) they are stale, and they block a migration back: the
 //! destination's disk is never created over an existing file. `live`
-//! removes them after success (migrate::run); `recover` removes them
+//! removes them after success (`migrate::run`); `recover` removes them
 //! here — only files that exist and that no domain on that host uses.
 
 use std::sync::Arc;
@@ -53,8 +53,14 @@ pub async fn removable(
 /// Removes `path` on `link`'s host unless a domain there uses it (checked
 /// again just before: the plan may be seconds old), journalled first.
 pub async fn remove(link: &HostLink, path: &str, journal: &mut Journal) -> Result<(), String> {
-    let ssh = link.ssh.as_ref().map_err(|e| e.to_string())?;
-    let lv = link.libvirt.as_ref().map_err(|e| e.to_string())?;
+    let ssh = link
+        .ssh
+        .as_ref()
+        .map_err(std::string::ToString::to_string)?;
+    let lv = link
+        .libvirt
+        .as_ref()
+        .map_err(std::string::ToString::to_string)?;
     if let Some((_, d)) = users_of(lv, &[path.to_string()], None).await?.first() {
         return Err(format!("domain {d} uses it now; kept"));
     }

@@ -251,7 +251,7 @@ fn resume_command(vm: &str, s: &Sides, last: Option<&LastRun>, hosts: &[Host]) -
     Some(argv.join(" "))
 }
 
-/// vmigrate's flags for a post-copy migration (see migrate::flags), for a
+/// vmigrate's flags for a post-copy migration (see `migrate::flags`), for a
 /// run whose `migrate_start` record is missing.
 const DEFAULT_FLAGS: u32 = virt::sys::VIR_MIGRATE_LIVE
     | virt::sys::VIR_MIGRATE_PEER2PEER

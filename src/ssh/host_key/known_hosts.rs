@@ -1,4 +1,4 @@
-//! known_hosts read the way OpenSSH reads it (sshd(8), "SSH_KNOWN_HOSTS FILE
+//! `known_hosts` read the way OpenSSH reads it (sshd(8), "`SSH_KNOWN_HOSTS` FILE
 //! FORMAT"; hostfile.c), for a plain host key — vmigrate never asks for host
 //! certificates:
 //! - lines are numbered as in the file, comments and blank lines included;
@@ -20,7 +20,7 @@ use russh::keys::ssh_encoding::base64::{Base64, Encoding};
 use russh::keys::PublicKey;
 use sha1::Sha1;
 
-/// What known_hosts says about the key a host presented.
+/// What `known_hosts` says about the key a host presented.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Status {
     /// A plain line for the host has this key (1-based line number).
@@ -49,7 +49,7 @@ struct Entry<'a> {
     key: PublicKey,
 }
 
-/// Checks `key` presented by `addr:port` against known_hosts `text`.
+/// Checks `key` presented by `addr:port` against `known_hosts` `text`.
 pub fn verify(text: &str, addr: &str, port: u16, key: &PublicKey) -> Status {
     let entries = parse(text);
     let addr = addr.to_ascii_lowercase();
@@ -62,7 +62,7 @@ pub fn verify(text: &str, addr: &str, port: u16, key: &PublicKey) -> Status {
     status
 }
 
-/// The name OpenSSH writes in known_hosts for this address and port.
+/// The name OpenSSH writes in `known_hosts` for this address and port.
 pub fn known_name(addr: &str, port: u16) -> String {
     if port == 22 {
         addr.to_string()
@@ -91,7 +91,7 @@ pub fn recorded_keys(text: &str, addr: &str, port: u16) -> Vec<PublicKey> {
     }
 }
 
-/// OpenSSH's check_key_in_hostkeys for a plain key and one lookup name.
+/// OpenSSH's `check_key_in_hostkeys` for a plain key and one lookup name.
 fn check(entries: &[Entry], name: &str, key: &PublicKey) -> Status {
     let for_host = || entries.iter().filter(|e| hosts_match(e.hosts, name));
     let same = |e: &&Entry| e.key.key_data() == key.key_data();
@@ -183,7 +183,7 @@ fn hashed_match(field: &str, name: &str) -> bool {
         .is_ok()
 }
 
-/// OpenSSH's match_pattern: `*` any run of characters, `?` any one.
+/// OpenSSH's `match_pattern`: `*` any run of characters, `?` any one.
 fn glob(pattern: &str, text: &str) -> bool {
     let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
     let (mut pi, mut ti) = (0, 0);
@@ -214,7 +214,7 @@ mod tests {
     use std::process::Command;
 
     /// A fresh key pair made by ssh-keygen in `dir`: the public key and its
-    /// `TYPE BASE64` form for known_hosts lines.
+    /// `TYPE BASE64` form for `known_hosts` lines.
     fn keygen(dir: &Path, name: &str, kind: &str) -> (PublicKey, String) {
         let path = dir.join(name);
         let st = Command::new("ssh-keygen")
