@@ -27,6 +27,9 @@ pub enum LibvirtError {
         what: String,
         message: String,
     },
+    /// The domain is not (any more) on the host.
+    #[error("libvirt on {host}: {what}: no such domain")]
+    NoDomain { host: String, what: String },
     /// Not attempted, and why.
     #[error("libvirt on {host}: not contacted: {reason}")]
     Skipped { host: String, reason: String },

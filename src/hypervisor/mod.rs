@@ -6,10 +6,12 @@
 //! needs libvirt's event loop running, started once by [`init`].
 
 pub mod dirtyrate;
+mod domain;
 mod error;
 pub mod jobs;
 pub mod lifecycle;
 mod socket_dir;
+pub mod state;
 pub mod tunnel;
 pub mod uri;
 
@@ -17,7 +19,9 @@ use std::sync::Once;
 
 use virt::connect::Connect;
 
+pub use domain::Domain;
 pub use error::LibvirtError;
+pub use state::{DomainState, JobKind, PauseReason, Postcopy, StateReason};
 
 use crate::inventory::Host;
 
@@ -134,8 +138,31 @@ impl Libvirt {
             .expect("libvirt connection used after drop")
     }
 
+    /// Runs `f` on a blocking thread (libvirt's C API blocks), naming
+    /// `what` in its error.
+    pub async fn blocking<T: Send + 'static>(
+        &self,
+        what: &str,
+        f: impl FnOnce() -> Result<T, virt::error::Error> + Send + 'static,
+    ) -> Result<T, LibvirtError> {
+        match tokio::task::spawn_blocking(f).await {
+            Ok(r) => r.map_err(|e| self.call_error(what, e)),
+            Err(join) => Err(LibvirtError::Call {
+                host: self.host.clone(),
+                what: what.to_string(),
+                message: format!("libvirt call thread failed: {join}"),
+            }),
+        }
+    }
+
     /// Wraps a `virt` error from a call on this connection.
     pub fn call_error(&self, what: &str, e: virt::error::Error) -> LibvirtError {
+        if domain::no_domain(&e) {
+            return LibvirtError::NoDomain {
+                host: self.host.clone(),
+                what: what.to_string(),
+            };
+        }
         LibvirtError::Call {
             host: self.host.clone(),
             what: what.to_string(),
