@@ -21,6 +21,14 @@ pub enum Error {
     /// The VM runs (or is defined) on several hosts: an operator must decide.
     #[error("{0}")]
     SplitBrain(String),
+    /// libvirt on a host failed or could not be reached. A domain that is
+    /// not there is "not found" (exit 3); anything else is the environment
+    /// (exit 1), never "not found".
+    #[error(transparent)]
+    Libvirt(#[from] crate::hypervisor::LibvirtError),
+    /// A journal record could not be written, so its step was not taken.
+    #[error("{0}; nothing further was done")]
+    Journal(#[from] crate::state::JournalError),
     /// Writing the result failed.
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),
@@ -36,7 +44,11 @@ impl Error {
             Error::Inventory(_) | Error::Usage(_) => ExitCode::Usage,
             Error::NotFound(_) | Error::NotMigratable(_) => ExitCode::NotMigratable,
             Error::SplitBrain(_) => ExitCode::NeedsAttention,
-            Error::Output(_) | Error::Internal(_) => ExitCode::Internal,
+            Error::Libvirt(crate::hypervisor::LibvirtError::NoDomain { .. }) => {
+                ExitCode::NotMigratable
+            }
+            Error::Libvirt(_) => ExitCode::Internal,
+            Error::Output(_) | Error::Internal(_) | Error::Journal(_) => ExitCode::Internal,
         }
     }
 }

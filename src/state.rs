@@ -8,14 +8,16 @@ use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
-use serde_json::{json, Value};
+use std::sync::Arc;
 
 use crate::error::Error;
 
 mod last_run;
 mod read;
+mod record;
 
 pub use last_run::{LastRun, MigrateStart, Switch};
+pub use record::{Entry, Record};
 
 /// The state directory (created on first use).
 pub fn dir() -> Result<PathBuf, Error> {
@@ -72,22 +74,32 @@ impl VmLock {
     }
 }
 
-/// The append-only journal: one JSON object per line, written and flushed
-/// to disk *before* each step that changes a host, so that after a crash
-/// `vmigrate recover` knows what may have happened.
+/// The append-only journal: one JSON line per [`Record`], written and
+/// synced to disk *before* each step that changes a host, so that after a
+/// crash `vmigrate recover` knows what may have happened. A step whose
+/// record cannot be written is not taken.
 pub struct Journal {
-    file: File,
+    file: Arc<File>,
     path: PathBuf,
     run: String,
     vm: String,
     opened_ms: u64,
 }
 
+/// The journal could not be written: the step it was for must not be taken.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write the journal {path}: {message}")]
+pub struct JournalError {
+    pub path: PathBuf,
+    pub message: String,
+}
+
 fn now_ms() -> u64 {
-    std::time::SystemTime::now()
+    let ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default()
-        .as_millis() as u64
+        .as_millis();
+    u64::try_from(ms).unwrap_or(u64::MAX)
 }
 
 impl Journal {
@@ -102,21 +114,19 @@ impl Journal {
             .map_err(|e| {
                 Error::Usage(format!("cannot open the journal {}: {e}", path.display()))
             })?;
-        let run = format!(
-            "{}-{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap_or_default()
-                .as_millis()
-        );
+        let opened_ms = now_ms();
         Ok(Journal {
-            file,
+            file: Arc::new(file),
             path,
-            run,
+            run: format!("{}-{opened_ms}", std::process::id()),
             vm: vm.to_string(),
-            opened_ms: now_ms(),
+            opened_ms,
         })
+    }
+
+    /// This run's id in the journal.
+    pub fn run_id(&self) -> &str {
+        &self.run
     }
 
     /// Whether another vmigrate (`vmigrate abort`) recorded an abort of this
@@ -133,20 +143,37 @@ impl Journal {
         others_recorded(&self.path, &self.run, &self.vm, self.opened_ms, step)
     }
 
-    /// Appends `step` with `details` and syncs it to disk.
-    pub fn record(&mut self, step: &str, details: Value) -> Result<(), Error> {
-        let ts = now_ms();
-        let record =
-            json!({"ts_ms": ts, "run": self.run, "vm": self.vm, "step": step, "details": details});
+    /// Appends `record` and returns once it is on disk (`fdatasync`), on a
+    /// blocking thread so that a slow disk never stalls the async workers
+    /// that carry the SSH tunnels. `Err`: the step must not be taken.
+    pub async fn commit(&mut self, record: Record) -> Result<(), JournalError> {
+        let entry = Entry {
+            ts_ms: now_ms(),
+            run: self.run.clone(),
+            vm: self.vm.clone(),
+            record,
+        };
+        let fail = |message: String| JournalError {
+            path: self.path.clone(),
+            message,
+        };
+        let mut line = serde_json::to_string(&entry).map_err(|e| fail(e.to_string()))?;
+        line.push('\n');
+        let file = self.file.clone();
         // One write(2) per line: with O_APPEND, records of processes writing
-        // at the same time (`live` and `force-complete`) never interleave,
-        // as `writeln!`'s several small writes could.
-        let line = format!("{record}\n");
-        let write = self
-            .file
-            .write_all(line.as_bytes())
-            .and_then(|()| self.file.sync_data());
-        write.map_err(|e| Error::Internal(color_eyre::eyre::eyre!("cannot write the journal: {e}")))
+        // at the same time (`live` and `force-complete`) never interleave.
+        let write = move || {
+            (&*file)
+                .write_all(line.as_bytes())
+                .and_then(|()| file.sync_data())
+        };
+        let done = match tokio::runtime::Handle::try_current() {
+            Ok(_) => tokio::task::spawn_blocking(write)
+                .await
+                .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string()))),
+            Err(_) => write(),
+        };
+        done.map_err(|e| fail(e.to_string()))
     }
 }
 

@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::find::{postcopy_state, Postcopy};
+use super::find::{self, Postcopy};
 use crate::config::Config;
 use crate::error::Error;
 use crate::exit_codes::ExitCode;
-use crate::hypervisor::jobs;
+use crate::state::{Journal, Record};
 
 #[derive(Serialize)]
 struct AbortReport {
@@ -29,48 +29,32 @@ struct AbortReport {
 
 /// Aborts and reports.
 pub async fn run(config: &Config, vm: &str, from: Option<&str>) -> Result<ExitCode, Error> {
-    let (host, lv) = super::find::running_host(config, vm, from).await?;
-    let (l2, name) = (lv.clone(), vm.to_string());
-    let postcopy = tokio::task::spawn_blocking(move || {
-        let dom = l2.conn().lookup_domain_by_name(&name).ok()?;
-        postcopy_state(&dom)
-    })
-    .await
-    .ok()
-    .flatten();
-    if let Some((phase, state)) = postcopy {
+    let (host, lv) = find::running_host(config, vm, from).await?;
+    let dom = find::domain(&lv, vm).await?;
+    if let Some((phase, state)) = find::postcopy_state(&dom).await {
         return refuse(config, vm, &host, phase, state);
     }
-    // Tells a `vmigrate live` of this VM that its failure is an abort.
-    crate::state::Journal::open(vm)?.record("abort", serde_json::json!({"host": host}))?;
-    let name = vm.to_string();
-    let result = tokio::task::spawn_blocking(move || -> Result<(bool, String), String> {
-        let dom = lv
-            .conn()
-            .lookup_domain_by_name(&name)
-            .map_err(|e| e.message().to_string())?;
-        let running = super::find::job_running;
-        if !running(&dom) {
-            return Ok((false, super::find::state(&dom)));
-        }
-        jobs::abort_job(&dom).map_err(|e| e.message().to_string())?;
+    let aborted = if find::job_running(&dom).await {
+        // Tells a `vmigrate live` of this VM that its failure is an abort.
+        let record = Record::Abort { host: host.clone() };
+        Journal::open(vm)?.commit(record).await?;
+        dom.abort_job().await?;
         // The job ends once QEMU has cancelled and libvirt rolled back.
         for _ in 0..120 {
-            if !running(&dom) {
+            if !find::job_running(&dom).await {
                 break;
             }
-            std::thread::sleep(Duration::from_millis(250));
+            tokio::time::sleep(Duration::from_millis(250)).await;
         }
-        Ok((true, super::find::state(&dom)))
-    })
-    .await
-    .map_err(|e| Error::Internal(color_eyre::eyre::eyre!("abort: {e}")))?
-    .map_err(|e| Error::NotFound(format!("cannot abort the job of {vm} on {host}: {e}")))?;
+        true
+    } else {
+        false
+    };
     let report = AbortReport {
         vm: vm.to_string(),
         host: host.clone(),
-        aborted: result.0,
-        state: result.1,
+        aborted,
+        state: find::state(&dom).await,
         postcopy: None,
     };
     if config.json() {

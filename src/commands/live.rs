@@ -18,7 +18,7 @@ use crate::migrate::run::{migrate, Report, Settings};
 use crate::migrate::Outcome;
 use crate::report::{check_table, sanitize::sanitize};
 use crate::signals::Interrupt;
-use crate::state::{Journal, VmLock};
+use crate::state::{Journal, Record, VmLock};
 
 /// Runs the migration and prints its report.
 pub async fn run(config: &Config, args: LiveArgs) -> Result<ExitCode, Error> {
@@ -64,15 +64,21 @@ pub async fn run(config: &Config, args: LiveArgs) -> Result<ExitCode, Error> {
 
     let mut journal = Journal::open(&pre.vm)?;
     if let Some(h) = &held {
-        journal.record(
-            "claim",
-            serde_json::json!({"host": h.host, "path": h.path, "claim": h.claim}),
-        )?;
+        journal
+            .commit(Record::Claim {
+                host: h.host.clone(),
+                path: h.path.clone(),
+                claim: h.claim.clone(),
+            })
+            .await?;
     }
-    journal.record(
-        "start",
-        serde_json::json!({"source": pre.source, "destination": dest, "block_migration": pre.block_migration}),
-    )?;
+    journal
+        .commit(Record::Start {
+            source: pre.source.clone(),
+            destination: dest.clone(),
+            block_migration: pre.block_migration,
+        })
+        .await?;
     let idx = |n: &str| {
         links
             .iter()

@@ -96,3 +96,5 @@ impl Domain {
 pub(super) fn no_domain(e: &virt::error::Error) -> bool {
     e.code().to_raw() == sys::VIR_ERR_NO_DOMAIN
 }
+
+mod control;

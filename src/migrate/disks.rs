@@ -7,12 +7,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::json;
-
 use crate::checks::storage::DiskPlacement;
-use crate::error::Error;
 use crate::ssh::SshSession;
-use crate::state::Journal;
+use crate::state::{Journal, Record};
 
 /// Creates the local file disks on the destination. Returns the paths
 /// created; on failure, the ones created so far are in `created`.
@@ -40,11 +37,14 @@ pub async fn precreate(
         }
         let format = d.disk.format.clone().unwrap_or_else(|| "raw".into());
         journal
-            .record(
-                "precreate_disk",
-                json!({"host": dest.host(), "path": path, "format": format, "bytes": size}),
-            )
-            .map_err(|e: Error| e.to_string())?;
+            .commit(Record::PrecreateDisk {
+                host: dest.host().to_string(),
+                path: path.to_string(),
+                format: Some(format.clone()),
+                bytes: Some(size),
+            })
+            .await
+            .map_err(|e| e.to_string())?;
         let out = dest
             .run(&[
                 "sh",
@@ -85,7 +85,15 @@ pub async fn remove(
 ) -> Vec<String> {
     let mut errors = Vec::new();
     for p in paths {
-        let _ = journal.record("remove_disk", json!({"host": dest.host(), "path": p}));
+        let record = Record::RemoveDisk {
+            host: dest.host().to_string(),
+            path: p.clone(),
+            stale_copy: false,
+        };
+        if let Err(e) = journal.commit(record).await {
+            errors.push(format!("{p}: kept: {e}"));
+            continue;
+        }
         if let Err(e) = dest.check(&["rm", "-f", "--", p]).await {
             errors.push(format!("{p}: {e}"));
         }

@@ -10,10 +10,10 @@ pub mod rollback;
 pub mod run;
 pub mod steer;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How a `live` run ended (the `outcome` JSON key).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// Running and persistent on the destination, gone from the source.

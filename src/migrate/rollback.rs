@@ -6,14 +6,13 @@
 
 use std::sync::Arc;
 
-use serde_json::json;
 use virt::sys;
 
 use super::disks;
 use super::Outcome;
 use crate::hypervisor::Libvirt;
 use crate::ssh::SshSession;
-use crate::state::Journal;
+use crate::state::{Journal, Record};
 
 /// A domain as found on one host.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -217,7 +216,12 @@ async fn restore(
 
 /// Resumes the VM libvirt left paused on the source; returns the note.
 async fn resume_source(src: (&str, &Arc<Libvirt>), vm: &str, journal: &mut Journal) -> String {
-    let _ = journal.record("resume_source", json!({"host": src.0}));
+    let record = Record::ResumeSource {
+        host: src.0.to_string(),
+    };
+    if let Err(e) = journal.commit(record).await {
+        return format!("did not resume {vm} on {} ({e})", src.0);
+    }
     let (slv, n) = (src.1.clone(), vm.to_string());
     let r = blocking(move || {
         let d = slv.conn().lookup_domain_by_name(&n)?;
@@ -238,10 +242,13 @@ async fn remove_incoming(
     d: &Found,
     journal: &mut Journal,
 ) -> String {
-    let _ = journal.record(
-        "remove_dest_leftover",
-        json!({"host": dst.0, "state": d.state}),
-    );
+    let record = Record::RemoveDestLeftover {
+        host: dst.0.to_string(),
+        state: d.state.clone(),
+    };
+    if let Err(e) = journal.commit(record).await {
+        return format!("kept the copy of {vm} on {} ({e})", dst.0);
+    }
     let (dlv, n, active) = (dst.1.clone(), vm.to_string(), d.active);
     let r = blocking(move || {
         let dom = dlv.conn().lookup_domain_by_name(&n)?;

@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use serde_json::json;
 
 use super::monitor::{Display, Tick};
 use super::rollback::{self, Settled};
@@ -18,7 +17,7 @@ use crate::hypervisor::Libvirt;
 use crate::policy::ladder::{Action, Ladder, Observation, Step};
 use crate::policy::Policy;
 use crate::signals::Interrupt;
-use crate::state::Journal;
+use crate::state::{Journal, Record};
 
 /// How to migrate.
 pub struct Settings {
@@ -174,17 +173,24 @@ pub async fn migrate(
     // An interrupt during the set-up (disks, the watching connection) was
     // held until now: honour it before anything starts on the destination.
     if interrupt_pending(interrupt).await {
-        let _ = journal.record("abort_requested", json!({"before_start": true}));
+        let _ = journal
+            .commit(Record::AbortRequested { before_start: true })
+            .await;
         stopped_before_start(&mut report, dst, &created, journal).await;
         display.finish();
         report.duration_ms = started.elapsed().as_millis() as u64;
         return report;
     }
-    let _ = journal.record(
-        "migrate_start",
-        json!({"source": src.host.name, "destination": dst.host.name, "peer_uri": peer,
-               "migration_uri": dst.host.migration_uri, "flags": f, "copy_disks": copy}),
-    );
+    let _ = journal
+        .commit(Record::MigrateStart {
+            source: Some(src.host.name.clone()),
+            destination: Some(dst.host.name.clone()),
+            peer_uri: Some(peer.clone()),
+            migration_uri: Some(dst.host.migration_uri.clone()),
+            flags: Some(f),
+            copy_disks: copy.clone(),
+        })
+        .await;
     let (lv, name) = (slv.clone(), pre.vm.clone());
     let call_started = Instant::now();
     let mut call = tokio::task::spawn_blocking(move || {
@@ -279,7 +285,9 @@ pub async fn migrate(
                     "vmigrate: interrupted: aborting the migration of {} (it stays on {} unless the migration completes first)",
                     pre.vm, src.host.name
                 ));
-                let _ = journal.record("abort_requested", json!({}));
+                let _ = journal
+                    .commit(Record::AbortRequested { before_start: false })
+                    .await;
                 stop.ask();
                 if let Some(why) = stop.attempt(&watched).await {
                     display.note(&format!("vmigrate: {why}; waiting for the migration to finish on {}", dst.host.name));
@@ -309,7 +317,12 @@ pub async fn migrate(
 
     match result {
         Ok(Ok(())) => {
-            let _ = journal.record("migrate_done", json!({"ok": true}));
+            let _ = journal
+                .commit(Record::MigrateDone {
+                    ok: true,
+                    error: None,
+                })
+                .await;
             verify(&mut report, slv, dlv, disk_seen).await;
             if stop.asked() {
                 too_late(&mut report, display, stop.refused.as_deref());
@@ -327,7 +340,12 @@ pub async fn migrate(
                 Err(join) => format!("the migration thread failed: {join}"),
                 Ok(Ok(())) => unreachable!(),
             };
-            let _ = journal.record("migrate_done", json!({"ok": false, "error": reason}));
+            let _ = journal
+                .commit(Record::MigrateDone {
+                    ok: false,
+                    error: Some(reason.clone()),
+                })
+                .await;
             // Asked before rollback deletes the partial copies that filled it.
             let dest_full = if pre.block_migration && !stop.asked() {
                 disks::filled_up(dssh, &created).await
@@ -369,10 +387,12 @@ pub async fn migrate(
             report.running_on = running_on;
         }
     }
-    let _ = journal.record(
-        "finish",
-        json!({"outcome": report.outcome, "running_on": report.running_on}),
-    );
+    let _ = journal
+        .commit(Record::Finish {
+            outcome: report.outcome,
+            running_on: report.running_on.clone(),
+        })
+        .await;
     report
 }
 
@@ -413,10 +433,12 @@ async fn stopped_before_start(
             )
         });
     }
-    let _ = journal.record(
-        "finish",
-        json!({"outcome": report.outcome, "running_on": report.running_on}),
-    );
+    let _ = journal
+        .commit(Record::Finish {
+            outcome: report.outcome,
+            running_on: report.running_on.clone(),
+        })
+        .await;
 }
 
 /// The migration completed although the operator interrupted it: libvirt

@@ -6,7 +6,6 @@
 use std::sync::Arc;
 
 use serde::Serialize;
-use serde_json::json;
 
 use super::run::Report;
 use virt::domain::Domain;
@@ -14,7 +13,7 @@ use virt::domain::Domain;
 use crate::hypervisor::jobs;
 use crate::hypervisor::Libvirt;
 use crate::policy::ladder::{Action, Ladder, Phase, Step};
-use crate::state::Journal;
+use crate::state::{Journal, Record};
 
 /// A rung change as an `--events` line.
 #[derive(Serialize)]
@@ -72,13 +71,25 @@ pub async fn observe(w: &Watched) -> Option<(virt::domain::JobStats, Phase)> {
 pub async fn act(a: Action, w: &Watched, journal: &mut Journal) -> Result<(), String> {
     match a {
         Action::StartPostcopy => {
-            let _ = journal.record("postcopy_started", json!({"by": "policy"}));
+            journal
+                .commit(Record::PostcopyStarted {
+                    by: "policy".into(),
+                    host: None,
+                })
+                .await
+                .map_err(|e| e.to_string())?;
         }
         Action::Pause => {
-            let _ = journal.record("policy_pause", json!({}));
+            journal
+                .commit(Record::PolicyPause {})
+                .await
+                .map_err(|e| e.to_string())?;
         }
         Action::Abort => {
-            let _ = journal.record("policy_abort", json!({}));
+            journal
+                .commit(Record::PolicyAbort {})
+                .await
+                .map_err(|e| e.to_string())?;
         }
         Action::SetDowntime(_) => {}
     }
@@ -94,7 +105,9 @@ pub async fn act(a: Action, w: &Watched, journal: &mut Journal) -> Result<(), St
     .map_err(|e| e.message().to_string());
     if r.is_err() && a == Action::StartPostcopy {
         // The source's copy is still whole: `recover` may resume it.
-        let _ = journal.record("postcopy_not_started", json!({}));
+        let _ = journal
+            .commit(Record::PostcopyNotStarted { error: None })
+            .await;
     }
     r
 }

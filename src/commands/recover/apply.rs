@@ -2,14 +2,12 @@
 //! before it changes a host (the same records `live` writes, so the
 //! journal knows a disk is gone).
 
-use serde_json::json;
-
 use super::disks;
 use super::plan::Action;
 use crate::error::Error;
 use crate::facts::HostFacts;
 use crate::fleet::HostLink;
-use crate::state::Journal;
+use crate::state::{Journal, Record};
 
 /// Does `actions`; one line per action: what was done, or why it failed.
 pub async fn execute(
@@ -24,12 +22,22 @@ pub async fn execute(
         let link = super::link_of(g, a.host());
         let r = match a {
             Action::RemoveDisk(h, p) => {
-                journal.record("remove_disk", json!({"host": h, "path": p}))?;
+                journal
+                    .commit(Record::RemoveDisk {
+                        host: h.clone(),
+                        path: p.clone(),
+                        stale_copy: false,
+                    })
+                    .await?;
                 remove_file(link, p).await
             }
             Action::RemoveStaleCopy(_, p) => disks::remove(link, p, &mut journal).await,
             _ => {
-                journal.record("recover", json!({"action": what}))?;
+                journal
+                    .commit(Record::Recover {
+                        action: what.clone(),
+                    })
+                    .await?;
                 domain_action(a, vm, link).await
             }
         };

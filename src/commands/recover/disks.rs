@@ -7,12 +7,10 @@
 
 use std::sync::Arc;
 
-use serde_json::json;
-
 use crate::fleet::HostLink;
 use crate::hypervisor::Libvirt;
 use crate::ssh::SshSession;
-use crate::state::Journal;
+use crate::state::{Journal, Record};
 
 /// Which of `paths` on `link`'s host may go: they exist and no domain
 /// defined or running there uses them (`vm` itself is ignored when its
@@ -66,10 +64,12 @@ pub async fn remove(link: &HostLink, path: &str, journal: &mut Journal) -> Resul
     }
     let host = &link.host.name;
     journal
-        .record(
-            "remove_disk",
-            json!({"host": host, "path": path, "stale_copy": true}),
-        )
+        .commit(Record::RemoveDisk {
+            host: host.clone(),
+            path: path.to_string(),
+            stale_copy: true,
+        })
+        .await
         .map_err(|e| e.to_string())?;
     ssh.check(&["rm", "-f", "--", path])
         .await

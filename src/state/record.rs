@@ -1,0 +1,149 @@
+//! The journal's records: one variant per step that changes (or may have
+//! changed) a host, written before the step is taken. On disk each is one
+//! JSON line `{"ts_ms","run","vm","step","details"}`, `step` naming the
+//! variant in snake_case and `details` holding its fields — the format
+//! earlier versions wrote, so old journals still read.
+
+use serde::{Deserialize, Serialize};
+
+use crate::migrate::Outcome;
+
+/// One journalled step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "step", content = "details", rename_all = "snake_case")]
+pub enum Record {
+    /// Capacity was claimed on a destination (the claim file and its id).
+    Claim {
+        host: String,
+        path: String,
+        claim: crate::claims::Claim,
+    },
+    /// A run began to migrate the VM.
+    Start {
+        source: String,
+        destination: String,
+        #[serde(default)]
+        block_migration: bool,
+    },
+    /// A disk is about to be created on a host (block migration).
+    PrecreateDisk {
+        host: String,
+        path: String,
+        #[serde(default)]
+        format: Option<String>,
+        #[serde(default)]
+        bytes: Option<u64>,
+    },
+    /// A disk is about to be removed from a host.
+    RemoveDisk {
+        host: String,
+        path: String,
+        /// The source's copy after a completed block migration.
+        #[serde(default)]
+        stale_copy: bool,
+    },
+    /// `virDomainMigrateToURI3` is about to be called.
+    MigrateStart {
+        #[serde(default)]
+        source: Option<String>,
+        #[serde(default)]
+        destination: Option<String>,
+        #[serde(default)]
+        peer_uri: Option<String>,
+        #[serde(default)]
+        migration_uri: Option<String>,
+        #[serde(default)]
+        flags: Option<u32>,
+        #[serde(default)]
+        copy_disks: Vec<String>,
+    },
+    /// The run is about to abort its job (Ctrl-C, SIGTERM).
+    AbortRequested {
+        #[serde(default)]
+        before_start: bool,
+    },
+    /// The migration is about to switch to post-copy: from here the
+    /// source's memory is not whole.
+    PostcopyStarted {
+        /// `policy` (the run's ladder) or `force-complete`.
+        by: String,
+        #[serde(default)]
+        host: Option<String>,
+    },
+    /// The switch journalled before did not happen (libvirt refused it).
+    PostcopyNotStarted {
+        #[serde(default)]
+        error: Option<String>,
+    },
+    /// The ladder is about to pause the guest (it resumes on the destination).
+    PolicyPause {},
+    /// The ladder is about to abort the migration.
+    PolicyAbort {},
+    /// `force-complete` is about to pause the guest.
+    ForcePause { host: String },
+    /// `vmigrate abort` is about to abort the job on `host`.
+    Abort { host: String },
+    /// `virDomainMigrateToURI3` returned.
+    MigrateDone {
+        ok: bool,
+        #[serde(default)]
+        error: Option<String>,
+    },
+    /// Rollback is about to resume the paused source.
+    ResumeSource { host: String },
+    /// Rollback is about to remove the destination's incoming copy.
+    RemoveDestLeftover { host: String, state: String },
+    /// The run ended.
+    Finish {
+        outcome: Outcome,
+        #[serde(default)]
+        running_on: Option<String>,
+    },
+    /// `recover` is about to take an action (described).
+    Recover { action: String },
+}
+
+/// A record with its envelope, as one journal line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    pub ts_ms: u64,
+    pub run: String,
+    pub vm: String,
+    #[serde(flatten)]
+    pub record: Record,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_keep_the_format_earlier_versions_wrote() {
+        let e = Entry {
+            ts_ms: 7,
+            run: "r1".into(),
+            vm: "web1".into(),
+            record: Record::RemoveDisk {
+                host: "kvm2".into(),
+                path: "/i/a.qcow2".into(),
+                stale_copy: false,
+            },
+        };
+        let v = serde_json::to_value(&e).unwrap();
+        assert_eq!(v["step"], "remove_disk");
+        assert_eq!(v["details"]["path"], "/i/a.qcow2");
+        assert_eq!(v["vm"], "web1");
+        let old = r#"{"ts_ms":1,"run":"r","vm":"v","step":"policy_pause","details":{}}"#;
+        let back: Entry = serde_json::from_str(old).unwrap();
+        assert_eq!(back.record, Record::PolicyPause {});
+        let old = r#"{"ts_ms":1,"run":"r","vm":"v","step":"finish","details":{"outcome":"rolled_back","running_on":"kvm1"}}"#;
+        let back: Entry = serde_json::from_str(old).unwrap();
+        assert_eq!(
+            back.record,
+            Record::Finish {
+                outcome: Outcome::RolledBack,
+                running_on: Some("kvm1".into())
+            }
+        );
+    }
+}
