@@ -147,6 +147,10 @@ pub struct CheckArgs {
 /// the README explains the defaults).
 #[derive(Debug, Clone, Default, clap::Args)]
 #[command(next_help_heading = "Convergence policy")]
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "each bool is an independent command-line switch"
+)]
 pub struct PolicyArgs {
     /// Cap the migration bandwidth, MiB/s (also what the prediction assumes).
     // The bound is the inventory's (1,000,000 MiB/s, ~8 Tbit/s): a larger

@@ -47,8 +47,9 @@ impl Error {
             Error::Libvirt(crate::hypervisor::LibvirtError::NoDomain { .. }) => {
                 ExitCode::NotMigratable
             }
-            Error::Libvirt(_) => ExitCode::Internal,
-            Error::Output(_) | Error::Internal(_) | Error::Journal(_) => ExitCode::Internal,
+            Error::Libvirt(_) | Error::Output(_) | Error::Internal(_) | Error::Journal(_) => {
+                ExitCode::Internal
+            }
         }
     }
 }

@@ -75,6 +75,7 @@ impl ExitCode {
     /// Combines the results of independent parts of one run (e.g. per-host
     /// work): the most severe wins. `NeedsAttention` outranks everything
     /// because it means an operator must look before doing anything else.
+    #[must_use]
     pub fn merge(self, other: ExitCode) -> ExitCode {
         if self.severity() >= other.severity() {
             self

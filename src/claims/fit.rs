@@ -116,8 +116,8 @@ pub fn decide(cap: &Capacity, need: &Claim, current: &[Claim], present: &[&str])
     let k = counted(&others, present);
     let mut shortages = Vec::new();
     let mut short = |what: &str, unit: &str, needs: u64, room: i64, taken: u64| {
-        let left = room - taken as i64;
-        if needs as i64 > left {
+        let left = room.saturating_sub(i64::try_from(taken).unwrap_or(i64::MAX));
+        if i64::try_from(needs).unwrap_or(i64::MAX) > left {
             shortages.push(format!(
                 "{what} needs {needs}{unit}, {}{unit} left ({room}{unit} free − {taken}{unit} claimed)",
                 left.max(0)

@@ -149,7 +149,7 @@ fn summary(r: &Report) -> String {
             r.duration_ms as f64 / 1000.0,
             r.downtime_ms.map(|d| format!(", downtime {d} ms")).unwrap_or_default(),
             r.data_bytes
-                .map(|b| format!(", {:.1} MiB transferred", b as f64 / 1048576.0))
+                .map(|b| format!(", {:.1} MiB transferred", b as f64 / 1_048_576.0))
                 .unwrap_or_default()
         ),
         Outcome::RolledBack => format!("{vm}: migration to {} FAILED; {vm} still runs on {}", r.destination, r.source),

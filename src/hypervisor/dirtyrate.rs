@@ -30,7 +30,7 @@ pub fn start(dom: &Domain, secs: u32) -> Result<(), Error> {
     let r = unsafe {
         sys::virDomainStartDirtyRateCalc(
             dom.as_ptr(),
-            secs as i32,
+            i32::try_from(secs).unwrap_or(i32::MAX),
             sys::VIR_DOMAIN_DIRTYRATE_MODE_PAGE_SAMPLING,
         )
     };
@@ -78,16 +78,18 @@ pub fn read(dom: &Domain) -> Result<Calc, Error> {
             };
             (r == 1).then_some(v)
         };
-        let status = get_i(sys::VIR_DOMAIN_STATS_DIRTYRATE_CALC_STATUS).unwrap_or(0) as u32;
+        let status = get_i(sys::VIR_DOMAIN_STATS_DIRTYRATE_CALC_STATUS)
+            .and_then(|s| u32::try_from(s).ok())
+            .unwrap_or(0);
         out = match status {
             sys::VIR_DOMAIN_DIRTYRATE_MEASURING => Calc::Measuring,
             sys::VIR_DOMAIN_DIRTYRATE_MEASURED => Calc::Measured {
                 mib_per_sec: get_ll(sys::VIR_DOMAIN_STATS_DIRTYRATE_MEGABYTES_PER_SECOND)
-                    .unwrap_or(0)
-                    .max(0) as u64,
+                    .and_then(|v| u64::try_from(v).ok())
+                    .unwrap_or(0),
                 period_secs: get_ll(sys::VIR_DOMAIN_STATS_DIRTYRATE_CALC_PERIOD)
-                    .unwrap_or(0)
-                    .max(0) as u64,
+                    .and_then(|v| u64::try_from(v).ok())
+                    .unwrap_or(0),
             },
             _ => Calc::Unstarted,
         };

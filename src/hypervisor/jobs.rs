@@ -35,7 +35,7 @@ pub fn job_stats(dom: &Domain, flags: sys::virDomainGetJobStatsFlags) -> Result<
     // SAFETY: libvirt returned `n` initialised parameters at `params`; they
     // are copied (string values are copied again by the conversion, which
     // does not free them) before libvirt frees the array and its strings.
-    let copied = unsafe { std::slice::from_raw_parts(params, n as usize) }.to_vec();
+    let copied = unsafe { std::slice::from_raw_parts(params, n.unsigned_abs() as usize) }.to_vec();
     let stats: JobStats = (kind, copied).into();
     unsafe { sys::virTypedParamsFree(params, n) };
     Ok(stats)
@@ -47,7 +47,7 @@ pub fn job_stats(dom: &Domain, flags: sys::virDomainGetJobStatsFlags) -> Result<
 /// must not act — as if a job ran; a command waiting for the job to end
 /// takes a domain that left the host as the end).
 pub fn job_running(dom: &Domain) -> Result<bool, Error> {
-    job_stats(dom, 0).map(|j| j.r#type != sys::VIR_DOMAIN_JOB_NONE as i32)
+    job_stats(dom, 0).map(|j| crate::hypervisor::JobKind::from_raw(j.r#type).running())
 }
 
 /// virDomainAbortJob.
@@ -80,5 +80,5 @@ pub fn state_reason(dom: &Domain) -> Result<(u32, u32), Error> {
     if r < 0 {
         return Err(Error::last_error());
     }
-    Ok((state as u32, reason as u32))
+    Ok((state.unsigned_abs(), reason.unsigned_abs()))
 }

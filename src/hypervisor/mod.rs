@@ -156,6 +156,10 @@ impl Libvirt {
     }
 
     /// Wraps a `virt` error from a call on this connection.
+    #[allow(
+        clippy::needless_pass_by_value,
+        reason = "a `map_err` adapter: the error is consumed by the call it ends"
+    )]
     pub fn call_error(&self, what: &str, e: virt::error::Error) -> LibvirtError {
         if domain::no_domain(&e) {
             return LibvirtError::NoDomain {

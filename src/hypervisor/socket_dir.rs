@@ -30,9 +30,9 @@ impl SocketDir {
     /// Creates a fresh private directory under [`base`], first removing
     /// stale ones that killed runs left behind.
     pub fn create() -> io::Result<SocketDir> {
+        static N: AtomicU32 = AtomicU32::new(0);
         let base = base();
         remove_stale(&base);
-        static N: AtomicU32 = AtomicU32::new(0);
         let path = loop {
             let nanos = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -45,7 +45,7 @@ impl SocketDir {
             // nobody can hand us a directory prepared in advance.
             match DirBuilder::new().mode(0o700).create(&p) {
                 Ok(()) => break p,
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
                 Err(e) => return Err(e),
             }
         };

@@ -41,13 +41,6 @@ pub struct TunnelPlan {
 /// port as the host's SSH settings, with no parameters that would change
 /// what is reached (only ssh-transport parameters, which the tunnel replaces).
 pub fn plan(uri: &str, host: &Host) -> Option<TunnelPlan> {
-    let (scheme, rest) = uri.split_once("://")?;
-    let driver = scheme.strip_suffix("+ssh")?;
-    let (authority, path_query) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, "/"),
-    };
-    let (path, query) = path_query.split_once('?').unwrap_or((path_query, ""));
     const SSH_PARAMS: [&str; 7] = [
         "keyfile",
         "no_tty",
@@ -57,6 +50,13 @@ pub fn plan(uri: &str, host: &Host) -> Option<TunnelPlan> {
         "sshauth",
         "mode",
     ];
+    let (scheme, rest) = uri.split_once("://")?;
+    let driver = scheme.strip_suffix("+ssh")?;
+    let (authority, path_query) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    let (path, query) = path_query.split_once('?').unwrap_or((path_query, ""));
     let only_ssh_params = query
         .split('&')
         .filter(|kv| !kv.is_empty())

@@ -41,7 +41,7 @@ pub(super) fn overlay(
         ladder: base.ladder,
         bandwidth_mib: layer(
             doc,
-            &raw.migration_bandwidth_mib,
+            raw.migration_bandwidth_mib.as_ref(),
             &base.bandwidth_mib,
             |&n| {
                 let mib: u64 = in_range(
@@ -53,18 +53,27 @@ pub(super) fn overlay(
                 Ok((mib > 0).then_some(mib))
             },
         )?,
-        downtime_start_ms: layer(doc, &raw.downtime_start_ms, &base.downtime_start_ms, |&n| {
-            in_range("downtime_start_ms", n, 1..=MAX_DOWNTIME_MS, " ms")
-        })?,
-        max_downtime_ms: layer(doc, &raw.max_downtime_ms, &base.max_downtime_ms, |&n| {
-            in_range("max_downtime_ms", n, 1..=MAX_DOWNTIME_MS, " ms")
-        })?,
-        downtime_steps: layer(doc, &raw.downtime_steps, &base.downtime_steps, |&n| {
-            in_range("downtime_steps", n, 1..=MAX_DOWNTIME_STEPS, "")
-        })?,
+        downtime_start_ms: layer(
+            doc,
+            raw.downtime_start_ms.as_ref(),
+            &base.downtime_start_ms,
+            |&n| in_range("downtime_start_ms", n, 1..=MAX_DOWNTIME_MS, " ms"),
+        )?,
+        max_downtime_ms: layer(
+            doc,
+            raw.max_downtime_ms.as_ref(),
+            &base.max_downtime_ms,
+            |&n| in_range("max_downtime_ms", n, 1..=MAX_DOWNTIME_MS, " ms"),
+        )?,
+        downtime_steps: layer(
+            doc,
+            raw.downtime_steps.as_ref(),
+            &base.downtime_steps,
+            |&n| in_range("downtime_steps", n, 1..=MAX_DOWNTIME_STEPS, ""),
+        )?,
         downtime_delay_secs_per_gib: layer(
             doc,
-            &raw.downtime_delay_secs_per_gib,
+            raw.downtime_delay_secs_per_gib.as_ref(),
             &base.downtime_delay_secs_per_gib,
             |&n| {
                 in_range(
@@ -75,17 +84,22 @@ pub(super) fn overlay(
                 )
             },
         )?,
-        stall_iterations: layer(doc, &raw.stall_iterations, &base.stall_iterations, |&n| {
-            in_range("stall_iterations", n, 1..=MAX_STALL_ITERATIONS, " passes")
-        })?,
-        stall_secs: layer(doc, &raw.stall_secs, &base.stall_secs, |&n| {
+        stall_iterations: layer(
+            doc,
+            raw.stall_iterations.as_ref(),
+            &base.stall_iterations,
+            |&n| in_range("stall_iterations", n, 1..=MAX_STALL_ITERATIONS, " passes"),
+        )?,
+        stall_secs: layer(doc, raw.stall_secs.as_ref(), &base.stall_secs, |&n| {
             in_range("stall_secs", n, 1..=MAX_STALL_SECS, " seconds")
         })?,
-        auto_converge: layer(doc, &raw.auto_converge, &base.auto_converge, |&b| Ok(b))?,
-        postcopy: layer(doc, &raw.postcopy, &base.postcopy, |&b| Ok(b))?,
+        auto_converge: layer(doc, raw.auto_converge.as_ref(), &base.auto_converge, |&b| {
+            Ok(b)
+        })?,
+        postcopy: layer(doc, raw.postcopy.as_ref(), &base.postcopy, |&b| Ok(b))?,
         completion_timeout_secs_per_gib: layer(
             doc,
-            &raw.completion_timeout_secs_per_gib,
+            raw.completion_timeout_secs_per_gib.as_ref(),
             &base.completion_timeout_secs_per_gib,
             |&n| {
                 in_range(
@@ -96,7 +110,7 @@ pub(super) fn overlay(
                 )
             },
         )?,
-        on_timeout: layer(doc, &raw.on_timeout, &base.on_timeout, |s| {
+        on_timeout: layer(doc, raw.on_timeout.as_ref(), &base.on_timeout, |s| {
             check_on_timeout(s)
         })?,
     };

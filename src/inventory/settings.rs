@@ -101,14 +101,14 @@ impl Settings {
     ) -> Result<Settings, InventoryError> {
         let home = env.home.as_deref();
         Ok(Settings {
-            user: layer(doc, &raw.user, &self.user, |s| check_user(s))?,
-            port: layer(doc, &raw.port, &self.port, check_port)?,
+            user: layer(doc, raw.user.as_ref(), &self.user, |s| check_user(s))?,
+            port: layer(doc, raw.port.as_ref(), &self.port, |p| check_port(*p))?,
             // An empty identity_file lets one host go back to ssh-agent when
             // [defaults] names a key file.
-            identity_file: layer(doc, &raw.identity_file, &self.identity_file, |s| {
+            identity_file: layer(doc, raw.identity_file.as_ref(), &self.identity_file, |s| {
                 Ok((!s.is_empty()).then(|| expand_tilde(s, home)))
             })?,
-            known_hosts: layer(doc, &raw.known_hosts, &self.known_hosts, |s| {
+            known_hosts: layer(doc, raw.known_hosts.as_ref(), &self.known_hosts, |s| {
                 if s.is_empty() {
                     return Err("known_hosts must not be empty; remove the key to use \
                                 ~/.ssh/known_hosts"
@@ -118,45 +118,48 @@ impl Settings {
             })?,
             reserved_host_memory_mb: layer(
                 doc,
-                &raw.reserved_host_memory_mb,
+                raw.reserved_host_memory_mb.as_ref(),
                 &self.reserved_host_memory_mb,
                 |&n| Ok(n),
             )?,
             reserved_host_disk_mb: layer(
                 doc,
-                &raw.reserved_host_disk_mb,
+                raw.reserved_host_disk_mb.as_ref(),
                 &self.reserved_host_disk_mb,
                 |&n| Ok(n),
             )?,
             ram_allocation_ratio: layer(
                 doc,
-                &raw.ram_allocation_ratio,
+                raw.ram_allocation_ratio.as_ref(),
                 &self.ram_allocation_ratio,
                 |&r| check_ratio("ram_allocation_ratio", r),
             )?,
             cpu_allocation_ratio: layer(
                 doc,
-                &raw.cpu_allocation_ratio,
+                raw.cpu_allocation_ratio.as_ref(),
                 &self.cpu_allocation_ratio,
                 |&r| check_ratio("cpu_allocation_ratio", r),
             )?,
-            libvirt_uri: layer(doc, &raw.libvirt_uri, &self.libvirt_uri, |s| {
+            libvirt_uri: layer(doc, raw.libvirt_uri.as_ref(), &self.libvirt_uri, |s| {
                 template("libvirt_uri", s)
             })?,
-            peer_uri: layer(doc, &raw.peer_uri, &self.peer_uri, |s| {
+            peer_uri: layer(doc, raw.peer_uri.as_ref(), &self.peer_uri, |s| {
                 template("peer_uri", s)
             })?,
-            migration_uri: layer(doc, &raw.migration_uri, &self.migration_uri, |s| {
+            migration_uri: layer(doc, raw.migration_uri.as_ref(), &self.migration_uri, |s| {
                 template("migration_uri", s)
             })?,
-            instances_path: layer(doc, &raw.instances_path, &self.instances_path, |s| {
-                check_instances_path(s)
-            })?,
+            instances_path: layer(
+                doc,
+                raw.instances_path.as_ref(),
+                &self.instances_path,
+                |s| check_instances_path(s),
+            )?,
             connect_timeout: layer(
                 doc,
-                &raw.connect_timeout_secs,
+                raw.connect_timeout_secs.as_ref(),
                 &self.connect_timeout,
-                check_timeout,
+                |s| check_timeout(*s),
             )?,
             policy: convergence::overlay(&self.policy, raw, doc)?,
         })
@@ -166,7 +169,7 @@ impl Settings {
 /// The value set in this layer (checked), or else the inherited one.
 pub(super) fn layer<T, U: Clone>(
     doc: &SourceText<'_>,
-    value: &Option<Spanned<T>>,
+    value: Option<&Spanned<T>>,
     inherited: &U,
     check: impl FnOnce(&T) -> Result<U, String>,
 ) -> Result<U, InventoryError> {
@@ -184,8 +187,8 @@ fn template(key: &str, source: &str) -> Result<Template, String> {
     Template::parse(source).map_err(|e| format!("invalid {key} template {source:?}: {e}"))
 }
 
-fn check_port(port: &i64) -> Result<u16, String> {
-    u16::try_from(*port)
+fn check_port(port: i64) -> Result<u16, String> {
+    u16::try_from(port)
         .ok()
         .filter(|&p| p != 0)
         .ok_or_else(|| format!("port must be between 1 and 65535, got {port}"))
@@ -219,8 +222,8 @@ fn check_instances_path(path: &str) -> Result<String, String> {
     Ok(path.to_owned())
 }
 
-fn check_timeout(secs: &i64) -> Result<Duration, String> {
-    match u64::try_from(*secs) {
+fn check_timeout(secs: i64) -> Result<Duration, String> {
+    match u64::try_from(secs) {
         Ok(s) if (1..=MAX_CONNECT_TIMEOUT_SECS as u64).contains(&s) => Ok(Duration::from_secs(s)),
         _ => Err(format!(
             "connect_timeout_secs must be between 1 and {MAX_CONNECT_TIMEOUT_SECS}, got {secs}"
@@ -249,15 +252,15 @@ mod tests {
 
     #[test]
     fn range_checks() {
-        assert_eq!(check_port(&22), Ok(22));
-        assert!(check_port(&0).is_err());
-        assert!(check_port(&70000).is_err());
+        assert_eq!(check_port(22), Ok(22));
+        assert!(check_port(0).is_err());
+        assert!(check_port(70000).is_err());
         assert!(check_ratio("r", 0.0).is_err());
         assert!(check_ratio("r", f64::NAN).is_err());
         assert!(check_ratio("r", f64::INFINITY).is_err());
         assert_eq!(check_ratio("r", 1.5), Ok(1.5));
-        assert!(check_timeout(&0).is_err());
-        assert!(check_timeout(&601).is_err());
-        assert_eq!(check_timeout(&600), Ok(Duration::from_secs(600)));
+        assert!(check_timeout(0).is_err());
+        assert!(check_timeout(601).is_err());
+        assert_eq!(check_timeout(600), Ok(Duration::from_secs(600)));
     }
 }

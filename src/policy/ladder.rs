@@ -95,7 +95,7 @@ impl Ladder {
         let delay = policy.step_delay_secs(data_bytes);
         Ladder {
             policy: policy.clone(),
-            step_delay_ms: (delay > 0.0).then_some((delay * 1000.0) as u64),
+            step_delay_ms: (delay > 0.0).then_some(super::saturating_u64(delay * 1000.0)),
             timeout_ms: policy.completion_timeout_secs(data_bytes).map(|s| s * 1000),
             step: None,
             downtime_ms: 0,
@@ -293,7 +293,8 @@ impl Ladder {
         let (Some(delay), Some(cur)) = (self.step_delay_ms, self.step) else {
             return;
         };
-        let due = (o.elapsed_ms / delay.max(1)).min(u64::from(self.policy.downtime_steps)) as u32;
+        let steps = self.policy.downtime_steps;
+        let due = u32::try_from(o.elapsed_ms / delay.max(1)).map_or(steps, |d| d.min(steps));
         if due > cur {
             let detail = format!(
                 "{} s elapsed: step {due} of {}",

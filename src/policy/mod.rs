@@ -180,7 +180,7 @@ impl Policy {
     /// at least 2): a tiny guest still needs time to set up.
     pub fn completion_timeout_secs(&self, data_bytes: u64) -> Option<u64> {
         (self.completion_timeout_secs_per_gib > 0).then(|| {
-            (self.completion_timeout_secs_per_gib as f64 * gib_at_least_1(data_bytes)) as u64
+            saturating_u64(self.completion_timeout_secs_per_gib as f64 * gib_at_least_1(data_bytes))
         })
     }
 
@@ -205,6 +205,18 @@ const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
 
 fn gib_at_least_1(bytes: u64) -> f64 {
     (bytes as f64 / GIB).max(1.0)
+}
+
+/// A non-negative estimate as a whole number: `as` saturates (NaN and
+/// negatives become 0, huge values `u64::MAX`), which is what an estimate
+/// of seconds or bytes needs.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "float-to-int `as` saturates; the fraction is dropped on purpose"
+)]
+pub(crate) fn saturating_u64(x: f64) -> u64 {
+    x as u64
 }
 
 #[cfg(test)]

@@ -55,7 +55,11 @@ fn claim_files(host: &str) -> Vec<String> {
         .unwrap();
     String::from_utf8_lossy(&out.stdout)
         .lines()
-        .filter(|l| l.ends_with(".json"))
+        .filter(|l| {
+            std::path::Path::new(l)
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+        })
         .map(str::to_string)
         .collect()
 }

@@ -153,7 +153,7 @@ fn unknown_host_key_is_refused_not_learned() {
     let without: String = real
         .lines()
         .filter(|l| l.split(' ').next() != Some(addr.as_str()))
-        .map(|l| format!("{l}\n"))
+        .flat_map(|l| [l, "\n"])
         .collect();
     let (err, _) = refused(lab, &real_path, &without, "lab3");
     assert!(
@@ -184,7 +184,7 @@ fn split_out(real: &str, addr: &str) -> (String, String) {
     let others: String = real
         .lines()
         .filter(|l| l.split(' ').next() != Some(addr))
-        .map(|l| format!("{l}\n"))
+        .flat_map(|l| [l, "\n"])
         .collect();
     let line = lines_for(real, addr)
         .into_iter()

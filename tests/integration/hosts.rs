@@ -2,6 +2,7 @@
 //! itself reports on the same host, and a broken host is a row, not an abort.
 
 use crate::util::{host_row, lab_sh, virsh, vmigrate, Lab, TestVm};
+use serde_json::Value;
 
 /// `Key:   value` from virsh's two-column output.
 fn field<'a>(text: &'a str, key: &str) -> &'a str {
@@ -18,6 +19,67 @@ fn xml_text(xml: &str, tag: &str) -> String {
     let start = xml.find(&open).unwrap_or_else(|| panic!("no <{tag}>")) + open.len();
     let end = start + xml[start..].find(&format!("</{tag}>")).unwrap();
     xml[start..end].trim().to_string()
+}
+
+/// CPUs and memory, as `virsh nodeinfo`/`freecell` report them.
+fn node_as_virsh_reports(host: &str, row: &Value) {
+    let nodeinfo = virsh(host, &["nodeinfo"]);
+    let cpus: u64 = field(&nodeinfo, "CPU(s)").parse().unwrap();
+    assert_eq!(row["cpus"], cpus);
+    let mem_kib: u64 = field(&nodeinfo, "Memory size")
+        .trim_end_matches(" KiB")
+        .parse()
+        .unwrap();
+    assert_eq!(row["memory_total_mb"], mem_kib / 1024);
+    let free_kib: u64 = field(&virsh(host, &["freecell", "--all"]), "Total")
+        .trim_end_matches(" KiB")
+        .parse()
+        .unwrap();
+    let reported = row["memory_free_mb"].as_u64().unwrap();
+    let diff = reported.abs_diff(free_kib / 1024);
+    assert!(
+        diff < 512,
+        "free memory {reported} MiB vs virsh {} MiB",
+        free_kib / 1024
+    );
+}
+
+/// Versions and capabilities, as `virsh version`/`capabilities` report them.
+fn daemon_as_virsh_reports(host: &str, row: &Value) {
+    let version = virsh(host, &["version", "--daemon"]);
+    let hypervisor = field(&version, "Running hypervisor");
+    assert_eq!(
+        format!(
+            "{} {}",
+            row["hypervisor"]["type"].as_str().unwrap(),
+            row["hypervisor"]["version"].as_str().unwrap()
+        ),
+        hypervisor
+    );
+    let daemon = field(&version, "Running against daemon");
+    assert_eq!(row["libvirt_version"], daemon);
+    let caps = virsh(host, &["capabilities"]);
+    assert_eq!(row["host_uuid"], xml_text(&caps, "uuid").as_str());
+    assert_eq!(row["arch"], xml_text(&caps, "arch").as_str());
+    assert_eq!(row["cpu_model"], xml_text(&caps, "model").as_str());
+    assert!(row["disk_free_mb"].as_u64().unwrap() > 0);
+}
+
+/// The domain list, as `virsh list --all` reports it.
+fn domains_as_virsh_reports(host: &str, row: &Value) {
+    let mut want: Vec<String> = virsh(host, &["list", "--all", "--name"])
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::to_string)
+        .collect();
+    want.sort();
+    let got: Vec<String> = row["vms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(got, want, "domains on {host}");
 }
 
 #[test]
@@ -41,60 +103,9 @@ fn hosts_reports_what_virsh_reports() {
             host.as_str(),
             "the lab sets each host's own hostname"
         );
-
-        let nodeinfo = virsh(&host, &["nodeinfo"]);
-        let cpus: u64 = field(&nodeinfo, "CPU(s)").parse().unwrap();
-        assert_eq!(row["cpus"], cpus);
-        let mem_kib: u64 = field(&nodeinfo, "Memory size")
-            .trim_end_matches(" KiB")
-            .parse()
-            .unwrap();
-        assert_eq!(row["memory_total_mb"], mem_kib / 1024);
-
-        let free_kib: u64 = field(&virsh(&host, &["freecell", "--all"]), "Total")
-            .trim_end_matches(" KiB")
-            .parse()
-            .unwrap();
-        let reported = row["memory_free_mb"].as_u64().unwrap();
-        let diff = (reported as i64 - (free_kib / 1024) as i64).unsigned_abs();
-        assert!(
-            diff < 512,
-            "free memory {reported} MiB vs virsh {} MiB",
-            free_kib / 1024
-        );
-
-        let version = virsh(&host, &["version", "--daemon"]);
-        let hyp = field(&version, "Running hypervisor");
-        assert_eq!(
-            format!(
-                "{} {}",
-                row["hypervisor"]["type"].as_str().unwrap(),
-                row["hypervisor"]["version"].as_str().unwrap()
-            ),
-            hyp
-        );
-        let daemon = field(&version, "Running against daemon");
-        assert_eq!(row["libvirt_version"], daemon);
-
-        let caps = virsh(&host, &["capabilities"]);
-        assert_eq!(row["host_uuid"], xml_text(&caps, "uuid").as_str());
-        assert_eq!(row["arch"], xml_text(&caps, "arch").as_str());
-        assert_eq!(row["cpu_model"], xml_text(&caps, "model").as_str());
-        assert!(row["disk_free_mb"].as_u64().unwrap() > 0);
-
-        let mut want: Vec<String> = virsh(&host, &["list", "--all", "--name"])
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(str::to_string)
-            .collect();
-        want.sort();
-        let got: Vec<String> = row["vms"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v["name"].as_str().unwrap().to_string())
-            .collect();
-        assert_eq!(got, want, "domains on {host}");
+        node_as_virsh_reports(&host, row);
+        daemon_as_virsh_reports(&host, row);
+        domains_as_virsh_reports(&host, row);
     }
     // The test VM, exactly as libvirt describes it.
     let row = host_row(&doc, "lab1");

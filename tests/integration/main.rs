@@ -1,6 +1,10 @@
 //! vmigrate's integration tests: one binary, one module per topic. Tests
 //! marked as lab tests run the real binary against the real libvirt hosts of
 //! `tests/lab/lab.sh`; the README's test command brings that lab up first.
+#![allow(
+    clippy::items_after_statements,
+    reason = "drop guards are declared where they start guarding"
+)]
 
 mod bad_input;
 mod check;

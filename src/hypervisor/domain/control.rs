@@ -9,12 +9,14 @@ use crate::hypervisor::{jobs, LibvirtError};
 impl Domain {
     /// Pauses the guest (`virDomainSuspend`).
     pub async fn suspend(&self) -> Result<(), LibvirtError> {
-        self.call("pause the guest", |d| d.suspend()).await
+        self.call("pause the guest", virt::domain::Domain::suspend)
+            .await
     }
 
     /// Resumes the guest (`virDomainResume`).
     pub async fn resume(&self) -> Result<(), LibvirtError> {
-        self.call("resume the guest", |d| d.resume()).await
+        self.call("resume the guest", virt::domain::Domain::resume)
+            .await
     }
 
     /// Aborts the running job (`virDomainAbortJob`).
@@ -37,7 +39,8 @@ impl Domain {
 
     /// Stops the guest at once (`virDomainDestroy`).
     pub async fn destroy(&self) -> Result<(), LibvirtError> {
-        self.call("stop the domain", |d| d.destroy()).await
+        self.call("stop the domain", virt::domain::Domain::destroy)
+            .await
     }
 
     /// Removes the definition, keeping NVRAM files (`virDomainUndefineFlags`).

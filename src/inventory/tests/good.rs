@@ -1,5 +1,10 @@
 //! A valid inventory resolves to exactly the expected hosts.
 
+#![allow(
+    clippy::float_cmp,
+    reason = "ratios parsed from decimal text compare exactly to the same literals"
+)]
+
 use std::path::PathBuf;
 use std::time::Duration;
 
