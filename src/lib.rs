@@ -58,7 +58,7 @@ pub fn run() -> std::process::ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("vmigrate: error: cannot start the async runtime: {e}");
+            report::printer::error(&format!("cannot start the async runtime: {e}"));
             return ExitCode::Internal.into();
         }
     };
@@ -66,10 +66,7 @@ pub fn run() -> std::process::ExitCode {
     let code = match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!(
-                "vmigrate: error: {}",
-                report::sanitize::sanitize(&e.to_string())
-            );
+            report::printer::error(&e.to_string());
             e.exit_code()
         }
     };

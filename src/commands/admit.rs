@@ -11,7 +11,7 @@ use crate::claims::{self, Claim, Fit, Held, Taken};
 use crate::cli::CheckArgs;
 use crate::config::Config;
 use crate::error::Error;
-use crate::report::sanitize::sanitize;
+use crate::report::printer;
 use crate::signals::Interrupt;
 
 /// How often the scheduler may choose again after losing its choice.
@@ -79,12 +79,10 @@ pub async fn admit(
                 return Ok(Admission::Refused(planned));
             }
             Claimed::Refused(fit) => {
-                if !config.printer.quiet {
-                    eprintln!(
-                        "vmigrate: {dest} was claimed meanwhile by {}; choosing again",
-                        sanitize(&fit.competitors())
-                    );
-                }
+                printer::line(&format!(
+                    "vmigrate: {dest} was claimed meanwhile by {}; choosing again",
+                    fit.competitors()
+                ));
                 match replan(config, args, None, planned, interrupt).await? {
                     Some(p) => planned = p,
                     None => return Ok(Admission::Interrupted),
@@ -138,9 +136,8 @@ async fn claim(planned: &Planned, dest: &str, run: &str) -> Claimed {
 pub async fn release(held: Box<Held>) {
     let host = held.host.clone();
     if let Err(e) = held.release().await {
-        eprintln!(
-            "vmigrate: warning: {}; {host} drops the claim itself when this connection closes",
-            sanitize(&e.to_string())
-        );
+        printer::warn(&format!(
+            "{e}; {host} drops the claim itself when this connection closes"
+        ));
     }
 }

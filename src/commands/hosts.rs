@@ -37,7 +37,7 @@ pub async fn run(config: &Config, only: &[String]) -> Result<ExitCode, Error> {
     } else {
         config
             .printer
-            .text(&hosts_table::render(&facts, config.color))?;
+            .table(&hosts_table::render(&facts, config.color))?;
     }
     // The rows are shown (they are how the operator sees the duplicate),
     // then the inventory is refused.

@@ -16,7 +16,8 @@ use crate::exit_codes::ExitCode;
 use crate::migrate::monitor::Display;
 use crate::migrate::run::{migrate, Report, Settings};
 use crate::migrate::Outcome;
-use crate::report::{check_table, sanitize::sanitize};
+use crate::policy::ladder::Rung;
+use crate::report::{check_table, printer};
 use crate::signals::Interrupt;
 use crate::state::{Journal, Record, VmLock};
 
@@ -25,21 +26,7 @@ pub async fn run(config: &Config, args: LiveArgs) -> Result<ExitCode, Error> {
     let mut interrupt = Interrupt::install();
     // Bad arguments are refused before anything is created, even locally.
     let inventory = validate(config, &args.target)?;
-    let events: Option<Box<dyn Write + Send>> = match &args.events {
-        None => None,
-        // One JSON document on stdout must stay one document.
-        Some(p) if p.as_os_str() == "-" && config.json() => {
-            return Err(Error::Usage(
-                "--events - would mix event lines into the JSON report on stdout; write the events to a file (--events FILE) or drop -o json".into(),
-            ))
-        }
-        Some(p) if p.as_os_str() == "-" => Some(Box::new(std::io::stdout())),
-        Some(p) => {
-            Some(Box::new(std::fs::File::create(p).map_err(|e| {
-                Error::Usage(format!("--events {}: {e}", p.display()))
-            })?))
-        }
-    };
+    let events = events_sink(config, &args)?;
     // No dirty-rate sample unless asked (--measure, --strict): it would add
     // a second to every migration; `vmigrate check` samples by default.
     // Before any check: two runs must not both pass the checks for one VM.
@@ -62,23 +49,7 @@ pub async fn run(config: &Config, args: LiveArgs) -> Result<ExitCode, Error> {
         };
     let (pre, links) = (planned.preflight, planned.links);
 
-    let mut journal = Journal::open(&pre.vm)?;
-    if let Some(h) = &held {
-        journal
-            .commit(Record::Claim {
-                host: h.host.clone(),
-                path: h.path.clone(),
-                claim: h.claim.clone(),
-            })
-            .await?;
-    }
-    journal
-        .commit(Record::Start {
-            source: pre.source.clone(),
-            destination: dest.clone(),
-            block_migration: pre.block_migration,
-        })
-        .await?;
+    let mut journal = start_journal(&pre, &dest, held.as_deref()).await?;
     let idx = |n: &str| {
         links
             .iter()
@@ -91,16 +62,14 @@ pub async fn run(config: &Config, args: LiveArgs) -> Result<ExitCode, Error> {
         unsafe_: args.unsafe_,
     };
     // Said before anything starts: a prediction that it may not finish.
-    if !config.printer.quiet {
-        for c in pre.checks.iter().filter(|c| c.status == Status::Warn) {
-            eprintln!("vmigrate: warning: {}: {}", c.id, sanitize(&c.message));
-        }
+    for c in pre.checks.iter().filter(|c| c.status == Status::Warn) {
+        printer::warn(&format!("{}: {}", c.id, c.message));
     }
     let mut display = Display::new(
         config.printer.progress,
         config.printer.quiet,
         events,
-        &format!("{} {} → {}", sanitize(&pre.vm), pre.source, dest),
+        &printer::shown(&format!("{} {} → {}", pre.vm, pre.source, dest)),
     );
     let report = migrate(
         &pre,
@@ -124,6 +93,50 @@ pub async fn run(config: &Config, args: LiveArgs) -> Result<ExitCode, Error> {
     Ok(report.outcome.exit_code())
 }
 
+/// Where `--events` lines go: a file, stdout (`-`), or nowhere.
+fn events_sink(config: &Config, args: &LiveArgs) -> Result<Option<Box<dyn Write + Send>>, Error> {
+    Ok(match &args.events {
+        None => None,
+        // One JSON document on stdout must stay one document.
+        Some(p) if p.as_os_str() == "-" && config.json() => {
+            return Err(Error::Usage(
+                "--events - would mix event lines into the JSON report on stdout; write the events to a file (--events FILE) or drop -o json".into(),
+            ))
+        }
+        Some(p) if p.as_os_str() == "-" => Some(Box::new(std::io::stdout())),
+        Some(p) => Some(Box::new(std::fs::File::create(p).map_err(|e| {
+            Error::Usage(format!("--events {}: {e}", p.display()))
+        })?)),
+    })
+}
+
+/// Opens the journal and records the claim held and the run's start:
+/// nothing changes on a host before both are on disk.
+async fn start_journal(
+    pre: &Preflight,
+    dest: &str,
+    held: Option<&claims::Held>,
+) -> Result<Journal, Error> {
+    let mut journal = Journal::open(&pre.vm)?;
+    if let Some(h) = held {
+        journal
+            .commit(Record::Claim {
+                host: h.host.clone(),
+                path: h.path.clone(),
+                claim: h.claim.clone(),
+            })
+            .await?;
+    }
+    journal
+        .commit(Record::Start {
+            source: pre.source.clone(),
+            destination: dest.to_string(),
+            block_migration: pre.block_migration,
+        })
+        .await?;
+    Ok(journal)
+}
+
 /// Reports a run that cannot go: the checks (or the claim) said no.
 fn refuse(config: &Config, pre: &Preflight) -> Result<ExitCode, Error> {
     if config.json() {
@@ -133,14 +146,14 @@ fn refuse(config: &Config, pre: &Preflight) -> Result<ExitCode, Error> {
     } else {
         config
             .printer
-            .text(&check_table::render(pre, config.color))?;
+            .table(&check_table::render(pre, config.color))?;
     }
     Ok(ExitCode::NotMigratable)
 }
 
 /// The human summary of a run.
 fn summary(r: &Report) -> String {
-    let vm = sanitize(&r.vm);
+    let vm = &r.vm;
     let mut s = match r.outcome {
         Outcome::Migrated => format!(
             "{vm}: migrated {} → {} in {:.1} s{}{}",
@@ -162,9 +175,9 @@ fn summary(r: &Report) -> String {
     let rungs: Vec<String> = r
         .policy_steps
         .iter()
-        .filter(|s| s.rung != "start")
+        .filter(|s| s.rung != Rung::Start)
         .map(|s| match (s.rung, s.downtime_ms) {
-            ("downtime", Some(d)) => format!("downtime {d} ms ({})", s.trigger),
+            (Rung::Downtime, Some(d)) => format!("downtime {d} ms ({})", s.trigger),
             (rung, _) => format!("{rung} ({})", s.trigger),
         })
         .collect();
@@ -177,10 +190,10 @@ fn summary(r: &Report) -> String {
         ));
     }
     if let Some(e) = &r.error {
-        s.push_str(&format!("\n  reason: {}", sanitize(e)));
+        s.push_str(&format!("\n  reason: {e}"));
     }
     for n in &r.notes {
-        s.push_str(&format!("\n  {}", sanitize(n)));
+        s.push_str(&format!("\n  {n}"));
     }
     s
 }

@@ -32,7 +32,8 @@ impl Planned {
 }
 
 fn interrupted() {
-    eprintln!("vmigrate: interrupted; nothing was changed on any host");
+    // Said even with -q: it explains the exit code.
+    crate::report::printer::always("vmigrate: interrupted; nothing was changed on any host");
 }
 
 /// Runs the checks; `Ok(None)` when interrupted (already reported on stderr).

@@ -27,6 +27,25 @@ const MAX_SECS_PER_GIB: i64 = 86_400;
 const MAX_STALL_ITERATIONS: i64 = 1_000;
 const MAX_STALL_SECS: i64 = 86_400;
 
+fn check_bandwidth(n: i64) -> Result<Option<u64>, String> {
+    let mib: u64 = in_range(
+        "migration_bandwidth_mib",
+        n,
+        0..=MAX_BANDWIDTH_MIB,
+        " MiB/s (0 means unlimited)",
+    )?;
+    Ok((mib > 0).then_some(mib))
+}
+
+fn secs_per_gib(key: &str, n: i64, note: &str) -> Result<u64, String> {
+    in_range(
+        key,
+        n,
+        0..=MAX_SECS_PER_GIB,
+        &format!(" seconds per GiB{note}"),
+    )
+}
+
 /// `base` with every convergence key that `raw` sets replaced, each checked
 /// on its own. The result may still break a cross-key rule; see [`check_whole`].
 pub(super) fn overlay(
@@ -43,15 +62,7 @@ pub(super) fn overlay(
             doc,
             raw.migration_bandwidth_mib.as_ref(),
             &base.bandwidth_mib,
-            |&n| {
-                let mib: u64 = in_range(
-                    "migration_bandwidth_mib",
-                    n,
-                    0..=MAX_BANDWIDTH_MIB,
-                    " MiB/s (0 means unlimited)",
-                )?;
-                Ok((mib > 0).then_some(mib))
-            },
+            |&n| check_bandwidth(n),
         )?,
         downtime_start_ms: layer(
             doc,
@@ -75,14 +86,7 @@ pub(super) fn overlay(
             doc,
             raw.downtime_delay_secs_per_gib.as_ref(),
             &base.downtime_delay_secs_per_gib,
-            |&n| {
-                in_range(
-                    "downtime_delay_secs_per_gib",
-                    n,
-                    0..=MAX_SECS_PER_GIB,
-                    " seconds per GiB",
-                )
-            },
+            |&n| secs_per_gib("downtime_delay_secs_per_gib", n, ""),
         )?,
         stall_iterations: layer(
             doc,
@@ -102,11 +106,10 @@ pub(super) fn overlay(
             raw.completion_timeout_secs_per_gib.as_ref(),
             &base.completion_timeout_secs_per_gib,
             |&n| {
-                in_range(
+                secs_per_gib(
                     "completion_timeout_secs_per_gib",
                     n,
-                    0..=MAX_SECS_PER_GIB,
-                    " seconds per GiB (0 means no timeout)",
+                    " (0 means no timeout)",
                 )
             },
         )?,

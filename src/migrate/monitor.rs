@@ -162,7 +162,7 @@ impl Display {
     /// A line on stderr that does not tear the bar (none with `-q`).
     pub fn note(&self, line: &str) {
         if !self.quiet {
-            self.bar.suspend(|| eprintln!("{line}"));
+            self.bar.suspend(|| crate::report::printer::line(line));
         }
     }
 

@@ -14,7 +14,7 @@ use crate::checks::convergence::Convergence;
 use crate::checks::preflight::Preflight;
 use crate::fleet::HostLink;
 use crate::hypervisor::Libvirt;
-use crate::policy::ladder::{Action, Ladder, Observation, Step};
+use crate::policy::ladder::{Action, Ladder, Observation, Rung, Step, Trigger};
 use crate::policy::Policy;
 use crate::signals::Interrupt;
 use crate::state::{Journal, Record};
@@ -251,15 +251,15 @@ pub async fn migrate(
                         Err(e) => {
                             let what = format!("the policy's {a:?} failed: {e}");
                             display.note(&format!("vmigrate: warning: {what}"));
-                            ladder.record(at, "error", "error", what.clone());
+                            ladder.record(at, Rung::Error, Trigger::Error, what.clone());
                             report.notes.push(what);
                         }
                     }
                 }
                 for step in &ladder.steps()[shown..] {
-                    if step.trigger == "external" {
+                    if step.trigger == Trigger::External {
                         match step.rung {
-                            "postcopy" => report.postcopy = true,
+                            Rung::Postcopy => report.postcopy = true,
                             _ => paused_at = paused_at.or(Some(Instant::now())),
                         }
                     }
@@ -306,9 +306,9 @@ pub async fn migrate(
         && !journal.recorded_by_others("postcopy_not_started")
     {
         report.postcopy = true;
-        ladder.external(ladder_ms(&ladder), "postcopy");
+        ladder.external(ladder_ms(&ladder), Rung::Postcopy);
     } else if paused_at.is_none() && journal.recorded_by_others("force_pause") {
-        ladder.external(ladder_ms(&ladder), "pause");
+        ladder.external(ladder_ms(&ladder), Rung::Pause);
     }
     report.policy_steps = ladder.steps().to_vec();
     report.migration_ms = call_started.elapsed().as_millis() as u64;

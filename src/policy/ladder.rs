@@ -14,6 +14,7 @@
 
 use serde::Serialize;
 
+pub use super::rung::{Rung, Trigger};
 use super::{OnTimeout, Policy};
 
 /// Where the job is, from the source domain's state.
@@ -54,12 +55,8 @@ pub enum Action {
 pub struct Step {
     /// Milliseconds into the migration job.
     pub at_ms: u64,
-    /// `start`, `downtime`, `stalled`, `auto_converge`, `postcopy`, `pause`,
-    /// `abort`, or `error` (an action libvirt refused; the detail says which).
-    pub rung: &'static str,
-    /// `start`, `time`, `stall`, `timeout`, `qemu` (auto-converge), `external`
-    /// (`vmigrate force-complete` or an operator).
-    pub trigger: &'static str,
+    pub rung: Rung,
+    pub trigger: Trigger,
     /// The max downtime in force after this step, ms.
     pub downtime_ms: Option<u64>,
     pub detail: String,
@@ -119,9 +116,9 @@ impl Ladder {
     /// The rung to show on the progress bar.
     pub fn rung(&self) -> String {
         match self.steps.last().map(|s| s.rung) {
-            Some("postcopy") => "post-copy".into(),
-            Some("pause") => "paused".into(),
-            Some("abort") => "aborting".into(),
+            Some(Rung::Postcopy) => "post-copy".into(),
+            Some(Rung::Pause) => "paused".into(),
+            Some(Rung::Abort) => "aborting".into(),
             _ if self.throttle > 0 => {
                 format!(
                     "downtime {} ms, throttle {}%",
@@ -133,13 +130,7 @@ impl Ladder {
     }
 
     /// Records a rung change the caller made (e.g. a failed action's fallback).
-    pub fn record(
-        &mut self,
-        at_ms: u64,
-        rung: &'static str,
-        trigger: &'static str,
-        detail: String,
-    ) {
+    pub fn record(&mut self, at_ms: u64, rung: Rung, trigger: Trigger, detail: String) {
         let downtime_ms = (self.downtime_ms > 0).then_some(self.downtime_ms);
         self.steps.push(Step {
             at_ms,
@@ -152,17 +143,17 @@ impl Ladder {
 
     /// Another process switched the migration to `rung` (`postcopy` or
     /// `pause`); recorded once, and the ladder stops acting.
-    pub fn external(&mut self, at_ms: u64, rung: &'static str) {
+    pub fn external(&mut self, at_ms: u64, rung: Rung) {
         if self.done {
             return;
         }
         self.done = true;
-        let detail = if rung == "postcopy" {
+        let detail = if rung == Rung::Postcopy {
             "switched to post-copy by another process (vmigrate force-complete)"
         } else {
             "the guest was paused by another process (vmigrate force-complete or an operator): the last pass completes with it paused"
         };
-        self.record(at_ms, rung, "external", detail.into());
+        self.record(at_ms, rung, Trigger::External, detail.into());
     }
 
     /// Decides on one observation; new steps are in `steps()` from the
@@ -182,18 +173,18 @@ impl Ladder {
                 format!("throttle lowered to {}%", o.throttle_pct)
             };
             self.throttle = o.throttle_pct;
-            self.record(o.elapsed_ms, "auto_converge", "qemu", detail);
+            self.record(o.elapsed_ms, Rung::AutoConverge, Trigger::Qemu, detail);
         }
         if self.done {
             return actions;
         }
         match o.phase {
             Phase::Postcopy => {
-                self.external(o.elapsed_ms, "postcopy");
+                self.external(o.elapsed_ms, Rung::Postcopy);
                 return actions;
             }
             Phase::Paused => {
-                self.external(o.elapsed_ms, "pause");
+                self.external(o.elapsed_ms, Rung::Pause);
                 return actions;
             }
             Phase::Precopy => {}
@@ -206,14 +197,14 @@ impl Ladder {
                 OnTimeout::Pause => Action::Pause,
             };
             let rung = match action {
-                Action::Abort => "abort",
-                Action::StartPostcopy => "postcopy",
-                _ => "pause",
+                Action::Abort => Rung::Abort,
+                Action::StartPostcopy => Rung::Postcopy,
+                _ => Rung::Pause,
             };
             self.record(
                 o.elapsed_ms,
                 rung,
-                "timeout",
+                Trigger::Timeout,
                 format!(
                     "completion timeout ({} s) reached with {:.1} MiB left: {}",
                     t / 1000,
@@ -272,21 +263,21 @@ impl Ladder {
             )),
             None => parts.push("no completion timeout".into()),
         }
-        self.record(o.elapsed_ms, "start", "start", parts.join(", "));
+        self.record(o.elapsed_ms, Rung::Start, Trigger::Start, parts.join(", "));
     }
 
     fn set_step(
         &mut self,
         i: u32,
         at_ms: u64,
-        trigger: &'static str,
+        trigger: Trigger,
         detail: String,
         actions: &mut Vec<Action>,
     ) {
         self.step = Some(i);
         self.downtime_ms = self.policy.downtime_at_step(i);
         actions.push(Action::SetDowntime(self.downtime_ms));
-        self.record(at_ms, "downtime", trigger, detail);
+        self.record(at_ms, Rung::Downtime, trigger, detail);
     }
 
     fn time_lane(&mut self, o: &Observation, actions: &mut Vec<Action>) {
@@ -301,11 +292,60 @@ impl Ladder {
                 o.elapsed_ms / 1000,
                 self.policy.downtime_steps
             );
-            self.set_step(due, o.elapsed_ms, "time", detail, actions);
+            self.set_step(due, o.elapsed_ms, Trigger::Time, detail, actions);
         }
     }
 
     fn stall_lane(&mut self, o: &Observation, actions: &mut Vec<Action>) {
+        self.track_progress(o);
+        let Some(why) = self.stalled(o) else {
+            return;
+        };
+        // Another stall is needed before the next escalation.
+        self.stalled_passes = 0;
+        self.low_at_ms = o.elapsed_ms;
+        self.low = o.data_remaining;
+        let needed_ms = o
+            .data_remaining
+            .saturating_mul(1000)
+            .checked_div(o.rate_bps)
+            .unwrap_or(u64::MAX);
+        let left = format!(
+            "{:.1} MiB left at {:.1} MiB/s needs ~{} ms of downtime",
+            o.data_remaining as f64 / MIB,
+            o.rate_bps as f64 / MIB,
+            if needed_ms == u64::MAX {
+                "∞".to_string()
+            } else {
+                needed_ms.to_string()
+            }
+        );
+        let (cur, p) = (self.step.unwrap_or(0), self.policy.clone());
+        if needed_ms <= p.max_downtime_ms {
+            // The step whose downtime lets this pass finish now.
+            let i = (cur + 1..=p.downtime_steps)
+                .find(|&i| p.downtime_at_step(i) >= needed_ms)
+                .unwrap_or(p.downtime_steps);
+            if i > cur {
+                let detail = format!("stalled ({why}); {left}");
+                self.set_step(i, o.elapsed_ms, Trigger::Stall, detail, actions);
+            }
+            return;
+        }
+        let over = format!(
+            "stalled ({why}); {left}, more than the max {} ms",
+            p.max_downtime_ms
+        );
+        if cur < p.downtime_steps {
+            let (at, detail) = (o.elapsed_ms, over.clone());
+            self.set_step(p.downtime_steps, at, Trigger::Stall, detail, actions);
+        }
+        self.beyond_the_max(o.elapsed_ms, &over, actions);
+    }
+
+    /// Follows the passes (QEMU's dirty-sync count) and the lowest
+    /// remaining data, which the stall tests compare against.
+    fn track_progress(&mut self, o: &Observation) {
         // A new pass: its starting dirty set against the previous pass's.
         if o.mem_iteration > self.iteration {
             if let Some(prev) = self.pass_start {
@@ -324,79 +364,33 @@ impl Ladder {
             self.low = o.data_remaining;
             self.low_at_ms = o.elapsed_ms;
         }
-        let by_passes = self.stalled_passes >= self.policy.stall_iterations;
-        let by_time = o.elapsed_ms.saturating_sub(self.low_at_ms) >= self.policy.stall_secs * 1000;
-        if !(by_passes || by_time) {
-            return;
-        }
-        let why = if by_passes {
-            format!(
+    }
+
+    /// Why the migration counts as stalled now, if it does.
+    fn stalled(&self, o: &Observation) -> Option<String> {
+        if self.stalled_passes >= self.policy.stall_iterations {
+            return Some(format!(
                 "the dirty set did not shrink by 10% in {} passes",
                 self.stalled_passes
-            )
-        } else {
+            ));
+        }
+        let since_low = o.elapsed_ms.saturating_sub(self.low_at_ms);
+        (since_low >= self.policy.stall_secs * 1000).then(|| {
             format!(
                 "remaining data reached no new low in {} s",
                 self.policy.stall_secs
             )
-        };
-        // Another stall is needed before the next escalation.
-        self.stalled_passes = 0;
-        self.low_at_ms = o.elapsed_ms;
-        self.low = o.data_remaining;
-        let cur = self.step.unwrap_or(0);
-        let needed_ms = o
-            .data_remaining
-            .saturating_mul(1000)
-            .checked_div(o.rate_bps)
-            .unwrap_or(u64::MAX);
-        let left = format!(
-            "{:.1} MiB left at {:.1} MiB/s needs ~{} ms of downtime",
-            o.data_remaining as f64 / MIB,
-            o.rate_bps as f64 / MIB,
-            if needed_ms == u64::MAX {
-                "∞".to_string()
-            } else {
-                needed_ms.to_string()
-            }
-        );
-        let p = self.policy.clone();
-        if needed_ms <= p.max_downtime_ms {
-            let i = (cur + 1..=p.downtime_steps)
-                .find(|&i| p.downtime_at_step(i) >= needed_ms)
-                .unwrap_or(p.downtime_steps);
-            if i > cur {
-                self.set_step(
-                    i,
-                    o.elapsed_ms,
-                    "stall",
-                    format!("stalled ({why}); {left}"),
-                    actions,
-                );
-            }
-            return;
-        }
-        let over = format!(
-            "stalled ({why}); {left}, more than the max {} ms",
-            p.max_downtime_ms
-        );
-        if cur < p.downtime_steps {
-            self.set_step(
-                p.downtime_steps,
-                o.elapsed_ms,
-                "stall",
-                over.clone(),
-                actions,
-            );
-        }
+        })
+    }
+
+    /// Stalled beyond what the max downtime can absorb: post-copy when
+    /// permitted, else say once what is left (auto-converge, the timeout).
+    fn beyond_the_max(&mut self, at_ms: u64, over: &str, actions: &mut Vec<Action>) {
+        let p = &self.policy;
         if p.postcopy {
             self.done = true;
-            self.record(
-                o.elapsed_ms,
-                "postcopy",
-                "stall",
-                format!("{over}: switching to post-copy"),
-            );
+            let detail = format!("{over}: switching to post-copy");
+            self.record(at_ms, Rung::Postcopy, Trigger::Stall, detail);
             actions.push(Action::StartPostcopy);
         } else if !self.stall_noted {
             self.stall_noted = true;
@@ -409,12 +403,8 @@ impl Ladder {
                 Some(t) => format!("; the completion timeout acts at {} s", t / 1000),
                 None => String::new(),
             };
-            self.record(
-                o.elapsed_ms,
-                "stalled",
-                "stall",
-                format!("{over}: {rest}{timeout}"),
-            );
+            let detail = format!("{over}: {rest}{timeout}");
+            self.record(at_ms, Rung::Stalled, Trigger::Stall, detail);
         }
     }
 }
@@ -463,7 +453,7 @@ mod tests {
     fn starts_at_the_first_step() {
         let mut l = Ladder::new(&Policy::default(), 128 * M);
         assert_eq!(l.observe(&obs(0, 128, 1)), vec![Action::SetDowntime(50)]);
-        assert_eq!(l.steps()[0].rung, "start");
+        assert_eq!(l.steps()[0].rung, Rung::Start);
         assert!(
             l.steps()[0].detail.contains("auto-converge on"),
             "{}",
@@ -508,7 +498,7 @@ mod tests {
         }
         assert_eq!(acts, vec![Action::SetDowntime(230)]);
         let s = l.steps().last().unwrap();
-        assert_eq!((s.rung, s.trigger), ("downtime", "stall"));
+        assert_eq!((s.rung, s.trigger), (Rung::Downtime, Trigger::Stall));
         assert!(s.detail.contains("needs ~200 ms"), "{}", s.detail);
     }
 
@@ -537,7 +527,7 @@ mod tests {
         let mut l = Ladder::new(&p, 128 * M);
         let acts: Vec<Action> = sawtooth(&mut l, 45).into_iter().map(|(_, a)| a).collect();
         assert_eq!(acts, [CLIMB.as_slice(), &[Action::Abort]].concat());
-        let rungs: Vec<&str> = l.steps().iter().map(|s| s.rung).collect();
+        let rungs: Vec<&str> = l.steps().iter().map(|s| s.rung.name()).collect();
         assert_eq!(
             rungs,
             vec!["start", "downtime", "downtime", "downtime", "stalled", "abort"]
@@ -572,10 +562,10 @@ mod tests {
         let ext: Vec<_> = l
             .steps()
             .iter()
-            .filter(|s| s.trigger == "external")
+            .filter(|s| s.trigger == Trigger::External)
             .collect();
         assert_eq!(ext.len(), 1);
-        assert_eq!(ext[0].rung, "postcopy");
+        assert_eq!(ext[0].rung, Rung::Postcopy);
     }
 
     #[test]
@@ -590,7 +580,7 @@ mod tests {
         let ac: Vec<_> = l
             .steps()
             .iter()
-            .filter(|s| s.rung == "auto_converge")
+            .filter(|s| s.rung == Rung::AutoConverge)
             .collect();
         assert_eq!(ac.len(), 2);
         assert!(l.rung().contains("throttle 30%"));

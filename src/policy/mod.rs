@@ -11,6 +11,7 @@
 
 pub mod ladder;
 pub mod predict;
+mod rung;
 
 use serde::{Deserialize, Serialize};
 

@@ -110,6 +110,74 @@ fn postcopy_secs(i: &Inputs) -> Option<f64> {
     Some(first + rest)
 }
 
+/// The estimates a verdict is explained with, seconds.
+struct Times {
+    plain: Option<f64>,
+    throttled: Option<f64>,
+    post: Option<f64>,
+    /// Post-copy after the ladder's stall passes.
+    switched: Option<f64>,
+    /// The completion timeout (or the no-timeout horizon).
+    limit: f64,
+}
+
+fn fmt_s(s: Option<f64>) -> Option<String> {
+    s.map(|s| format!("~{:.0} s", s.max(1.0)))
+}
+
+/// The verdict in words, with the way this run (or a flag) makes it converge.
+fn summary(i: &Inputs, policy: &Policy, verdict: Verdict, t: &Times, covered: bool) -> String {
+    let may_postcopy =
+        policy.postcopy && (policy.ladder || policy.on_timeout == OnTimeout::Postcopy);
+    let mut summary = format!(
+        "dirty rate {:.1} MiB/s against {:.1} MiB/s for {:.0} MiB: {}",
+        i.dirty_bps / MIB,
+        i.bandwidth_bps / MIB,
+        (i.memory_bytes + i.disk_bytes) as f64 / MIB,
+        verdict.phrase()
+    );
+    let how = match verdict {
+        Verdict::Converges => format!(" ({})", fmt_s(t.plain).unwrap_or_default()),
+        Verdict::NeedsAutoConverge | Verdict::NeedsPostcopy if may_postcopy && policy.ladder => {
+            format!(
+                " ({} with the ladder's switch to post-copy, permitted in this run)",
+                fmt_s(t.switched).unwrap_or_default()
+            )
+        }
+        Verdict::NeedsAutoConverge if policy.auto_converge => format!(
+            " ({} with auto-converge, on in this run)",
+            fmt_s(t.throttled).unwrap_or_default()
+        ),
+        Verdict::NeedsAutoConverge | Verdict::NeedsPostcopy if covered => format!(
+            " ({} with post-copy, permitted in this run)",
+            fmt_s(t.post).unwrap_or_default()
+        ),
+        Verdict::NeedsAutoConverge => format!(
+            " ({} with auto-converge: add --auto-converge, or permit post-copy with --postcopy)",
+            fmt_s(t.throttled).unwrap_or_default()
+        ),
+        Verdict::NeedsPostcopy => format!(
+            " ({} with post-copy: add --postcopy)",
+            fmt_s(t.post).unwrap_or_default()
+        ),
+        Verdict::WillNotConverge => format!(
+            ": not within the completion timeout ({:.0} s) even by post-copy ({}); raise --bandwidth or --completion-timeout",
+            t.limit,
+            fmt_s(postcopy_secs(i)).unwrap_or_else(|| "no bandwidth".into())
+        ),
+    };
+    summary.push_str(&how);
+    if verdict == Verdict::NeedsAutoConverge && !may_postcopy {
+        if let Some(p) = fmt_s(t.post) {
+            summary.push_str(&format!("; post-copy would take {p} (--postcopy)"));
+        }
+    }
+    if !covered && policy.on_timeout == OnTimeout::Pause && verdict != Verdict::WillNotConverge {
+        summary.push_str("; --on-timeout pause will finish it with a long downtime");
+    }
+    summary
+}
+
 /// The verdict for `i` under `policy`.
 pub fn predict(i: &Inputs, policy: &Policy) -> Prediction {
     let limit = policy
@@ -147,52 +215,14 @@ pub fn predict(i: &Inputs, policy: &Policy) -> Prediction {
         Verdict::NeedsPostcopy => may_postcopy,
         Verdict::WillNotConverge => false,
     };
-    let fmt_s = |s: Option<f64>| s.map(|s| format!("~{:.0} s", s.max(1.0)));
-    let mut summary = format!(
-        "dirty rate {:.1} MiB/s against {:.1} MiB/s for {:.0} MiB: {}",
-        i.dirty_bps / MIB,
-        i.bandwidth_bps / MIB,
-        (i.memory_bytes + i.disk_bytes) as f64 / MIB,
-        verdict.phrase()
-    );
-    match verdict {
-        Verdict::Converges => {
-            summary.push_str(&format!(" ({})", fmt_s(plain).unwrap_or_default()));
-        }
-        Verdict::NeedsAutoConverge | Verdict::NeedsPostcopy if may_postcopy && policy.ladder => {
-            summary.push_str(&format!(
-                " ({} with the ladder's switch to post-copy, permitted in this run)",
-                fmt_s(switched).unwrap_or_default()
-            ));
-        }
-        Verdict::NeedsAutoConverge if policy.auto_converge => summary.push_str(&format!(
-            " ({} with auto-converge, on in this run)",
-            fmt_s(throttled).unwrap_or_default()
-        )),
-        Verdict::NeedsAutoConverge | Verdict::NeedsPostcopy if covered => summary.push_str(
-            &format!(" ({} with post-copy, permitted in this run)", fmt_s(post).unwrap_or_default()),
-        ),
-        Verdict::NeedsAutoConverge => summary.push_str(&format!(
-            " ({} with auto-converge: add --auto-converge, or permit post-copy with --postcopy)",
-            fmt_s(throttled).unwrap_or_default()
-        )),
-        Verdict::NeedsPostcopy => summary.push_str(&format!(
-            " ({} with post-copy: add --postcopy)",
-            fmt_s(post).unwrap_or_default()
-        )),
-        Verdict::WillNotConverge => summary.push_str(&format!(
-            ": not within the completion timeout ({limit:.0} s) even by post-copy ({}); raise --bandwidth or --completion-timeout",
-            fmt_s(postcopy_secs(i)).unwrap_or_else(|| "no bandwidth".into())
-        )),
-    }
-    if verdict == Verdict::NeedsAutoConverge && !may_postcopy {
-        if let Some(p) = fmt_s(post) {
-            summary.push_str(&format!("; post-copy would take {p} (--postcopy)"));
-        }
-    }
-    if !covered && policy.on_timeout == OnTimeout::Pause && verdict != Verdict::WillNotConverge {
-        summary.push_str("; --on-timeout pause will finish it with a long downtime");
-    }
+    let times = Times {
+        plain,
+        throttled,
+        post,
+        switched,
+        limit,
+    };
+    let summary = summary(i, policy, verdict, &times, covered);
     Prediction {
         verdict,
         estimated_precopy_secs: plain,

@@ -1,11 +1,17 @@
 //! Decides what goes where: results to stdout (a table or one JSON
-//! document), progress to stderr and only on a terminal.
+//! document), progress to stderr and only on a terminal, warnings and
+//! notes to stderr unless `-q`. Everything vmigrate writes for a human
+//! passes through here, so strings from hosts are sanitised once, here;
+//! JSON escapes control characters itself.
 
 use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
+
+use super::sanitize::sanitize;
 
 /// The result format chosen with `-o`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -29,6 +35,7 @@ pub struct Printer {
 impl Printer {
     /// A printer for this process's stderr.
     pub fn new(format: OutputFormat, quiet: bool) -> Printer {
+        QUIET.store(quiet, Ordering::Relaxed);
         Printer {
             format,
             progress: !quiet && std::io::stderr().is_terminal(),
@@ -46,9 +53,16 @@ impl Printer {
         write_stdout(&doc)
     }
 
-    /// Prints a rendered table on stdout.
+    /// Prints text (a summary, a message) on stdout, sanitised.
     pub fn text(&self, text: &str) -> std::io::Result<()> {
-        write_stdout(format!("{text}\n").as_bytes())
+        write_stdout(format!("{}\n", shown(text)).as_bytes())
+    }
+
+    /// Prints a table rendered by `report::*_table` on stdout as it is:
+    /// those sanitise each cell before adding their own colours, which
+    /// sanitising the rendered text would escape.
+    pub fn table(&self, rendered: &str) -> std::io::Result<()> {
+        write_stdout(format!("{rendered}\n").as_bytes())
     }
 
     /// A spinner on stderr, or a hidden one when progress must not be drawn.
@@ -67,6 +81,48 @@ impl Printer {
     }
 }
 
+/// `-q` was given: no notes or warnings (set by [`Printer::new`], read by
+/// code far from the command's `Config`, such as the journal reader).
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+/// `text` with every line sanitised: line breaks stay, anything else that
+/// would not show as itself is escaped (see [`sanitize`]).
+pub fn shown(text: &str) -> String {
+    text.split('\n')
+        .map(sanitize)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// One line on stderr for a human (`vmigrate: …`), sanitised; none with `-q`.
+pub fn line(text: &str) {
+    if !QUIET.load(Ordering::Relaxed) {
+        write_stderr(text);
+    }
+}
+
+/// A warning on stderr, sanitised; none with `-q`.
+pub fn warn(text: &str) {
+    line(&format!("vmigrate: warning: {text}"));
+}
+
+/// A line on stderr even with `-q` (it explains an exit code), sanitised.
+pub fn always(text: &str) {
+    write_stderr(text);
+}
+
+/// The error that ends the run: always on stderr, sanitised.
+pub fn error(text: &str) {
+    write_stderr(&format!("vmigrate: error: {text}"));
+}
+
+fn write_stderr(text: &str) {
+    let mut err = std::io::stderr().lock();
+    // Nothing is left to tell if stderr itself is gone.
+    let _ = err.write_all(format!("{}\n", shown(text)).as_bytes());
+    let _ = err.flush();
+}
+
 /// Writes the result on stdout; a reader that went away is not an error.
 pub fn write_stdout(bytes: &[u8]) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
@@ -77,5 +133,14 @@ fn ignore_broken_pipe(r: std::io::Result<()>) -> std::io::Result<()> {
     match r {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn shown_keeps_lines_and_escapes_the_rest() {
+        assert_eq!(super::shown("a\nb\x1b[2J"), "a\nb\\u{1b}[2J");
+        assert_eq!(super::shown("vm\u{202e}1\n"), "vm\\u{202e}1\n");
     }
 }

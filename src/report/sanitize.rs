@@ -4,7 +4,9 @@
 //! crafted one could carry terminal escape sequences, or Unicode's
 //! invisible and direction-changing characters (after U+202E, text reads
 //! right to left), so that what an operator reads is not what is there.
-//! Those are shown escaped instead of being interpreted.
+//! Those are shown escaped instead of being interpreted — by the printer
+//! (messages) and the table renderers (cells, before their colours), the
+//! only places that write for a human.
 
 /// Replaces control, bidirectional-override and invisible formatting
 /// characters with their `\u{..}` escapes.

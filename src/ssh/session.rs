@@ -200,41 +200,56 @@ impl SshSession {
 
 /// Identity file when the inventory names one, the ssh-agent otherwise.
 async fn authenticate(handle: &mut Handle<Verifier>, host: &Host) -> Result<(), SshError> {
-    let proto = |e: russh::Error| SshError::Protocol {
+    match &host.identity_file {
+        Some(path) => with_identity_file(handle, host, path).await,
+        None => with_agent(handle, host).await,
+    }
+}
+
+fn protocol_error(host: &Host) -> impl Fn(russh::Error) -> SshError + Copy + '_ {
+    |e| SshError::Protocol {
         host: host.name.clone(),
         reason: e.to_string(),
-    };
-    if let Some(path) = &host.identity_file {
-        let key = keys::load_secret_key(path, None).map_err(|e| SshError::Identity {
-            host: host.name.clone(),
-            path: path.clone(),
-            reason: format!(
-                "{e} (passphrase-protected keys must be loaded into ssh-agent instead)"
-            ),
-        })?;
-        let hash = if matches!(key.algorithm(), keys::Algorithm::Rsa { .. }) {
-            handle
-                .best_supported_rsa_hash()
-                .await
-                .map_err(proto)?
-                .flatten()
-        } else {
-            None
-        };
-        let key = PrivateKeyWithHashAlg::new(Arc::new(key), hash);
-        let res = handle
-            .authenticate_publickey(&host.user, key)
-            .await
-            .map_err(proto)?;
-        if res.success() {
-            return Ok(());
-        }
-        return Err(SshError::Auth {
-            host: host.name.clone(),
-            user: host.user.clone(),
-            tried: format!("key {}", path.display()),
-        });
     }
+}
+
+async fn with_identity_file(
+    handle: &mut Handle<Verifier>,
+    host: &Host,
+    path: &std::path::Path,
+) -> Result<(), SshError> {
+    let proto = protocol_error(host);
+    let key = keys::load_secret_key(path, None).map_err(|e| SshError::Identity {
+        host: host.name.clone(),
+        path: path.to_path_buf(),
+        reason: format!("{e} (passphrase-protected keys must be loaded into ssh-agent instead)"),
+    })?;
+    let hash = if matches!(key.algorithm(), keys::Algorithm::Rsa { .. }) {
+        handle
+            .best_supported_rsa_hash()
+            .await
+            .map_err(proto)?
+            .flatten()
+    } else {
+        None
+    };
+    let key = PrivateKeyWithHashAlg::new(Arc::new(key), hash);
+    let res = handle
+        .authenticate_publickey(&host.user, key)
+        .await
+        .map_err(proto)?;
+    if res.success() {
+        return Ok(());
+    }
+    Err(SshError::Auth {
+        host: host.name.clone(),
+        user: host.user.clone(),
+        tried: format!("key {}", path.display()),
+    })
+}
+
+async fn with_agent(handle: &mut Handle<Verifier>, host: &Host) -> Result<(), SshError> {
+    let proto = protocol_error(host);
     let mut agent = keys::agent::client::AgentClient::connect_env()
         .await
         .map_err(|e| SshError::Auth {
