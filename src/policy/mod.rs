@@ -115,11 +115,17 @@ pub struct Overrides {
     pub on_timeout: Option<OnTimeout>,
 }
 
+/// Policy settings that contradict each other; the message says which
+/// and what to change.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct PolicyError(pub String);
+
 impl Policy {
     /// `self` (the source host's policy) with the command line applied,
     /// checked as a whole. `--policy off` also turns auto-converge off
     /// unless `--auto-converge` is given: "off" means plain pre-copy.
-    pub fn with(&self, o: &Overrides) -> Result<Policy, String> {
+    pub fn with(&self, o: &Overrides) -> Result<Policy, PolicyError> {
         let mut p = self.clone();
         if let Some(l) = o.ladder {
             p.ladder = l;
@@ -154,24 +160,28 @@ impl Policy {
     }
 
     /// The rules that span several settings.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), PolicyError> {
         if self.downtime_start_ms > self.max_downtime_ms {
-            return Err(format!(
+            return Err(PolicyError(format!(
                 "the downtime start ({} ms) is above the max downtime ({} ms); lower the start or raise --max-downtime",
                 self.downtime_start_ms, self.max_downtime_ms
-            ));
+            )));
         }
         if self.downtime_start_ms == 0 || self.downtime_steps == 0 {
-            return Err("downtime start and steps must be at least 1".into());
+            return Err(PolicyError(
+                "downtime start and steps must be at least 1".into(),
+            ));
         }
         if self.stall_iterations == 0 || self.stall_secs == 0 {
-            return Err("stall iterations and seconds must be at least 1".into());
+            return Err(PolicyError(
+                "stall iterations and seconds must be at least 1".into(),
+            ));
         }
         if self.on_timeout == OnTimeout::Postcopy && !self.postcopy {
-            return Err(
+            return Err(PolicyError(
                 "--on-timeout postcopy needs post-copy permitted: add --postcopy (or postcopy = true in the inventory)"
                     .into(),
-            );
+            ));
         }
         Ok(())
     }
@@ -269,7 +279,7 @@ mod tests {
                 ..Default::default()
             })
             .unwrap_err();
-        assert!(err.contains("--postcopy"), "{err}");
+        assert!(err.0.contains("--postcopy"), "{err}");
         assert!(base
             .with(&Overrides {
                 downtime_start_ms: Some(900),
