@@ -46,10 +46,12 @@ pub async fn running_host(
         .iter()
         .find(|(l, _)| l.host.name == host)
         .expect("located host");
+    // Located by its facts, so libvirt answered a moment ago: losing it
+    // now is the environment's failure, not "not found".
     let lv = link
         .libvirt
         .as_ref()
-        .map_err(|e| Error::NotFound(e.to_string()))?
+        .map_err(|e| Error::Libvirt(e.clone()))?
         .clone();
     Ok((host, lv))
 }
