@@ -5,9 +5,10 @@
 use std::path::Path;
 
 use serde::Serialize;
-use serde_json::Value;
 
+use super::record::{Entry, Record};
 use crate::error::Error;
+use crate::migrate::Outcome;
 
 /// The last run on a VM, as journalled.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -54,78 +55,93 @@ pub struct MigrateStart {
 }
 
 /// Reads the journal at `path` for the last run on `vm`.
-pub fn read(path: &Path, vm: &str) -> Result<Option<LastRun>, Error> {
-    let records = super::read::read_all(path)
+pub(crate) fn read(path: &Path, vm: &str) -> Result<Option<LastRun>, Error> {
+    let entries = super::read::read_all(path)
         .map_err(|e| Error::Usage(format!("cannot read the journal {}: {e}", path.display())))?;
-    Ok(records.and_then(|r| parse(&r, vm)))
+    Ok(entries.and_then(|e| parse(&e, vm)))
 }
 
-fn text_of(v: &Value) -> Option<String> {
-    v.as_str().map(str::to_string)
-}
-
-/// The last run on `vm` among the journal's `records`.
-pub fn parse(records: &[Value], vm: &str) -> Option<LastRun> {
-    let records: Vec<&Value> = records.iter().filter(|v| v["vm"] == vm).collect();
-    let at = records.iter().rposition(|v| v["step"] == "start")?;
-    let start = records[at];
-    let run = start["run"].as_str().unwrap_or_default().to_string();
+/// The last run on `vm` among the journal's `entries`.
+pub(crate) fn parse(entries: &[Entry], vm: &str) -> Option<LastRun> {
+    let entries: Vec<&Entry> = entries.iter().filter(|e| e.vm == vm).collect();
+    let (at, (source, destination)) = entries
+        .iter()
+        .enumerate()
+        .rev()
+        .find_map(|(i, e)| Some((i, hosts_of_start(e)?)))?;
+    let run = entries[at].run.clone();
     let mut last = LastRun {
         run: run.clone(),
-        source: text_of(&start["details"]["source"]),
-        destination: text_of(&start["details"]["destination"]),
+        source: Some(source.clone()),
+        destination: Some(destination.clone()),
         ..Default::default()
     };
     // The run's own records, and later ones by `force-complete`, `abort`
     // and `recover`.
-    for r in &records[at..] {
-        apply(&mut last, r, r["run"] == run.as_str());
+    for e in &entries[at..] {
+        apply(&mut last, e, e.run == run);
     }
     Some(last)
 }
 
-fn apply(last: &mut LastRun, r: &Value, own: bool) {
-    let d = &r["details"];
-    let (host, path) = (text_of(&d["host"]), text_of(&d["path"]));
-    match r["step"].as_str() {
-        Some("precreate_disk") if own => {
-            if let (Some(h), Some(p)) = (host, path) {
-                last.source_copies.push(p.clone());
-                last.precreated.push((h, p));
+/// The source and destination of a `start` record.
+fn hosts_of_start(e: &Entry) -> Option<(&String, &String)> {
+    match &e.record {
+        Record::Start {
+            source,
+            destination,
+            ..
+        } => Some((source, destination)),
+        _ => None,
+    }
+}
+
+/// An outcome as the journal and `recover`'s output spell it.
+fn outcome_name(o: Outcome) -> Option<String> {
+    serde_json::to_value(o)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+}
+
+fn apply(last: &mut LastRun, e: &Entry, own: bool) {
+    match &e.record {
+        Record::PrecreateDisk { host, path, .. } if own => {
+            last.source_copies.push(path.clone());
+            last.precreated.push((host.clone(), path.clone()));
+        }
+        Record::RemoveDisk { host, path, .. } => {
+            last.precreated.retain(|(h, p)| (h, p) != (host, path));
+            if last.source.as_ref() == Some(host) {
+                last.source_copies.retain(|p| p != path);
             }
         }
-        Some("remove_disk") => {
-            let same =
-                |h: &String, p: &String| Some(h) == host.as_ref() && Some(p) == path.as_ref();
-            last.precreated.retain(|(h, p)| !same(h, p));
-            if let Some(src) = last.source.clone() {
-                last.source_copies.retain(|p| !same(&src, p));
-            }
-        }
-        Some("migrate_start") if own => {
+        Record::MigrateStart {
+            flags,
+            peer_uri,
+            migration_uri,
+            copy_disks,
+            ..
+        } if own => {
             last.started = Some(MigrateStart {
-                flags: d["flags"].as_u64().and_then(|f| u32::try_from(f).ok()),
-                peer_uri: text_of(&d["peer_uri"]),
-                migration_uri: text_of(&d["migration_uri"]),
-                copy_disks: d["copy_disks"]
-                    .as_array()
-                    .map(|a| a.iter().filter_map(text_of).collect())
-                    .unwrap_or_default(),
+                flags: *flags,
+                peer_uri: peer_uri.clone(),
+                migration_uri: migration_uri.clone(),
+                copy_disks: copy_disks.clone(),
             });
         }
-        Some("finish") if own => last.finished = text_of(&d["outcome"]),
-        Some("postcopy_started") => {
+        Record::Finish { outcome, .. } if own => last.finished = outcome_name(*outcome),
+        Record::PostcopyStarted { by, .. } => {
             last.postcopy = true;
             last.switch = Some(Switch {
-                ts_ms: r["ts_ms"].as_u64().unwrap_or(0),
-                by: text_of(&d["by"]).unwrap_or_else(|| "unknown".into()),
-                run: text_of(&r["run"]).unwrap_or_default(),
+                ts_ms: e.ts_ms,
+                by: by.clone(),
+                run: e.run.clone(),
             });
         }
         // Only the process that journalled a switch can take it back (its
         // attempt failed): another one's failure says nothing about it.
-        Some("postcopy_not_started")
-            if last.switch.as_ref().map(|s| s.run.as_str()) == r["run"].as_str() =>
+        Record::PostcopyNotStarted { .. }
+            if last.switch.as_ref().is_some_and(|s| s.run == e.run) =>
         {
             last.postcopy = false;
             last.switch = None;
@@ -138,7 +154,7 @@ fn apply(last: &mut LastRun, r: &Value, own: bool) {
 mod tests {
     use super::*;
 
-    fn line(run: &str, step: &str, details: &str) -> Value {
+    fn line(run: &str, step: &str, details: &str) -> Entry {
         serde_json::from_str(&format!(
             r#"{{"vm":"web1","run":"{run}","step":"{step}","ts_ms":7,"details":{details}}}"#
         ))

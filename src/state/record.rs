@@ -1,7 +1,7 @@
 //! The journal's records: one variant per step that changes (or may have
 //! changed) a host, written before the step is taken. On disk each is one
 //! JSON line `{"ts_ms","run","vm","step","details"}`, `step` naming the
-//! variant in snake_case and `details` holding its fields — the format
+//! variant in `snake_case` and `details` holding its fields — the format
 //! earlier versions wrote, so old journals still read.
 
 use serde::{Deserialize, Serialize};
@@ -103,6 +103,69 @@ pub enum Record {
     Recover { action: String },
 }
 
+impl Record {
+    /// The step's name on disk (the `step` field): what
+    /// [`Journal::recorded_by_others`](super::Journal::recorded_by_others)
+    /// is asked about.
+    pub(crate) fn step(&self) -> &'static str {
+        match self {
+            Record::Claim { .. } => "claim",
+            Record::Start { .. } => "start",
+            Record::PrecreateDisk { .. } => "precreate_disk",
+            Record::RemoveDisk { .. } => "remove_disk",
+            Record::MigrateStart { .. } => "migrate_start",
+            Record::AbortRequested { .. } => "abort_requested",
+            Record::PostcopyStarted { .. } => "postcopy_started",
+            Record::PostcopyNotStarted { .. } => "postcopy_not_started",
+            Record::PolicyPause {} => "policy_pause",
+            Record::PolicyAbort {} => "policy_abort",
+            Record::ForcePause { .. } => "force_pause",
+            Record::Abort { .. } => "abort",
+            Record::MigrateDone { .. } => "migrate_done",
+            Record::ResumeSource { .. } => "resume_source",
+            Record::RemoveDestLeftover { .. } => "remove_dest_leftover",
+            Record::Finish { .. } => "finish",
+            Record::Recover { .. } => "recover",
+        }
+    }
+}
+
+/// Every step this version knows. A line naming another step was written
+/// by a newer vmigrate: readers skip it quietly instead of calling it
+/// damaged, and rotation keeps it by its envelope alone.
+pub(crate) const STEPS: &[&str] = &[
+    "claim",
+    "start",
+    "precreate_disk",
+    "remove_disk",
+    "migrate_start",
+    "abort_requested",
+    "postcopy_started",
+    "postcopy_not_started",
+    "policy_pause",
+    "policy_abort",
+    "force_pause",
+    "abort",
+    "migrate_done",
+    "resume_source",
+    "remove_dest_leftover",
+    "finish",
+    "recover",
+];
+
+/// A line's envelope, readable whatever its step: enough to tell whose
+/// record it is (rotation) and whether this version knows its step.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub(crate) struct Envelope {
+    #[serde(default)]
+    pub ts_ms: u64,
+    #[serde(default)]
+    pub run: String,
+    #[serde(default)]
+    pub vm: String,
+    pub step: String,
+}
+
 /// A record with its envelope, as one journal line.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Entry {
@@ -116,6 +179,96 @@ pub struct Entry {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// One record of every step.
+    fn one_of_each() -> Vec<Record> {
+        let claim = crate::claims::Claim {
+            run: "r1".into(),
+            vm: "web1".into(),
+            vm_uuid: "u".into(),
+            ram_mb: 1,
+            vcpus: 1,
+            disk_mb: 0,
+            since_ms: 1,
+            client: "c".into(),
+        };
+        vec![
+            Record::Claim {
+                host: "kvm2".into(),
+                path: "/i/a.qcow2".into(),
+                claim,
+            },
+            Record::Start {
+                source: "kvm1".into(),
+                destination: "kvm2".into(),
+                block_migration: false,
+            },
+            Record::PrecreateDisk {
+                host: "kvm2".into(),
+                path: "/i/a.qcow2".into(),
+                format: None,
+                bytes: None,
+            },
+            Record::RemoveDisk {
+                host: "kvm2".into(),
+                path: "/i/a.qcow2".into(),
+                stale_copy: false,
+            },
+            Record::MigrateStart {
+                source: None,
+                destination: None,
+                peer_uri: None,
+                migration_uri: None,
+                flags: None,
+                copy_disks: vec![],
+            },
+            Record::AbortRequested {
+                before_start: false,
+            },
+            Record::PostcopyStarted {
+                by: "policy".into(),
+                host: None,
+            },
+            Record::PostcopyNotStarted { error: None },
+            Record::PolicyPause {},
+            Record::PolicyAbort {},
+            Record::ForcePause {
+                host: "kvm1".into(),
+            },
+            Record::Abort {
+                host: "kvm1".into(),
+            },
+            Record::MigrateDone {
+                ok: true,
+                error: None,
+            },
+            Record::ResumeSource {
+                host: "kvm1".into(),
+            },
+            Record::RemoveDestLeftover {
+                host: "kvm2".into(),
+                state: "paused".into(),
+            },
+            Record::Finish {
+                outcome: Outcome::Migrated,
+                running_on: None,
+            },
+            Record::Recover {
+                action: "resume".into(),
+            },
+        ]
+    }
+
+    #[test]
+    fn step_names_are_the_ones_serde_writes() {
+        let all = one_of_each();
+        assert_eq!(all.len(), STEPS.len(), "one record per known step");
+        for (r, want) in all.iter().zip(STEPS) {
+            let v = serde_json::to_value(r).unwrap();
+            assert_eq!(v["step"], r.step(), "{r:?}");
+            assert_eq!(r.step(), *want, "STEPS in declaration order");
+        }
+    }
 
     #[test]
     fn lines_keep_the_format_earlier_versions_wrote() {
