@@ -41,12 +41,15 @@ pub(crate) fn open_file(path: &Path, options: &mut OpenOptions) -> io::Result<Fi
 pub(crate) enum Dir {
     /// This process has just created it.
     Created,
-    /// vmigrate's by name (`…/vmigrate`, `locks/`): set to 0700, with a
-    /// warning when it was open to others.
+    /// vmigrate's by name (`…/vmigrate`, `locks/`): set to 0700 — an
+    /// older version left it at the umask's mode; nothing for the operator
+    /// to do, so no warning.
     Ours,
     /// Named by the operator (`VMIGRATE_STATE_DIR`) and already there: it
-    /// may be shared on purpose (even `/tmp`), so its mode is left alone and
-    /// a wide one only warned about — the files in it are 0600 anyway.
+    /// may be shared on purpose (even `/tmp`), so its mode is left alone.
+    /// Others listing it learn nothing (the VM names are in `locks/`, which
+    /// is ours, and the files are 0600); others *writing* it could replace
+    /// the journal, and that is warned about.
     Named,
 }
 
@@ -56,22 +59,18 @@ pub(crate) fn private_dir(dir: &Path, whose: Dir) -> io::Result<()> {
     if mode == DIR_MODE {
         return Ok(());
     }
-    let open_to_others = mode & 0o077 != 0;
     match whose {
         Dir::Created => std::fs::set_permissions(dir, Permissions::from_mode(DIR_MODE)),
         Dir::Ours => {
-            std::fs::set_permissions(dir, Permissions::from_mode(DIR_MODE))?;
-            if open_to_others {
-                warn_once(dir, &format!("was mode {mode:o}; made it {DIR_MODE:o}"));
-            }
-            Ok(())
+            tracing::info!("{} was mode {mode:o}; made it {DIR_MODE:o}", dir.display());
+            std::fs::set_permissions(dir, Permissions::from_mode(DIR_MODE))
         }
         Dir::Named => {
-            if open_to_others {
+            if mode & 0o022 != 0 {
                 warn_once(
                     dir,
                     &format!(
-                        "is mode {mode:o}: others can list it (the journal and locks in it are {FILE_MODE:o}); `chmod {DIR_MODE:o}` it unless it is shared on purpose"
+                        "is writable by others (mode {mode:o}): they could replace the journal; `chmod {DIR_MODE:o}` it or choose another VMIGRATE_STATE_DIR"
                     ),
                 );
             }
