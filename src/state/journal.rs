@@ -201,10 +201,10 @@ fn start_rotation(dir: &Path, bounds: Bounds) -> Option<tokio::task::JoinHandle<
         ),
         Ok(None) => {}
         // The journal still works, only longer: the run goes on.
-        Err(e) => eprintln!(
-            "vmigrate: warning: cannot rotate the journal in {}: {e}; it keeps growing",
+        Err(e) => crate::report::printer::warn(&format!(
+            "cannot rotate the journal in {}: {e}; it keeps growing",
             dir.display()
-        ),
+        )),
     };
     if tokio::runtime::Handle::try_current().is_ok() {
         Some(tokio::task::spawn_blocking(rotate))

@@ -87,10 +87,7 @@ fn warn_once(path: &Path, what: &str) {
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     if warned.insert(path.to_path_buf()) {
-        eprintln!(
-            "vmigrate: warning: {} {what}",
-            crate::report::sanitize::sanitize(&path.display().to_string())
-        );
+        crate::report::printer::warn(&format!("{} {what}", path.display()));
     }
 }
 

@@ -255,7 +255,8 @@ impl Cursor {
 }
 
 /// One warning per damaged line and process: `live` reads the journal
-/// several times, and the operator needs to hear about a line once.
+/// several times, and the operator needs to hear about a line once. Through
+/// the printer, which sanitises it and keeps it quiet under `-q`.
 fn warn(path: &Path, damaged: &[Damaged]) {
     static WARNED: Mutex<BTreeSet<(PathBuf, u64)>> = Mutex::new(BTreeSet::new());
     let mut warned = WARNED
@@ -269,11 +270,11 @@ fn warn(path: &Path, damaged: &[Damaged]) {
             Some(n) => format!("line {n}"),
             None => format!("the line at byte {}", d.offset),
         };
-        eprintln!(
-            "vmigrate: warning: journal {}: {which} is damaged ({}); skipped it and used the records around it",
+        crate::report::printer::warn(&format!(
+            "journal {}: {which} is damaged ({}); skipped it and used the records around it",
             path.display(),
-            crate::report::sanitize::sanitize(&d.why)
-        );
+            d.why
+        ));
     }
 }
 
