@@ -98,3 +98,7 @@ pub(super) fn no_domain(e: &virt::error::Error) -> bool {
 }
 
 mod control;
+mod dirty_rate;
+mod read;
+
+pub use read::BlockSize;

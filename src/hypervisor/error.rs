@@ -47,3 +47,18 @@ fn hint_for(message: &str) -> &'static str {
         ""
     }
 }
+
+impl LibvirtError {
+    /// libvirt's own words, without the host and the call: for a message
+    /// that already names them (a check's, say).
+    pub fn detail(&self) -> String {
+        match self {
+            LibvirtError::Connect { message, .. } | LibvirtError::Call { message, .. } => {
+                message.clone()
+            }
+            LibvirtError::NoDomain { .. } => "no such domain".into(),
+            LibvirtError::Skipped { reason, .. } => format!("not contacted: {reason}"),
+            LibvirtError::Timeout { .. } => self.to_string(),
+        }
+    }
+}

@@ -8,6 +8,7 @@
 pub mod dirtyrate;
 mod domain;
 mod error;
+mod host;
 pub mod jobs;
 pub mod lifecycle;
 mod socket_dir;
@@ -19,11 +20,12 @@ use std::sync::Once;
 
 use virt::connect::Connect;
 
-pub use domain::Domain;
+pub use domain::{BlockSize, Domain};
 pub use error::LibvirtError;
+pub use host::{CpuComparison, DomainSummary, GuestTarget, Host, Network, Node};
 pub use state::{DomainState, JobKind, PauseReason, Postcopy, StateReason};
 
-use crate::inventory::Host;
+use crate::inventory;
 
 static INIT: Once = Once::new();
 
@@ -101,7 +103,11 @@ impl Libvirt {
     }
 
     /// Opens `uri` on a blocking thread, within the host's connect timeout.
-    pub async fn open_async(host: &Host, uri: &str, shown: &str) -> Result<Libvirt, LibvirtError> {
+    pub async fn open_async(
+        host: &inventory::Host,
+        uri: &str,
+        shown: &str,
+    ) -> Result<Libvirt, LibvirtError> {
         let (name, u, s) = (host.name.clone(), uri.to_string(), shown.to_string());
         let limit = host.connect_timeout;
         let opening = lifecycle::Opening::default();
