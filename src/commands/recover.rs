@@ -235,7 +235,7 @@ fn copies<'a>(vm: &str, facts: impl Iterator<Item = &'a HostFacts>) -> Vec<Copy>
         .flat_map(|f| {
             f.vms.iter().filter(|v| v.name == vm).map(|v| Copy {
                 host: f.name.clone(),
-                state: v.state.clone(),
+                state: v.state.name().to_string(),
                 persistent: v.persistent,
                 reason: None,
                 postcopy: None,

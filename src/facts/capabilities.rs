@@ -2,7 +2,7 @@
 
 /// What the capabilities document says about the host itself.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct HostCapabilities {
+pub(crate) struct HostCapabilities {
     /// `host/uuid`: libvirt's host UUID (libvirt refuses to migrate between
     /// two hosts that share one, so a duplicate is worth showing).
     pub uuid: Option<String>,
@@ -16,14 +16,23 @@ pub struct HostCapabilities {
     pub cpu_features: Vec<String>,
 }
 
+/// Why a capabilities document says nothing usable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum CapabilitiesError {
+    #[error("bad capabilities XML: {0}")]
+    Xml(String),
+    #[error("capabilities XML has no <host>")]
+    NoHost,
+}
+
 /// Parses the capabilities XML; missing elements stay `None`.
-pub fn parse(xml: &str) -> Result<HostCapabilities, String> {
-    let doc = roxmltree::Document::parse(xml).map_err(|e| format!("bad capabilities XML: {e}"))?;
+pub(crate) fn parse(xml: &str) -> Result<HostCapabilities, CapabilitiesError> {
+    let doc = roxmltree::Document::parse(xml).map_err(|e| CapabilitiesError::Xml(e.to_string()))?;
     let host = doc
         .root_element()
         .children()
         .find(|n| n.has_tag_name("host"))
-        .ok_or("capabilities XML has no <host>")?;
+        .ok_or(CapabilitiesError::NoHost)?;
     let child_text = |parent: roxmltree::Node, tag: &str| {
         parent
             .children()
@@ -88,7 +97,10 @@ mod tests {
 
     #[test]
     fn rejects_garbage() {
-        assert!(parse("<nope").is_err());
-        assert!(parse("<capabilities/>").is_err());
+        assert!(matches!(parse("<nope"), Err(CapabilitiesError::Xml(_))));
+        assert_eq!(
+            parse("<capabilities/>").unwrap_err().to_string(),
+            "capabilities XML has no <host>"
+        );
     }
 }

@@ -1,19 +1,21 @@
-//! Compute facts read over libvirt (blocking calls; run off the runtime).
+//! Compute facts read over libvirt, through the typed host
+//! ([`hypervisor::Host`](crate::hypervisor::Host)).
 
-use serde::{Deserialize, Serialize};
-use virt::domain::Domain;
-use virt::sys;
+use std::sync::Arc;
+
+use serde::{Deserialize, Deserializer, Serialize};
 
 use super::capabilities;
-use crate::hypervisor::{Libvirt, LibvirtError};
+use crate::hypervisor::{DomainState, DomainSummary, Host, Libvirt, LibvirtError};
 
 /// One domain as the operator (and the scheduler) sees it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct VmFacts {
     pub name: String,
     pub uuid: String,
-    /// libvirt's state: running, paused, shutoff, …
-    pub state: String,
+    /// libvirt's state: running, paused, shutoff, … (virsh's word in JSON).
+    #[serde(deserialize_with = "state_from_name")]
+    pub state: DomainState,
     /// Maximum memory of the domain in MiB (what it may claim on a host).
     pub memory_mb: u64,
     pub vcpus: u32,
@@ -24,16 +26,31 @@ pub struct VmFacts {
 impl VmFacts {
     /// Active domains hold memory and vCPUs on their host.
     pub fn is_active(&self) -> bool {
-        matches!(
-            self.state.as_str(),
-            "running" | "paused" | "blocked" | "pmsuspended" | "shutdown"
-        )
+        self.state.is_active()
     }
+}
+
+impl From<DomainSummary> for VmFacts {
+    fn from(d: DomainSummary) -> VmFacts {
+        VmFacts {
+            name: d.name,
+            uuid: d.uuid,
+            state: d.state,
+            memory_mb: d.max_memory_kib / 1024,
+            vcpus: d.vcpus,
+            persistent: d.persistent,
+        }
+    }
+}
+
+/// Facts captured as JSON name the state in virsh's words.
+fn state_from_name<'de, D: Deserializer<'de>>(d: D) -> Result<DomainState, D::Error> {
+    String::deserialize(d).map(|s| DomainState::from_name(&s))
 }
 
 /// Everything read over one libvirt connection.
 #[derive(Debug, Clone)]
-pub struct LibvirtFacts {
+pub(crate) struct LibvirtFacts {
     pub hostname: String,
     pub hypervisor_type: String,
     pub hypervisor_version: u32,
@@ -49,70 +66,45 @@ pub struct LibvirtFacts {
     pub vms: Vec<VmFacts>,
 }
 
-/// Reads host and domain facts. Blocking.
-pub fn gather(lv: &Libvirt) -> Result<LibvirtFacts, LibvirtError> {
-    let c = lv.conn();
-    let err = |what: &str| {
-        let what = what.to_string();
-        move |e| lv.call_error(&what, e)
-    };
-    let node = c.node_info().map_err(err("node info"))?;
-    let caps_xml = c.capabilities().map_err(err("capabilities"))?;
-    let caps = capabilities::parse(&caps_xml).map_err(|m| LibvirtError::Call {
-        host: lv.host.clone(),
+/// Reads host and domain facts.
+pub(crate) async fn gather(lv: &Arc<Libvirt>) -> Result<LibvirtFacts, LibvirtError> {
+    let host = Host::new(lv.clone());
+    let node = host.node().await?;
+    // libvirt answered, but with a document that says nothing usable.
+    let caps = capabilities::parse(&node.capabilities).map_err(|e| LibvirtError::Call {
+        host: host.name().to_string(),
         what: "capabilities".into(),
-        message: m,
+        message: e.to_string(),
     })?;
-    let domains = c.list_all_domains(0).map_err(err("list domains"))?;
-    let mut vms = Vec::with_capacity(domains.len());
-    for d in &domains {
-        // A domain can vanish between listing and reading (a migration
-        // finishing elsewhere): skip it rather than fail the whole host.
-        if let Ok(vm) = vm_facts(d) {
-            vms.push(vm);
-        }
-    }
+    let mut vms: Vec<VmFacts> = host
+        .domains()
+        .await?
+        .into_iter()
+        .map(VmFacts::from)
+        .collect();
     vms.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(LibvirtFacts {
-        hostname: c.hostname().map_err(err("hostname"))?,
-        hypervisor_type: c.driver_type().map_err(err("hypervisor type"))?,
-        hypervisor_version: c.hyp_version().map_err(err("hypervisor version"))?,
-        libvirt_version: c.lib_version().map_err(err("libvirt version"))?,
+        hostname: node.hostname,
+        hypervisor_type: node.hypervisor_type,
+        hypervisor_version: node.hypervisor_version,
+        libvirt_version: node.libvirt_version,
         arch: caps.arch,
         cpu_model: caps.cpu_model,
         cpu_vendor: caps.cpu_vendor,
         cpu_features: caps.cpu_features,
         host_uuid: caps.uuid,
         cpus: node.cpus,
-        memory_total_mb: node.memory / 1024,
-        memory_free_mb: c.free_memory().map_err(err("free memory"))? / (1024 * 1024),
+        memory_total_mb: node.memory_kib / 1024,
+        memory_free_mb: node.free_memory_bytes / (1024 * 1024),
         vms,
     })
 }
 
-fn vm_facts(d: &Domain) -> Result<VmFacts, virt::error::Error> {
-    let info = d.info()?;
-    Ok(VmFacts {
-        name: d.name()?,
-        uuid: d.uuid_string()?,
-        state: state_name(info.state.to_raw()).to_string(),
-        memory_mb: info.max_mem / 1024,
-        vcpus: info.nr_virt_cpu,
-        persistent: d.is_persistent()?,
-    })
-}
-
-/// virsh's words for libvirt's domain states.
-pub fn state_name(raw: sys::virDomainState) -> &'static str {
-    match raw {
-        sys::VIR_DOMAIN_NOSTATE => "nostate",
-        sys::VIR_DOMAIN_RUNNING => "running",
-        sys::VIR_DOMAIN_BLOCKED => "blocked",
-        sys::VIR_DOMAIN_PAUSED => "paused",
-        sys::VIR_DOMAIN_SHUTDOWN => "shutdown",
-        sys::VIR_DOMAIN_SHUTOFF => "shutoff",
-        sys::VIR_DOMAIN_CRASHED => "crashed",
-        sys::VIR_DOMAIN_PMSUSPENDED => "pmsuspended",
-        _ => "unknown",
-    }
+/// virsh's word for libvirt's raw domain state.
+///
+/// Kept for callers outside facts that still hold raw states
+/// (`migrate::rollback`, `commands::find`); new code uses
+/// [`DomainState`] directly.
+pub fn state_name(raw: u32) -> &'static str {
+    DomainState::from_raw(raw).name()
 }

@@ -5,9 +5,9 @@
 //! code 6. The serialised form of [`HostFacts`] is the `hosts -o json`
 //! contract.
 
-pub mod capabilities;
+pub(crate) mod capabilities;
 pub mod libvirt;
-pub mod remote;
+pub(crate) mod remote;
 #[cfg(test)]
 pub mod testdata;
 
@@ -17,6 +17,7 @@ use crate::claims::Claim;
 use crate::fleet::HostLink;
 use crate::hypervisor::{version_string, LibvirtError};
 use crate::inventory::Host;
+use crate::ssh::SshError;
 pub use libvirt::VmFacts;
 
 /// Whether one channel to a host works, and if not, why.
@@ -27,7 +28,7 @@ pub struct Reachability {
 }
 
 impl Reachability {
-    fn from<T, E: ToString>(r: &Result<T, E>) -> Self {
+    fn from<T, E: std::fmt::Display>(r: &Result<T, E>) -> Self {
         Reachability {
             reachable: r.is_ok(),
             error: r.as_ref().err().map(std::string::ToString::to_string),
@@ -110,38 +111,40 @@ pub async fn gather(link: &HostLink) -> HostFacts {
         match &link.ssh {
             Ok(ssh) => remote::gather(ssh, &host.instances_path)
                 .await
-                .map_err(|e| e.to_string()),
-            Err(e) => Err(e.to_string()),
+                .map_err(Unreached::Ssh),
+            Err(e) => Err(Unreached::SshLink(e)),
         }
     };
     let lv = async {
         match &link.libvirt {
-            Ok(lv) => {
-                let lv = lv.clone();
-                let h = host.name.clone();
-                tokio::task::spawn_blocking(move || libvirt::gather(&lv))
-                    .await
-                    .unwrap_or_else(|j| {
-                        Err(LibvirtError::Call {
-                            host: h,
-                            what: "gather".into(),
-                            message: j.to_string(),
-                        })
-                    })
-                    .map_err(|e| e.to_string())
-            }
-            Err(e) => Err(e.to_string()),
+            Ok(lv) => libvirt::gather(lv).await,
+            Err(e) => Err(e.clone()),
         }
     };
     let (remote, lv) = tokio::join!(remote, lv);
     assemble(host, remote, lv)
 }
 
+/// Why SSH facts are missing: the link failed, or the command on it.
+enum Unreached<'a> {
+    SshLink(&'a SshError),
+    Ssh(SshError),
+}
+
+impl std::fmt::Display for Unreached<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unreached::SshLink(e) => e.fmt(f),
+            Unreached::Ssh(e) => e.fmt(f),
+        }
+    }
+}
+
 /// Builds the report row from whatever each channel produced.
 fn assemble(
     host: &Host,
-    remote: Result<remote::RemoteFacts, String>,
-    lv: Result<libvirt::LibvirtFacts, String>,
+    remote: Result<remote::RemoteFacts, Unreached<'_>>,
+    lv: Result<libvirt::LibvirtFacts, LibvirtError>,
 ) -> HostFacts {
     let ssh = Reachability::from(&remote);
     let libvirt = Reachability::from(&lv);

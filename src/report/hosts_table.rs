@@ -4,6 +4,7 @@ use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, Color, ContentArrangement,
 
 use super::sanitize::sanitize;
 use crate::facts::HostFacts;
+use crate::hypervisor::DomainState;
 
 /// Renders the facts as a table; `color` adds status colours.
 pub fn render(hosts: &[HostFacts], color: bool) -> String {
@@ -91,7 +92,7 @@ fn vms(h: &HostFacts) -> String {
     let running: Vec<&str> = h
         .vms
         .iter()
-        .filter(|v| v.state == "running")
+        .filter(|v| v.state == DomainState::Running)
         .map(|v| v.name.as_str())
         .collect();
     let mut s = format!("{} running / {}", running.len(), h.vms.len());

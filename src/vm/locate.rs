@@ -1,6 +1,7 @@
 //! Finds which host a VM is on, from the facts gathered on every host.
 
 use crate::facts::HostFacts;
+use crate::hypervisor::DomainState;
 
 /// Where the VM was found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,7 +39,11 @@ pub fn locate(vm: &str, hosts: &[HostFacts]) -> Location {
         // the one running copy is the VM, not a split brain.
         let running: Vec<String> = hosts
             .iter()
-            .filter(|h| h.vms.iter().any(|v| v.name == vm && v.state == "running"))
+            .filter(|h| {
+                h.vms
+                    .iter()
+                    .any(|v| v.name == vm && v.state == DomainState::Running)
+            })
             .map(|h| h.name.clone())
             .collect();
         if running.len() == 1 {
