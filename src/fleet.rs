@@ -16,7 +16,7 @@ pub struct HostLink {
     pub ssh: Result<Arc<SshSession>, SshError>,
     pub libvirt: Result<Arc<Libvirt>, LibvirtError>,
     /// Keeps the libvirt tunnel open as long as the link lives.
-    _tunnel: Option<Tunnel>,
+    tunnel: Option<Tunnel>,
 }
 
 impl HostLink {
@@ -67,7 +67,7 @@ impl HostLink {
             ssh,
             libvirt: libvirt.map(Arc::new),
             host,
-            _tunnel: tunnel,
+            tunnel,
         }
     }
 }
@@ -77,7 +77,7 @@ impl HostLink {
     /// the same SSH session when tunnelled): for watching a job while
     /// another connection is blocked in a long call such as a migration.
     pub async fn open_libvirt_again(&self) -> Result<Libvirt, LibvirtError> {
-        if let Some(t) = &self._tunnel {
+        if let Some(t) = &self.tunnel {
             let shown = format!("{} over vmigrate's SSH session", self.host.libvirt_uri);
             Libvirt::open_async(&self.host, &t.local_uri, &shown).await
         } else {
@@ -89,7 +89,7 @@ impl HostLink {
 
 /// Opens every host and gathers its facts, all hosts at once; each host's
 /// facts are read as soon as its own connections are up. Order is kept.
-pub async fn gather(hosts: Vec<Host>) -> Vec<(HostLink, crate::facts::HostFacts)> {
+pub(crate) async fn gather(hosts: Vec<Host>) -> Vec<(HostLink, crate::facts::HostFacts)> {
     let tasks: Vec<_> = hosts
         .into_iter()
         .map(|h| {
@@ -112,7 +112,7 @@ pub async fn gather(hosts: Vec<Host>) -> Vec<(HostLink, crate::facts::HostFacts)
 /// listed twice). Seen twice, each of its VMs looks like it runs on two
 /// hosts at once, and the advice to stop "the other copy" would stop the
 /// only one. Hosts whose UUID is unknown (unreachable) cannot be compared.
-pub fn refuse_same_host_twice(facts: &[crate::facts::HostFacts]) -> Result<(), Error> {
+pub(crate) fn refuse_same_host_twice(facts: &[crate::facts::HostFacts]) -> Result<(), Error> {
     for (i, a) in facts.iter().enumerate() {
         let Some(uuid) = a.host_uuid.as_deref() else {
             continue;

@@ -2,12 +2,14 @@
 //! `OpenStack` Nova's live-migration flow without `OpenStack`.
 //!
 //! The pipeline, one module each: `inventory` (the TOML host list) →
-//! `fleet` (SSH + libvirt connections, via `ssh` and `hypervisor`) →
-//! `facts` (what each host has) → `vm` (the VM and where it is) →
-//! `scheduler` (where it could go) → `checks` (whether it can) →
-//! `report` (tables and JSON). Each subcommand lives in `commands`, and
+//! `fleet` (SSH + libvirt connections, via `ssh` and `hypervisor`, the
+//! only modules that touch the network) → `facts` (what each host has) →
+//! `vm` (the VM and where it is) → `scheduler` (where it could go, by
+//! `capacity`) → `preflight` (gathers what the checks need) → `checks`
+//! (judge whether it can) → `report` (tables and JSON). Each subcommand lives in `commands`, and
 //! `exit_codes` is the contract every command ends with.
 
+pub mod capacity;
 pub mod checks;
 pub mod claims;
 pub mod cli;
@@ -21,6 +23,7 @@ pub mod hypervisor;
 pub mod inventory;
 pub mod migrate;
 pub mod policy;
+pub mod preflight;
 pub mod report;
 pub mod scheduler;
 pub mod signals;

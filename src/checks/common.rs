@@ -6,7 +6,7 @@ use super::Check;
 use crate::facts::HostFacts;
 
 /// `hypervisor.type`.
-pub fn hypervisor_type(src: &HostFacts, dst: &HostFacts) -> Check {
+pub(crate) fn hypervisor_type(src: &HostFacts, dst: &HostFacts) -> Check {
     match (&src.hypervisor, &dst.hypervisor) {
         (Some(s), Some(d)) if s.kind == d.kind => {
             Check::pass("hypervisor.type", format!("both run {}", s.kind))
@@ -23,7 +23,7 @@ pub fn hypervisor_type(src: &HostFacts, dst: &HostFacts) -> Check {
 }
 
 /// `hypervisor.version`.
-pub fn hypervisor_version(src: &HostFacts, dst: &HostFacts) -> Check {
+pub(crate) fn hypervisor_version(src: &HostFacts, dst: &HostFacts) -> Check {
     match (&src.hypervisor, &dst.hypervisor) {
         (Some(s), Some(d)) if d.version_number >= s.version_number => Check::pass(
             "hypervisor.version",

@@ -1,22 +1,16 @@
 //! `convergence.prediction`: will the migration finish? The guest's dirty
-//! rate is sampled on the source (started at the beginning of the checks,
-//! read at the end, so the sample overlaps the other checks), set against
-//! the bandwidth — configured, or else the speed of the source's link
-//! towards the destination's migration address — and run through
-//! `policy::predict`. Never blocking, unless `--strict` and this run's
-//! policy lacks what the verdict needs.
-
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+//! rate (sampled on the source by `preflight::measure`) set against the
+//! bandwidth — configured, or else the speed of the source's link towards
+//! the destination's migration address — run through `policy::predict`.
+//! Never blocking, unless `--strict` and this run's policy lacks what the
+//! verdict needs.
 
 use serde::Serialize;
 
 use super::Check;
-use crate::hypervisor::dirtyrate::{self, Calc};
-use crate::hypervisor::Libvirt;
+use crate::hypervisor::DomainState;
 use crate::policy::predict::{self, Inputs, Prediction};
 use crate::policy::Policy;
-use crate::ssh::SshSession;
 
 const ID: &str = "convergence.prediction";
 const MIB: f64 = 1024.0 * 1024.0;
@@ -35,78 +29,67 @@ pub struct Convergence {
     pub prediction: Prediction,
 }
 
-/// A dirty-rate sample under way.
-pub struct Sample {
-    started: Instant,
-    secs: u32,
-    begun: Result<(), String>,
+/// What was measured for the prediction, or why nothing was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Measured {
+    /// The run asked for no sample (`--no-measure`; `live` without
+    /// `--measure` or `--strict`).
+    NotAsked,
+    /// The VM does not run: nothing dirties its memory.
+    NotRunning { vm: String, state: DomainState },
+    /// Sampled, but no destination was chosen.
+    NoDestination,
+    /// The sample failed: why.
+    Failed(String),
+    /// The dirty rate, bytes/s, and the bandwidth towards the destination
+    /// (bytes/s and where it came from) when known.
+    Rate {
+        dirty_bps: u64,
+        bandwidth: Option<(u64, &'static str)>,
+    },
 }
 
-/// Starts sampling `vm` on the source for `secs` seconds.
-pub async fn start(lv: &Arc<Libvirt>, vm: &str, secs: u32) -> Sample {
-    let (lv, vm) = (lv.clone(), vm.to_string());
-    let begun = tokio::task::spawn_blocking(move || {
-        let dom = lv
-            .conn()
-            .lookup_domain_by_name(&vm)
-            .map_err(|e| e.message().to_string())?;
-        dirtyrate::start(&dom, secs).map_err(|e| e.message().to_string())
-    })
-    .await
-    .unwrap_or_else(|e| Err(e.to_string()));
-    Sample {
-        started: Instant::now(),
-        secs,
-        begun,
-    }
-}
-
-/// Waits for the sample's end and reads the rate, bytes/s.
-pub async fn finish(sample: Sample, lv: &Arc<Libvirt>, vm: &str) -> Result<u64, String> {
-    sample.begun?;
-    let end = sample.started + Duration::from_secs(u64::from(sample.secs));
-    tokio::time::sleep_until(end.into()).await;
-    // QEMU publishes the result just after the period; allow it a moment.
-    for _ in 0..40 {
-        let (lv, vm) = (lv.clone(), vm.to_string());
-        let calc = tokio::task::spawn_blocking(move || {
-            let dom = lv
-                .conn()
-                .lookup_domain_by_name(&vm)
-                .map_err(|e| e.message().to_string())?;
-            dirtyrate::read(&dom).map_err(|e| e.message().to_string())
-        })
-        .await
-        .map_err(|e| e.to_string())??;
-        if let Calc::Measured { mib_per_sec, .. } = calc {
-            return Ok(mib_per_sec << 20);
+/// The check from what was measured, for a guest of `memory_bytes` with
+/// `disk_bytes` of disks to copy.
+pub(crate) fn prediction(
+    measured: Measured,
+    memory_bytes: u64,
+    disk_bytes: u64,
+    policy: &Policy,
+    sample_secs: u32,
+    strict: bool,
+) -> (Check, Option<Convergence>) {
+    let skipped = |why: String| (Check::skip(ID, why), None);
+    match measured {
+        Measured::NotAsked => skipped(
+            "not measured (`check` samples by default, `live` with --measure SECS or --strict)"
+                .into(),
+        ),
+        Measured::NotRunning { vm, state } => {
+            skipped(format!("{vm} is {state}: nothing to measure"))
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        Measured::NoDestination => skipped("no destination to predict for".into()),
+        Measured::Failed(e) => (
+            Check::warn(ID, format!("could not measure the dirty rate: {e}")),
+            None,
+        ),
+        Measured::Rate {
+            dirty_bps,
+            bandwidth,
+        } => decide(
+            dirty_bps,
+            bandwidth,
+            memory_bytes,
+            disk_bytes,
+            policy,
+            sample_secs,
+            strict,
+        ),
     }
-    Err("QEMU did not report the dirty rate in time".into())
-}
-
-/// Mbit/s of the source's interface towards `address`, from sysfs (the
-/// route's device); `None` when the kernel does not know (virtual devices
-/// report -1 or nothing).
-pub async fn link_mbps(ssh: &SshSession, address: &str) -> Option<u64> {
-    // Positional parameters keep the address out of the script text.
-    const SCRIPT: &str = r#"a=$(getent ahosts "$1" | awk 'NR==1{print $1}'); [ -n "$a" ] || a=$1
-dev=$(ip -o route get "$a" | awk '{for(i=1;i<NF;i++) if($i=="dev"){print $(i+1); exit}}')
-[ -n "$dev" ] && cat "/sys/class/net/$dev/speed""#;
-    let out = ssh
-        .check(&["sh", "-c", SCRIPT, "vmigrate-link", address])
-        .await
-        .ok()?;
-    out.trim()
-        .parse::<i64>()
-        .ok()
-        .filter(|&s| s > 0)
-        .map(|s| s as u64)
 }
 
 /// The check and its numbers. `bandwidth`: bytes/s and where it came from.
-pub fn decide(
+fn decide(
     dirty_bps: u64,
     bandwidth: Option<(u64, &'static str)>,
     memory_bytes: u64,
@@ -161,11 +144,6 @@ pub fn decide(
     )
 }
 
-/// Why no prediction was made.
-pub fn skipped(why: impl Into<String>) -> Check {
-    Check::skip(ID, why)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,5 +178,35 @@ mod tests {
         assert_eq!(c.status, super::super::Status::Warn);
         assert!(conv.is_none());
         assert!(c.message.contains("--bandwidth"), "{}", c.message);
+    }
+
+    #[test]
+    fn nothing_measured_is_skipped_a_failed_sample_warns() {
+        let p = Policy::default();
+        let skip = |m| prediction(m, 1 << 27, 0, &p, 1, true);
+        let (c, conv) = skip(Measured::NotAsked);
+        assert_eq!(c.status, super::super::Status::Skip);
+        assert!(c.message.contains("--measure SECS"), "{}", c.message);
+        assert!(conv.is_none());
+        let (c, _) = skip(Measured::NotRunning {
+            vm: "v".into(),
+            state: DomainState::Paused,
+        });
+        assert_eq!(c.message, "v is paused: nothing to measure");
+        let (c, _) = skip(Measured::NoDestination);
+        assert_eq!(c.message, "no destination to predict for");
+        let (c, conv) = skip(Measured::Failed("QEMU did not report".into()));
+        assert_eq!(c.status, super::super::Status::Warn);
+        assert_eq!(
+            c.message,
+            "could not measure the dirty rate: QEMU did not report"
+        );
+        assert!(conv.is_none());
+        let (c, conv) = skip(Measured::Rate {
+            dirty_bps: 0,
+            bandwidth: Some((1 << 30, "link")),
+        });
+        assert_eq!(c.status, super::super::Status::Pass);
+        assert_eq!(conv.unwrap().memory_bytes, 1 << 27);
     }
 }

@@ -1,19 +1,17 @@
 //! Destination checks: the host is a valid, enabled, reachable target with
 //! room for the VM and no domain already using its name or UUID.
 //!
-//! The capacity arithmetic here is also what the scheduler's RAM and vCPU
-//! filters use, so a host the scheduler accepts is never refused by the
-//! check for a different reason of arithmetic. Room is capacity less the
-//! capacity other runs have claimed there (`crate::claims`).
+//! Room is `crate::capacity`'s, the scheduler's arithmetic: capacity less
+//! what other runs have claimed there.
 
 use super::Check;
-use crate::claims::{self, Capacity, Counted};
+use crate::capacity::{memory_room, signed, vcpu_room};
 use crate::facts::HostFacts;
 use crate::inventory::{Host, Inventory};
 use crate::vm::spec::VmSpec;
 
 /// `dest.not_source`.
-pub fn not_source(dest: &str, source: &str) -> Check {
+pub(crate) fn not_source(dest: &str, source: &str) -> Check {
     if dest == source {
         Check::fail(
             "dest.not_source",
@@ -28,7 +26,7 @@ pub fn not_source(dest: &str, source: &str) -> Check {
 }
 
 /// `dest.known`: the destination is an inventory host.
-pub fn known(dest: &str, inv: &Inventory) -> Check {
+pub(crate) fn known(dest: &str, inv: &Inventory) -> Check {
     if inv.host(dest).is_some() {
         Check::pass("dest.known", format!("{dest} is in {}", inv.path.display()))
     } else {
@@ -45,7 +43,7 @@ pub fn known(dest: &str, inv: &Inventory) -> Check {
 }
 
 /// `dest.enabled`.
-pub fn enabled(host: &Host) -> Check {
+pub(crate) fn enabled(host: &Host) -> Check {
     if host.disabled {
         Check::fail(
             "dest.enabled",
@@ -64,91 +62,15 @@ pub fn enabled(host: &Host) -> Check {
 }
 
 /// `dest.reachable`.
-pub fn reachable(f: &HostFacts) -> Check {
+pub(crate) fn reachable(f: &HostFacts) -> Check {
     super::reachable("dest.reachable", f)
 }
 
-/// Memory a host can give to new VMs before other runs' claims, MiB, and
-/// how that was worked out. Nova's accounting: (total − reserved) ×
-/// `ram_allocation_ratio` − what running domains already have.
-pub fn memory_capacity(host: &Host, f: &HostFacts) -> Option<(i64, String)> {
-    let total = f.memory_total_mb? as f64;
-    let allocated = f.memory_allocated_mb? as f64;
-    let reserved = host.reserved_host_memory_mb as f64;
-    let room = ((total - reserved) * host.ram_allocation_ratio - allocated).floor() as i64;
-    let how = format!(
-        "({total} MiB total − {reserved} MiB reserved) × {} − {allocated} MiB allocated",
-        host.ram_allocation_ratio
-    );
-    Some((room, how))
-}
-
-/// vCPUs a host can give before claims: cpus × `cpu_allocation_ratio` − allocated.
-pub fn vcpu_capacity(host: &Host, f: &HostFacts) -> Option<(i64, String)> {
-    let cpus = f64::from(f.cpus?);
-    let allocated = f64::from(f.vcpus_allocated?);
-    let room = (cpus * host.cpu_allocation_ratio - allocated).floor() as i64;
-    let how = format!(
-        "{cpus} CPUs × {} − {allocated} allocated",
-        host.cpu_allocation_ratio
-    );
-    Some((room, how))
-}
-
-/// Everything a host can give new VMs before claims: what a claim there is
-/// checked against (under the host's lock, with the claims of that moment).
-pub fn capacity(host: &Host, f: &HostFacts) -> Option<Capacity> {
-    Some(Capacity {
-        ram_mb: memory_capacity(host, f)?.0,
-        vcpus: vcpu_capacity(host, f)?.0,
-        disk_mb: disk_capacity(host, f),
-    })
-}
-
-/// Free disk at `instances_path` after `reserved_host_disk_mb`, MiB.
-pub fn disk_capacity(host: &Host, f: &HostFacts) -> Option<i64> {
-    Some(f.disk_free_mb? as i64 - host.reserved_host_disk_mb as i64)
-}
-
-/// Other runs' claims on the host as its facts listed them.
-pub fn claimed(f: &HostFacts) -> Counted<'_> {
-    claims::counted(&f.claims, &f.active_uuids())
-}
-
-/// Memory a host can still give to a new VM, MiB: its capacity less other
-/// runs' claims (named in the explanation).
-pub fn memory_room(host: &Host, f: &HostFacts) -> Option<(i64, String)> {
-    let k = claimed(f);
-    Some(less_claims(memory_capacity(host, f)?, k.ram_mb, " MiB", &k))
-}
-
-/// vCPUs a host can still give: its capacity less other runs' claims.
-pub fn vcpu_room(host: &Host, f: &HostFacts) -> Option<(i64, String)> {
-    let k = claimed(f);
-    Some(less_claims(vcpu_capacity(host, f)?, k.vcpus, "", &k))
-}
-
-/// `(room, how)` less `amount` claimed by other runs, said in `how`.
-fn less_claims(
-    (room, mut how): (i64, String),
-    amount: u64,
-    unit: &str,
-    k: &Counted<'_>,
-) -> (i64, String) {
-    if amount > 0 {
-        how.push_str(&format!(
-            " − {amount}{unit} claimed by other runs ({})",
-            k.names()
-        ));
-    }
-    (room - amount as i64, how)
-}
-
 /// `dest.memory`.
-pub fn memory(host: &Host, f: &HostFacts, vm: &VmSpec) -> Check {
+pub(crate) fn memory(host: &Host, f: &HostFacts, vm: &VmSpec) -> Check {
     match memory_room(host, f) {
         None => Check::fail("dest.memory", format!("memory of {} is unknown (host unreachable)", host.name)),
-        Some((room, how)) if room >= vm.memory_mb as i64 => Check::pass(
+        Some((room, how)) if room >= signed(vm.memory_mb) => Check::pass(
             "dest.memory",
             format!("{} has {room} MiB for {} MiB: {how}", host.name, vm.memory_mb),
         ),
@@ -165,7 +87,7 @@ pub fn memory(host: &Host, f: &HostFacts, vm: &VmSpec) -> Check {
 }
 
 /// `dest.vcpus`.
-pub fn vcpus(host: &Host, f: &HostFacts, vm: &VmSpec) -> Check {
+pub(crate) fn vcpus(host: &Host, f: &HostFacts, vm: &VmSpec) -> Check {
     match vcpu_room(host, f) {
         None => Check::fail("dest.vcpus", format!("CPUs of {} are unknown (host unreachable)", host.name)),
         Some((room, how)) if room >= i64::from(vm.vcpus) => Check::pass(
@@ -187,7 +109,7 @@ pub fn vcpus(host: &Host, f: &HostFacts, vm: &VmSpec) -> Check {
 /// `dest.no_clash`: no domain of the same name or UUID, running or only
 /// defined, exists on the destination (libvirt would refuse, or worse,
 /// the incoming VM would replace a stale definition).
-pub fn no_clash(f: &HostFacts, vm: &VmSpec) -> Check {
+pub(crate) fn no_clash(f: &HostFacts, vm: &VmSpec) -> Check {
     let clash = f
         .vms
         .iter()
@@ -239,32 +161,6 @@ mod tests {
         );
         h.ram_allocation_ratio = 2.0;
         assert_eq!(memory(&h, &f, &vm(128, 1)).status, Status::Pass);
-    }
-
-    #[test]
-    fn other_runs_claims_take_room_unless_their_vm_arrived() {
-        let h = lab_host("lab2");
-        let mut f = lab_facts("lab2"); // 7002 MiB total, 128 MiB allocated
-        let before = memory_room(&h, &f).unwrap().0;
-        f.claims = vec![crate::claims::Claim::new("r9", "web9", "u9", 256, 2, 0)];
-        let (room, how) = memory_room(&h, &f).unwrap();
-        assert_eq!(room, before - 256);
-        assert!(
-            how.ends_with("− 256 MiB claimed by other runs (web9 (run r9): 256 MiB RAM, 2 vCPUs)"),
-            "{how}"
-        );
-        assert!(vcpu_room(&h, &f)
-            .unwrap()
-            .1
-            .contains("− 2 claimed by other runs"));
-        assert_eq!(
-            memory_capacity(&h, &f).unwrap().0,
-            before,
-            "capacity ignores claims"
-        );
-        // Once web9's domain exists here, the allocation holds its memory.
-        f.vms[0].uuid = "u9".into();
-        assert_eq!(memory_room(&h, &f).unwrap().0, before);
     }
 
     #[test]

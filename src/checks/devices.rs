@@ -6,98 +6,35 @@
 //! file while reading data" at the client, the real reason only in the
 //! destination's libvirtd log), so it is caught here, before migrating.
 
-use std::sync::Arc;
-
 use super::Check;
-use crate::hypervisor::Libvirt;
-use crate::ssh::SshSession;
 use crate::vm::spec::VmSpec;
 
 /// One interface's attachment and whether the destination has it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Attachment {
+pub(crate) struct Attachment {
+    /// "bridge br0", "network default", …
     pub what: String,
-    pub found: Result<(), String>,
+    /// Why the destination cannot attach it; `None`: it can.
+    pub missing: Option<String>,
 }
 
-/// Kernel interface names: 1–15 characters, no '/' (also keeps the sysfs
-/// path below from going anywhere else).
-fn valid_ifname(n: &str) -> bool {
-    !n.is_empty() && n.len() <= 15 && !n.contains('/') && n != "." && n != ".."
-}
-
-/// Looks up every interface's network, bridge or device on the destination.
-pub async fn probe_networks(
-    vm: &VmSpec,
-    dest_lv: &Arc<Libvirt>,
-    dest_ssh: &Arc<SshSession>,
-) -> Vec<Attachment> {
-    let mut out = Vec::new();
-    for iface in &vm.interfaces {
-        let src = iface.source.clone().unwrap_or_default();
-        let (what, found) = match iface.kind.as_str() {
-            "network" => {
-                let lv = dest_lv.clone();
-                let name = src.clone();
-                let found = tokio::task::spawn_blocking(move || {
-                    let active = lv
-                        .conn()
-                        .lookup_network_by_name(&name)
-                        .and_then(|n| n.is_active());
-                    match active {
-                        Ok(true) => Ok(()),
-                        Ok(false) => Err(format!(
-                            "libvirt network {name} exists but is not active (virsh net-start {name})"
-                        )),
-                        Err(e) => Err(format!("no libvirt network {name}: {}", e.message())),
-                    }
-                })
-                .await
-                .unwrap_or_else(|e| Err(e.to_string()));
-                (format!("network {src}"), found)
-            }
-            "bridge" | "direct" => {
-                let kind = if iface.kind == "bridge" {
-                    "bridge"
-                } else {
-                    "device"
-                };
-                let found = if valid_ifname(&src) {
-                    // A bridge has /sys/class/net/NAME/bridge; any device has /sys/class/net/NAME.
-                    let path = if kind == "bridge" {
-                        format!("/sys/class/net/{src}/bridge")
-                    } else {
-                        format!("/sys/class/net/{src}")
-                    };
-                    match dest_ssh.run(&["test", "-e", &path]).await {
-                        Ok(o) if o.status == 0 => Ok(()),
-                        Ok(_) => Err(format!("no {kind} {src}")),
-                        Err(e) => Err(e.to_string()),
-                    }
-                } else {
-                    Err(format!("{src:?} is not a valid interface name"))
-                };
-                (format!("{kind} {src}"), found)
-            }
-            "hostdev" => (
-                format!("SR-IOV device {src}"),
-                Err("passthrough network devices cannot be live-migrated; detach it first".into()),
-            ),
-            other => (format!("{other} interface"), Ok(())),
-        };
-        out.push(Attachment { what, found });
-    }
-    out
+/// An inserted CD-ROM or floppy image and whether the destination has it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Media {
+    /// The guest's device (hdc, …).
+    pub target: String,
+    pub path: String,
+    pub present: bool,
 }
 
 /// `devices.networks`.
-pub fn networks(dest: &str, found: &[Attachment]) -> Check {
+pub(crate) fn networks(dest: &str, found: &[Attachment]) -> Check {
     if found.is_empty() {
         return Check::pass("devices.networks", "the VM has no network interfaces");
     }
     let missing: Vec<String> = found
         .iter()
-        .filter_map(|a| a.found.as_ref().err().map(|e| format!("{}: {e}", a.what)))
+        .filter_map(|a| a.missing.as_ref().map(|e| format!("{}: {e}", a.what)))
         .collect();
     if missing.is_empty() {
         let all: Vec<&str> = found.iter().map(|a| a.what.as_str()).collect();
@@ -114,7 +51,7 @@ pub fn networks(dest: &str, found: &[Attachment]) -> Check {
 }
 
 /// `devices.hostdev`: PCI/USB passthrough is not live-migratable.
-pub fn hostdev(vm: &VmSpec) -> Check {
+pub(crate) fn hostdev(vm: &VmSpec) -> Check {
     if vm.hostdevs.is_empty() {
         Check::pass("devices.hostdev", "no passthrough devices")
     } else {
@@ -129,30 +66,14 @@ pub fn hostdev(vm: &VmSpec) -> Check {
     }
 }
 
-/// Which inserted media images are missing on the destination.
-pub async fn probe_media(vm: &VmSpec, dest_ssh: &Arc<SshSession>) -> Vec<(String, String, bool)> {
-    let mut out = Vec::new();
-    for d in vm.disks.iter().filter(|d| d.is_media()) {
-        let path = d.source.clone().unwrap_or_default();
-        let present = if d.kind == "file" || d.kind == "block" {
-            matches!(dest_ssh.run(&["test", "-r", &path]).await, Ok(o) if o.status == 0)
-        } else {
-            true
-        };
-        out.push((d.target.clone(), path, present));
-    }
-    out
-}
-
 /// `devices.media`.
-pub fn media(vm: &VmSpec, dest: &str, found: &[(String, String, bool)]) -> Check {
+pub(crate) fn media(vm: &VmSpec, dest: &str, found: &[Media]) -> Check {
     if found.is_empty() {
         return Check::pass("devices.media", "no CD-ROM or floppy image attached");
     }
-    let missing: Vec<&(String, String, bool)> = found.iter().filter(|m| !m.2).collect();
-    match missing.first() {
+    match found.iter().find(|m| !m.present) {
         None => Check::pass("devices.media", format!("attached images exist on {dest}")),
-        Some((target, path, _)) => Check::fail(
+        Some(Media { target, path, .. }) => Check::fail(
             "devices.media",
             format!(
                 "{path} (attached as {target}) does not exist on {dest}; copy it there or eject it: virsh change-media {} {target} --eject",
@@ -169,15 +90,48 @@ mod tests {
 
     #[test]
     fn missing_bridge_fails_with_what_to_do() {
-        let found = [Attachment {
-            what: "bridge br-it".into(),
-            found: Err("no bridge br-it".into()),
-        }];
+        let found = [
+            Attachment {
+                what: "network default".into(),
+                missing: None,
+            },
+            Attachment {
+                what: "bridge br-it".into(),
+                missing: Some("no bridge br-it".into()),
+            },
+        ];
         let c = networks("lab2", &found);
         assert_eq!(c.status, Status::Fail);
         assert!(c.message.contains("br-it") && c.message.contains("create it there"));
-        assert!(!valid_ifname("../../etc"));
-        assert!(valid_ifname("br0"));
+        assert!(!c.message.contains("default"), "{}", c.message);
+        let c = networks("lab2", &found[..1]);
+        assert_eq!(c.status, Status::Pass);
+        assert_eq!(c.message, "lab2 has network default");
+        assert_eq!(networks("lab2", &[]).status, Status::Pass);
+    }
+
+    #[test]
+    fn missing_media_names_the_eject_command() {
+        let vm = VmSpec {
+            name: "v".into(),
+            ..Default::default()
+        };
+        let iso = |present| Media {
+            target: "hdc".into(),
+            path: "/iso/d.iso".into(),
+            present,
+        };
+        assert_eq!(media(&vm, "lab2", &[iso(true)]).status, Status::Pass);
+        let c = media(&vm, "lab2", &[iso(true), iso(false)]);
+        assert_eq!(c.status, Status::Fail);
+        assert!(
+            c.message
+                .starts_with("/iso/d.iso (attached as hdc) does not exist on lab2")
+                && c.message.ends_with("virsh change-media v hdc --eject"),
+            "{}",
+            c.message
+        );
+        assert_eq!(media(&vm, "lab2", &[]).status, Status::Pass);
     }
 
     #[test]

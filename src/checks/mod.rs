@@ -3,19 +3,18 @@
 //! storage and devices.
 //!
 //! Each check has a stable dotted id (the JSON contract), a status and a
-//! message that says what is wrong and what to do. Decisions are pure
-//! functions of gathered facts (unit-tested on facts captured from the lab);
-//! the few probes that must touch a host (CPU comparison, the shared-storage
-//! test file, bridge and media lookups) sit next to the decision they feed.
+//! message that says what is wrong and what to do. Checks only judge: each
+//! is a pure function of what `crate::preflight` gathered (facts, the VM,
+//! probe results), the inventory and the policy, unit-tested on facts
+//! captured from the lab. Nothing here touches a host.
 
-pub mod cleanup;
-pub mod common;
+pub(crate) mod common;
 pub mod convergence;
-pub mod cpu;
-pub mod dest;
-pub mod devices;
-pub mod preflight;
-pub mod source;
+pub(crate) mod cpu;
+pub(crate) mod dest;
+pub(crate) mod devices;
+pub(crate) mod scheduler;
+pub(crate) mod source;
 pub mod storage;
 
 use serde::Serialize;
@@ -48,27 +47,27 @@ impl Check {
             message: message.into(),
         }
     }
-    pub fn pass(id: &str, message: impl Into<String>) -> Check {
+    pub(crate) fn pass(id: &str, message: impl Into<String>) -> Check {
         Check::new(id, Status::Pass, message)
     }
-    pub fn fail(id: &str, message: impl Into<String>) -> Check {
+    pub(crate) fn fail(id: &str, message: impl Into<String>) -> Check {
         Check::new(id, Status::Fail, message)
     }
-    pub fn warn(id: &str, message: impl Into<String>) -> Check {
+    pub(crate) fn warn(id: &str, message: impl Into<String>) -> Check {
         Check::new(id, Status::Warn, message)
     }
-    pub fn skip(id: &str, message: impl Into<String>) -> Check {
+    pub(crate) fn skip(id: &str, message: impl Into<String>) -> Check {
         Check::new(id, Status::Skip, message)
     }
 
     /// True when this check blocks the migration.
-    pub fn failed(&self) -> bool {
+    pub(crate) fn failed(&self) -> bool {
         self.status == Status::Fail
     }
 }
 
 /// `source.reachable` / `dest.reachable`: SSH and libvirt both work.
-pub fn reachable(id: &str, f: &crate::facts::HostFacts) -> Check {
+fn reachable(id: &str, f: &crate::facts::HostFacts) -> Check {
     if f.reachable {
         Check::pass(id, format!("{} answers over SSH and libvirt", f.name))
     } else {
@@ -84,6 +83,6 @@ pub fn reachable(id: &str, f: &crate::facts::HostFacts) -> Check {
 }
 
 /// The first failing check, if any.
-pub fn first_failure(checks: &[Check]) -> Option<&Check> {
+pub(crate) fn first_failure(checks: &[Check]) -> Option<&Check> {
     checks.iter().find(|c| c.failed())
 }

@@ -3,17 +3,20 @@
 
 use super::Check;
 use crate::facts::HostFacts;
+use crate::hypervisor::{DomainState, JobKind};
 
 /// `source.reachable`: SSH and libvirt both work on the source.
-pub fn reachable(src: &HostFacts) -> Check {
+pub(crate) fn reachable(src: &HostFacts) -> Check {
     super::reachable("source.reachable", src)
 }
 
 /// `source.vm_state`: only a running or paused VM can be live-migrated.
-pub fn vm_state(vm: &str, state: &str) -> Check {
+pub(crate) fn vm_state(vm: &str, state: DomainState) -> Check {
     match state {
-        "running" | "paused" => Check::pass("source.vm_state", format!("{vm} is {state}")),
-        "shutoff" => Check::fail(
+        DomainState::Running | DomainState::Paused => {
+            Check::pass("source.vm_state", format!("{vm} is {state}"))
+        }
+        DomainState::Shutoff => Check::fail(
             "source.vm_state",
             format!("{vm} is shut off; live migration needs it running (start it, or move the stopped VM's definition and disks instead)"),
         ),
@@ -25,28 +28,29 @@ pub fn vm_state(vm: &str, state: &str) -> Check {
 }
 
 /// `source.no_active_job`: libvirt allows one job per domain; a running
-/// one (a migration, a save, a backup) must end first.
-pub fn no_active_job(vm: &str, job: Option<&str>) -> Check {
-    match job {
-        None => Check::pass("source.no_active_job", format!("no libvirt job running on {vm}")),
-        Some(kind) => Check::fail(
-            "source.no_active_job",
-            format!("{vm} already has a {kind} libvirt job; wait for it (virsh domjobinfo {vm}) or abort it (vmigrate abort {vm})"),
-        ),
-    }
-}
-
-/// libvirt's job type for messages; `None` when there is no job.
-pub fn job_name(kind: i32) -> Option<&'static str> {
-    match kind {
-        0 => None,
-        1 => Some("bounded"),
-        2 => Some("unbounded"),
-        3 => Some("completed"),
-        4 => Some("failed"),
-        5 => Some("cancelled"),
-        _ => Some("unknown"),
-    }
+/// one (a migration, a save, a backup) must end first. Any job type but
+/// none fails: a finished job's record (completed, failed, cancelled) is
+/// only reported when asked for with `VIR_DOMAIN_JOB_STATS_COMPLETED`, so
+/// one seen here is a job libvirt still holds.
+pub(crate) fn no_active_job(vm: &str, job: JobKind) -> Check {
+    let kind = match job {
+        JobKind::None => {
+            return Check::pass(
+                "source.no_active_job",
+                format!("no libvirt job running on {vm}"),
+            )
+        }
+        JobKind::Bounded => "bounded",
+        JobKind::Unbounded => "unbounded",
+        JobKind::Completed => "completed",
+        JobKind::Failed => "failed",
+        JobKind::Cancelled => "cancelled",
+        JobKind::Unknown => "unknown",
+    };
+    Check::fail(
+        "source.no_active_job",
+        format!("{vm} already has a {kind} libvirt job; wait for it (virsh domjobinfo {vm}) or abort it (vmigrate abort {vm})"),
+    )
 }
 
 #[cfg(test)]
@@ -56,20 +60,28 @@ mod tests {
 
     #[test]
     fn states() {
-        assert_eq!(vm_state("v", "running").status, Status::Pass);
-        assert_eq!(vm_state("v", "paused").status, Status::Pass);
-        let c = vm_state("v", "shutoff");
+        assert_eq!(vm_state("v", DomainState::Running).status, Status::Pass);
+        let c = vm_state("v", DomainState::Paused);
+        assert_eq!(
+            (c.status, c.message.as_str()),
+            (Status::Pass, "v is paused")
+        );
+        let c = vm_state("v", DomainState::Shutoff);
         assert_eq!(c.status, Status::Fail);
         assert!(c.message.contains("shut off"));
+        let c = vm_state("v", DomainState::Crashed);
+        assert_eq!(c.status, Status::Fail);
+        assert!(c.message.starts_with("v is crashed;"), "{}", c.message);
     }
 
     #[test]
     fn jobs() {
-        assert_eq!(no_active_job("v", job_name(0)).status, Status::Pass);
-        // A completed job record is history, not a running job: libvirt
-        // reports types 3..5 only for VIR_DOMAIN_JOB_STATS_COMPLETED.
-        let c = no_active_job("v", job_name(2));
+        assert_eq!(no_active_job("v", JobKind::None).status, Status::Pass);
+        let c = no_active_job("v", JobKind::from_raw(2));
         assert_eq!(c.status, Status::Fail);
+        assert!(c.message.contains("already has a unbounded libvirt job"));
         assert!(c.message.contains("vmigrate abort v"));
+        let c = no_active_job("v", JobKind::from_raw(7));
+        assert!(c.message.contains("a unknown libvirt job"), "{}", c.message);
     }
 }

@@ -1,19 +1,14 @@
 //! Storage checks: which disks are shared with the destination, whether
 //! that calls for block migration, and whether the destination has room.
 //!
-//! Network disks (nbd, rbd, iscsi, gluster, …) are shared by nature. For a
-//! file disk, Nova's test decides: a file created in the disk's directory
-//! on the destination and seen from the source means the directory is
-//! shared. The test file is always removed (see [`Cleanup`]).
+//! Network disks (nbd, rbd, iscsi, gluster, …) are shared by nature; a file
+//! disk's placement comes from Nova's shared-storage test, run by
+//! `preflight::storage`.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
-
-use super::cleanup::Cleanup;
 use super::Check;
+use crate::capacity::{disk_capacity, signed};
 use crate::facts::HostFacts;
 use crate::inventory::Host;
-use crate::ssh::SshSession;
 use crate::vm::spec::Disk;
 
 /// `--block-migration`.
@@ -45,7 +40,7 @@ pub enum Placement {
 
 impl Placement {
     /// Must be copied for the VM to run on the destination.
-    pub fn is_local(&self) -> bool {
+    pub(crate) fn is_local(&self) -> bool {
         !matches!(self, Placement::Network(_) | Placement::Shared)
     }
 }
@@ -62,126 +57,12 @@ pub struct DiskPlacement {
 }
 
 /// The directory of a file path.
-fn parent(path: &str) -> String {
+pub(crate) fn parent(path: &str) -> String {
     match path.rfind('/') {
         Some(0) => "/".into(),
         Some(i) => path[..i].to_string(),
         None => ".".into(),
     }
-}
-
-/// A name no other run (or other file) will have.
-fn unique_name() -> String {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_nanos(),
-    );
-    h.write_u32(std::process::id());
-    format!(".vmigrate-shared-check-{:016x}", h.finish())
-}
-
-/// Nova's shared-storage test for one directory: create a file there on the
-/// destination, look for it from the source, remove it.
-pub async fn probe_dir(
-    dest: &Arc<SshSession>,
-    src: &Arc<SshSession>,
-    dir: &str,
-    cleanup: &Cleanup,
-) -> Placement {
-    let path = format!("{}/{}", dir.trim_end_matches('/'), unique_name());
-    // Recorded before it exists: an interrupt right after the remote create
-    // must still remove it. `set -C` makes the create exclusive, so a file
-    // that is not ours is never truncated and never deleted.
-    cleanup.add(dest, &path);
-    const CREATE: &str = "test -d \"$1\" || exit 3; set -C; : > \"$2\"";
-    let created = dest
-        .run(&["sh", "-c", CREATE, "vmigrate-check", dir, &path])
-        .await;
-    match created {
-        Ok(o) if o.status == 0 => {}
-        Ok(o) if o.status == 3 => {
-            cleanup.forget(&path);
-            return Placement::MissingDir;
-        }
-        Ok(o) => {
-            cleanup.forget(&path);
-            return Placement::Unknown(format!(
-                "cannot create a test file in {dir} on {}: {}",
-                dest.host(),
-                o.stderr.trim()
-            ));
-        }
-        Err(e) => {
-            cleanup.forget(&path);
-            return Placement::Unknown(e.to_string());
-        }
-    }
-    let seen = src.run(&["test", "-e", &path]).await;
-    let placement = match seen {
-        Ok(o) if o.status == 0 => Placement::Shared,
-        Ok(o) if o.status == 1 => Placement::Local,
-        Ok(o) => Placement::Unknown(format!(
-            "test on {} failed: {}",
-            src.host(),
-            o.stderr.trim()
-        )),
-        Err(e) => Placement::Unknown(e.to_string()),
-    };
-    if dest.check(&["rm", "-f", "--", &path]).await.is_ok() {
-        cleanup.forget(&path);
-    }
-    placement
-}
-
-/// Places every data disk: network disks directly, file disks by probing
-/// each distinct directory once.
-pub async fn place_disks(
-    disks: Vec<(Disk, Option<u64>, Option<u64>)>,
-    dest: &Arc<SshSession>,
-    src: &Arc<SshSession>,
-    cleanup: &Cleanup,
-) -> Vec<DiskPlacement> {
-    let mut dirs: BTreeMap<String, Placement> = BTreeMap::new();
-    for (d, _, _) in &disks {
-        if d.kind == "file" {
-            if let Some(p) = &d.source {
-                dirs.entry(parent(p)).or_insert(Placement::Local);
-            }
-        }
-    }
-    for (dir, placement) in &mut dirs {
-        *placement = probe_dir(dest, src, dir, cleanup).await;
-    }
-    disks
-        .into_iter()
-        .map(|(disk, allocation, capacity)| {
-            let placement = match disk.kind.as_str() {
-                "network" => {
-                    Placement::Network(disk.protocol.clone().unwrap_or_else(|| "network".into()))
-                }
-                "file" => disk
-                    .source
-                    .as_deref()
-                    .and_then(|p| dirs.get(&parent(p)).cloned())
-                    .unwrap_or(Placement::Unknown("file disk without a path".into())),
-                "block" => Placement::Unknown(
-                    "block device: vmigrate cannot tell whether it is shared; treated as local"
-                        .into(),
-                ),
-                other => Placement::Unknown(format!("{other} disk: treated as local")),
-            };
-            DiskPlacement {
-                disk,
-                allocation,
-                capacity,
-                placement,
-            }
-        })
-        .collect()
 }
 
 fn describe(p: &DiskPlacement) -> String {
@@ -197,7 +78,7 @@ fn describe(p: &DiskPlacement) -> String {
 }
 
 /// `storage.shared`: how each data disk was classified.
-pub fn shared(disks: &[DiskPlacement]) -> Check {
+pub(crate) fn shared(disks: &[DiskPlacement]) -> Check {
     if disks.is_empty() {
         return Check::pass("storage.shared", "the VM has no data disks");
     }
@@ -212,9 +93,28 @@ pub fn shared(disks: &[DiskPlacement]) -> Check {
     }
 }
 
+/// `storage.shared` when the test could not run: SSH to the source failed
+/// (`why`).
+pub(crate) fn untested(why: &str) -> Check {
+    Check::fail(
+        "storage.shared",
+        format!("cannot test shared storage: SSH to the source failed: {why}"),
+    )
+}
+
+/// Whether the disks are copied: `--block-migration`, or in `auto` mode
+/// whether some disk is local.
+pub(crate) fn block_wanted(requested: BlockMode, disks: &[DiskPlacement]) -> bool {
+    match requested {
+        BlockMode::Auto => disks.iter().any(|d| d.placement.is_local()),
+        BlockMode::Yes => true,
+        BlockMode::No => false,
+    }
+}
+
 /// `storage.mode`: whether the disks call for block migration, against
 /// `--block-migration`. Returns the check and whether to block-migrate.
-pub fn mode(requested: BlockMode, disks: &[DiskPlacement], source: &str) -> (Check, bool) {
+pub(crate) fn mode(requested: BlockMode, disks: &[DiskPlacement], source: &str) -> (Check, bool) {
     let local: Vec<&DiskPlacement> = disks.iter().filter(|d| d.placement.is_local()).collect();
     let names = |v: &[&DiskPlacement]| {
         v.iter()
@@ -228,11 +128,7 @@ pub fn mode(requested: BlockMode, disks: &[DiskPlacement], source: &str) -> (Che
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let block = match requested {
-        BlockMode::Auto => !local.is_empty(),
-        BlockMode::Yes => true,
-        BlockMode::No => false,
-    };
+    let block = block_wanted(requested, disks);
     let check = match (requested, local.is_empty()) {
         (BlockMode::Yes, true) => Check::fail(
             "storage.mode",
@@ -254,27 +150,10 @@ pub fn mode(requested: BlockMode, disks: &[DiskPlacement], source: &str) -> (Che
     (check, block)
 }
 
-/// The local disks' paths that already exist on the destination (block
-/// migration creates them there and never overwrites a file).
-pub async fn existing_on_dest(dest: &Arc<SshSession>, disks: &[DiskPlacement]) -> Vec<String> {
-    let mut found = Vec::new();
-    for d in disks
-        .iter()
-        .filter(|d| d.placement.is_local() && d.disk.kind == "file")
-    {
-        if let Some(p) = &d.disk.source {
-            if matches!(dest.run(&["test", "-e", p]).await, Ok(o) if o.status == 0) {
-                found.push(p.clone());
-            }
-        }
-    }
-    found
-}
-
 /// `storage.dest_space`: room on the destination for the disks block
 /// migration copies; their directories must exist there and the files
 /// must not (`existing`, from [`existing_on_dest`]).
-pub fn dest_space(
+pub(crate) fn dest_space(
     block: bool,
     disks: &[DiskPlacement],
     existing: &[String],
@@ -310,7 +189,7 @@ pub fn dest_space(
         .map(|d| mib(d.allocation.or(d.capacity).unwrap_or(0)))
         .sum();
     let virtual_size: u64 = local.iter().map(|d| mib(d.capacity.unwrap_or(0))).sum();
-    let Some(free) = f.disk_free_mb else {
+    let Some(room) = disk_capacity(host, f) else {
         return Check::fail(
             "storage.dest_space",
             format!(
@@ -321,8 +200,7 @@ pub fn dest_space(
             ),
         );
     };
-    let room = free as i64 - host.reserved_host_disk_mb as i64;
-    if (needed as i64) > room {
+    if signed(needed) > room {
         Check::fail(
             "storage.dest_space",
             format!(
@@ -333,7 +211,7 @@ pub fn dest_space(
                 host.reserved_host_disk_mb
             ),
         )
-    } else if (virtual_size as i64) > room {
+    } else if signed(virtual_size) > room {
         Check::warn(
             "storage.dest_space",
             format!(
@@ -410,13 +288,6 @@ mod tests {
             c.message
         );
         assert_eq!(dest_space(false, &local, &[], &h, &f).status, Status::Skip);
-        let exists = ["/var/lib/libvirt/images/vda.qcow2".to_string()];
-        let c = dest_space(true, &local, &exists, &lab_host("lab2"), &f);
-        assert!(
-            c.message.contains("already exists on lab2"),
-            "{}",
-            c.message
-        );
         let exists = ["/var/lib/libvirt/images/vda.qcow2".to_string()];
         let c = dest_space(true, &local, &exists, &lab_host("lab2"), &f);
         assert!(

@@ -6,7 +6,8 @@
 //! again, as Nova reschedules when a compute host's claim fails.
 
 use super::plan::{replan, Planned};
-use crate::checks::{dest, Check};
+use crate::capacity::capacity;
+use crate::checks::Check;
 use crate::claims::{self, Claim, Fit, Held, Taken};
 use crate::cli::CheckArgs;
 use crate::config::Config;
@@ -109,7 +110,7 @@ async fn claim(planned: &Planned, dest: &str, run: &str) -> Claimed {
     let Some(vm) = sf.vms.iter().find(|v| v.name == pre.vm) else {
         return Claimed::Unavailable(format!("{} is not in the facts of {}", pre.vm, pre.source));
     };
-    let (Ok(ssh), Some(cap)) = (&dl.ssh, dest::capacity(&dl.host, df)) else {
+    let (Ok(ssh), Some(cap)) = (&dl.ssh, capacity(&dl.host, df)) else {
         return Claimed::Unavailable(format!("the capacity of {dest} is unknown"));
     };
     let disk_mb = if pre.block_migration {

@@ -6,7 +6,6 @@ use std::io::Write;
 
 use super::admit::{admit, release, Admission};
 use super::plan::{plan_with, validate};
-use crate::checks::preflight::Preflight;
 use crate::checks::Status;
 use crate::claims;
 use crate::cli::LiveArgs;
@@ -17,6 +16,7 @@ use crate::migrate::monitor::Display;
 use crate::migrate::run::{migrate, Report, Settings};
 use crate::migrate::Outcome;
 use crate::policy::ladder::Rung;
+use crate::preflight::Preflight;
 use crate::report::{check_table, printer};
 use crate::signals::Interrupt;
 use crate::state::{Journal, Record, VmLock};

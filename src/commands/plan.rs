@@ -4,14 +4,13 @@
 //! over the same connections when another run claimed its destination
 //! first ([`replan`]).
 
-use crate::checks::cleanup::Cleanup;
-use crate::checks::preflight::{self, Fleet, Options, Preflight};
 use crate::cli::CheckArgs;
 use crate::config::Config;
 use crate::error::Error;
 use crate::facts::{self, HostFacts};
 use crate::fleet::{self, HostLink};
 use crate::inventory::{self, valid_name, Inventory};
+use crate::preflight::{self, Cleanup, Fleet, Options, Preflight};
 use crate::signals::Interrupt;
 use indicatif::ProgressBar;
 

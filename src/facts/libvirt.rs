@@ -25,7 +25,7 @@ pub struct VmFacts {
 
 impl VmFacts {
     /// Active domains hold memory and vCPUs on their host.
-    pub fn is_active(&self) -> bool {
+    pub(crate) fn is_active(&self) -> bool {
         self.state.is_active()
     }
 }

@@ -6,10 +6,10 @@
 //! contract.
 
 pub(crate) mod capabilities;
-pub mod libvirt;
+pub(crate) mod libvirt;
 pub(crate) mod remote;
 #[cfg(test)]
-pub mod testdata;
+pub(crate) mod testdata;
 
 use serde::{Deserialize, Serialize};
 
@@ -94,7 +94,7 @@ pub struct HostFacts {
 impl HostFacts {
     /// UUIDs of the domains holding memory and vCPUs here (a claim for one
     /// of them is already in the allocation).
-    pub fn active_uuids(&self) -> Vec<&str> {
+    pub(crate) fn active_uuids(&self) -> Vec<&str> {
         self.vms
             .iter()
             .filter(|v| v.is_active())
@@ -105,7 +105,7 @@ impl HostFacts {
 
 /// Gathers the facts of one connected host. SSH and libvirt facts are read
 /// concurrently; each channel's failure is recorded separately.
-pub async fn gather(link: &HostLink) -> HostFacts {
+pub(crate) async fn gather(link: &HostLink) -> HostFacts {
     let host = &link.host;
     let remote = async {
         match &link.ssh {

@@ -9,7 +9,7 @@ const CLAIMS_MARK: &str = "@@vmigrate-claims";
 
 /// Facts read over SSH.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RemoteFacts {
+pub(crate) struct RemoteFacts {
     pub hostname: String,
     /// Free space available to unprivileged writers at `instances_path`, MiB
     /// (`None` when the path does not exist on the host).
@@ -22,7 +22,10 @@ pub struct RemoteFacts {
 
 /// Reads the facts with one command on the reused connection (every extra
 /// exec is another process tree on the host).
-pub async fn gather(ssh: &SshSession, instances_path: &str) -> Result<RemoteFacts, SshError> {
+pub(crate) async fn gather(
+    ssh: &SshSession,
+    instances_path: &str,
+) -> Result<RemoteFacts, SshError> {
     // The path travels as "$1", never inside the script text. `uname -n`
     // rather than `hostname`: present everywhere, no options needed. df's
     // POSIX format (-P) gives one line per filesystem, sizes in KiB (-k).
@@ -69,7 +72,7 @@ fn split_claims(out: &str) -> (&str, &str) {
 }
 
 /// The "Available" column of `df -Pk` for the single filesystem listed.
-pub fn parse_df_available_kib(out: &str) -> Option<u64> {
+fn parse_df_available_kib(out: &str) -> Option<u64> {
     let line = out.lines().nth(1)?;
     // The filesystem name may contain spaces; the numeric columns are the
     // last five fields, so count from the end.
@@ -89,7 +92,7 @@ mod tests {
     fn parses_df() {
         let out = "Filesystem     1024-blocks      Used Available Capacity Mounted on\n\
                    /dev/vda         263174212  11234567 83886080      12% /\n";
-        assert_eq!(parse_df_available_kib(out), Some(83886080));
+        assert_eq!(parse_df_available_kib(out), Some(83_886_080));
         let spaced = "Filesystem 1024-blocks Used Available Capacity Mounted on\n\
                       my fs 100 40 60 40% /mnt/x\n";
         assert_eq!(parse_df_available_kib(spaced), Some(60));

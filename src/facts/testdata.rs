@@ -9,7 +9,7 @@ const HOSTS: &str = include_str!("../../tests/fixtures/lab/hosts.json");
 const INVENTORY: &str = include_str!("../../tests/fixtures/lab/inventory.toml");
 
 /// The captured facts of a lab host.
-pub fn lab_facts(name: &str) -> HostFacts {
+pub(crate) fn lab_facts(name: &str) -> HostFacts {
     #[derive(serde::Deserialize)]
     struct Doc {
         hosts: Vec<HostFacts>,
@@ -22,7 +22,7 @@ pub fn lab_facts(name: &str) -> HostFacts {
 }
 
 /// The lab inventory's entry for a host.
-pub fn lab_host(name: &str) -> Host {
+pub(crate) fn lab_host(name: &str) -> Host {
     crate::inventory::parse(INVENTORY, std::path::Path::new("inventory.toml"))
         .expect("captured inventory parses")
         .hosts

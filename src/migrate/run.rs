@@ -11,11 +11,11 @@ use super::rollback::{self, Settled};
 use super::steer::{act, ladder_ms, observe, resume_if_paused, Interrupted, PolicyEvent, Watched};
 use super::{disks, flags, Outcome};
 use crate::checks::convergence::Convergence;
-use crate::checks::preflight::Preflight;
 use crate::fleet::HostLink;
 use crate::hypervisor::Libvirt;
 use crate::policy::ladder::{Action, Ladder, Observation, Rung, Step, Trigger};
 use crate::policy::Policy;
+use crate::preflight::Preflight;
 use crate::signals::Interrupt;
 use crate::state::{Journal, Record};
 

@@ -4,8 +4,8 @@
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, Color, ContentArrangement, Table};
 
 use super::sanitize::sanitize;
-use crate::checks::preflight::Preflight;
 use crate::checks::Status;
+use crate::preflight::Preflight;
 
 /// Renders the verdict line and the tables.
 pub fn render(p: &Preflight, color: bool) -> String {

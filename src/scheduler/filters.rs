@@ -4,13 +4,28 @@
 //! counts the capacity other runs have claimed on the host.
 
 use super::Request;
-use crate::checks::cpu::Verdict;
-use crate::checks::dest::{claimed, disk_capacity, memory_room, vcpu_room};
+use crate::capacity::{claimed, disk_capacity, memory_room, signed, vcpu_room};
 use crate::facts::HostFacts;
 use crate::inventory::Host;
+use crate::vm::cpu::Verdict;
 
-/// Runs every filter; `Err` is "FILTER: why".
-pub fn run_all(req: &Request, host: &Host, f: &HostFacts) -> Result<(), String> {
+/// Why a filter rejected a host; shown as "FILTER: why".
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{filter}: {why}")]
+pub(crate) struct Rejection {
+    pub filter: &'static str,
+    pub why: String,
+}
+
+fn reject(filter: &'static str, why: impl Into<String>) -> Rejection {
+    Rejection {
+        filter,
+        why: why.into(),
+    }
+}
+
+/// Runs every filter; the first to reject the host says why.
+pub(crate) fn run_all(req: &Request, host: &Host, f: &HostFacts) -> Result<(), Rejection> {
     enabled(host)?;
     reachable(f)?;
     ram(req, host, f)?;
@@ -23,62 +38,67 @@ pub fn run_all(req: &Request, host: &Host, f: &HostFacts) -> Result<(), String> 
     Ok(())
 }
 
-fn enabled(host: &Host) -> Result<(), String> {
+fn enabled(host: &Host) -> Result<(), Rejection> {
     if host.disabled {
-        return Err(format!(
-            "enabled: host is disabled{}",
-            host.disabled_reason
-                .as_deref()
-                .map(|r| format!(" ({r})"))
-                .unwrap_or_default()
+        return Err(reject(
+            "enabled",
+            format!(
+                "host is disabled{}",
+                host.disabled_reason
+                    .as_deref()
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default()
+            ),
         ));
     }
     Ok(())
 }
 
-fn reachable(f: &HostFacts) -> Result<(), String> {
+fn reachable(f: &HostFacts) -> Result<(), Rejection> {
     if !f.reachable {
-        return Err(format!(
-            "reachable: {}",
-            f.error.as_deref().unwrap_or("unreachable")
+        return Err(reject(
+            "reachable",
+            f.error.as_deref().unwrap_or("unreachable"),
         ));
     }
     Ok(())
 }
 
-fn ram(req: &Request, host: &Host, f: &HostFacts) -> Result<(), String> {
-    let (room, how) = memory_room(host, f).ok_or("ram: memory unknown")?;
-    if room < req.vm.memory_mb as i64 {
-        return Err(format!(
-            "ram: needs {} MiB, has {} MiB free after reserve ({how})",
-            req.vm.memory_mb,
-            room.max(0)
+fn ram(req: &Request, host: &Host, f: &HostFacts) -> Result<(), Rejection> {
+    let (room, how) = memory_room(host, f).ok_or_else(|| reject("ram", "memory unknown"))?;
+    if room < signed(req.vm.memory_mb) {
+        return Err(reject(
+            "ram",
+            format!(
+                "needs {} MiB, has {} MiB free after reserve ({how})",
+                req.vm.memory_mb,
+                room.max(0)
+            ),
         ));
     }
     Ok(())
 }
 
-fn vcpu(req: &Request, host: &Host, f: &HostFacts) -> Result<(), String> {
-    let (room, how) = vcpu_room(host, f).ok_or("vcpu: CPUs unknown")?;
+fn vcpu(req: &Request, host: &Host, f: &HostFacts) -> Result<(), Rejection> {
+    let (room, how) = vcpu_room(host, f).ok_or_else(|| reject("vcpu", "CPUs unknown"))?;
     if room < i64::from(req.vm.vcpus) {
-        return Err(format!(
-            "vcpu: needs {}, has {} ({how})",
-            req.vm.vcpus,
-            room.max(0)
+        return Err(reject(
+            "vcpu",
+            format!("needs {}, has {} ({how})", req.vm.vcpus, room.max(0)),
         ));
     }
     Ok(())
 }
 
-fn disk(req: &Request, host: &Host, f: &HostFacts) -> Result<(), String> {
+fn disk(req: &Request, host: &Host, f: &HostFacts) -> Result<(), Rejection> {
     let Some(needed) = req.block_disk_mb else {
         return Ok(());
     };
-    let free = disk_capacity(host, f).ok_or("disk: free space unknown")?;
+    let free = disk_capacity(host, f).ok_or_else(|| reject("disk", "free space unknown"))?;
     // Disks other runs are copying here take space df does not show yet.
     let k = claimed(f);
-    let room = free - k.disk_mb as i64;
-    if (needed as i64) > room {
+    let room = free - signed(k.disk_mb);
+    if signed(needed) > room {
         let claims = if k.disk_mb > 0 {
             format!(
                 " and {} MiB claimed by other runs ({})",
@@ -88,54 +108,105 @@ fn disk(req: &Request, host: &Host, f: &HostFacts) -> Result<(), String> {
         } else {
             String::new()
         };
-        return Err(format!(
-            "disk: block migration needs {needed} MiB, has {} MiB free at {} after reserve{claims}",
-            room.max(0),
-            host.instances_path
+        return Err(reject(
+            "disk",
+            format!(
+                "block migration needs {needed} MiB, has {} MiB free at {} after reserve{claims}",
+                room.max(0),
+                host.instances_path
+            ),
         ));
     }
     Ok(())
 }
 
-fn hypervisor(req: &Request, f: &HostFacts) -> Result<(), String> {
+fn hypervisor(req: &Request, f: &HostFacts) -> Result<(), Rejection> {
     let (Some(s), Some(d)) = (&req.source.hypervisor, &f.hypervisor) else {
-        return Err("hypervisor: unknown".into());
+        return Err(reject("hypervisor", "unknown"));
     };
     if s.kind != d.kind {
-        return Err(format!(
-            "hypervisor: runs {}, the VM is on {}",
-            d.kind, s.kind
+        return Err(reject(
+            "hypervisor",
+            format!("runs {}, the VM is on {}", d.kind, s.kind),
         ));
     }
     if d.version_number < s.version_number {
-        return Err(format!(
-            "hypervisor: {} {} is older than the source's {}",
-            d.kind, d.version, s.version
+        return Err(reject(
+            "hypervisor",
+            format!(
+                "{} {} is older than the source's {}",
+                d.kind, d.version, s.version
+            ),
         ));
     }
     Ok(())
 }
 
-fn cpu(req: &Request, host: &Host) -> Result<(), String> {
+fn cpu(req: &Request, host: &Host) -> Result<(), Rejection> {
     match req.cpu.get(&host.name).and_then(Verdict::refusal) {
-        Some(why) => Err(format!("cpu: {why}")),
+        Some(why) => Err(reject("cpu", why)),
         None => Ok(()),
     }
 }
 
-fn zone(req: &Request, host: &Host) -> Result<(), String> {
+fn zone(req: &Request, host: &Host) -> Result<(), Rejection> {
     match req.zone {
-        Some(z) if host.zone.as_deref() != Some(z) => Err(format!(
-            "zone: in {}, not {z}",
-            host.zone.as_deref().unwrap_or("no zone")
+        Some(z) if host.zone.as_deref() != Some(z) => Err(reject(
+            "zone",
+            format!("in {}, not {z}", host.zone.as_deref().unwrap_or("no zone")),
         )),
         _ => Ok(()),
     }
 }
 
-fn tag(req: &Request, host: &Host) -> Result<(), String> {
+fn tag(req: &Request, host: &Host) -> Result<(), Rejection> {
     match req.tag {
-        Some(t) if !host.tags.iter().any(|x| x == t) => Err(format!("tag: lacks tag {t}")),
+        Some(t) if !host.tags.iter().any(|x| x == t) => {
+            Err(reject("tag", format!("lacks tag {t}")))
+        }
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts::testdata::{lab_facts, lab_host};
+    use crate::vm::spec::VmSpec;
+    use std::collections::HashMap;
+
+    #[test]
+    fn rejections_name_the_filter() {
+        let (src, dst) = (lab_facts("lab1"), lab_facts("lab2"));
+        let vm = VmSpec {
+            memory_mb: 128,
+            vcpus: 1,
+            ..Default::default()
+        };
+        let cpu = HashMap::from([("lab2".to_string(), Verdict::Error("boom".into()))]);
+        let req = Request {
+            vm: &vm,
+            source: &src,
+            block_disk_mb: Some(u64::MAX / 2),
+            zone: None,
+            tag: Some("gpu"),
+            cpu: &cpu,
+        };
+        let r = run_all(&req, &lab_host("lab2"), &dst).unwrap_err();
+        assert_eq!(r.filter, "disk");
+        assert!(
+            r.to_string().starts_with("disk: block migration needs"),
+            "{r}"
+        );
+        let req = Request {
+            block_disk_mb: None,
+            ..req
+        };
+        let r = run_all(&req, &lab_host("lab2"), &dst).unwrap_err();
+        assert_eq!(r.to_string(), "cpu: comparison failed: boom");
+        let none = HashMap::new();
+        let req = Request { cpu: &none, ..req };
+        let r = run_all(&req, &lab_host("lab2"), &dst).unwrap_err();
+        assert_eq!(r.to_string(), "tag: lacks tag gpu");
     }
 }

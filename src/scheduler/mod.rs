@@ -6,20 +6,21 @@
 //!
 //! The order is deterministic: weight, then host name.
 
-pub mod filters;
-pub mod weighers;
+mod filters;
+mod weighers;
 
 use std::collections::HashMap;
 
 use serde::Serialize;
 
-use crate::checks::cpu::Verdict;
+use crate::capacity::memory_room;
 use crate::facts::HostFacts;
 use crate::inventory::Host;
+use crate::vm::cpu::Verdict;
 use crate::vm::spec::VmSpec;
 
 /// What the VM needs from a destination.
-pub struct Request<'a> {
+pub(crate) struct Request<'a> {
     pub vm: &'a VmSpec,
     pub source: &'a HostFacts,
     /// Disk space block migration needs, MiB, when it is certain to happen
@@ -44,17 +45,17 @@ pub struct Candidate {
 
 /// Filters and weighs every host but the source: accepted candidates
 /// first, best first, then the rejected ones in inventory order.
-pub fn schedule(req: &Request, hosts: &[(&Host, &HostFacts)]) -> Vec<Candidate> {
+pub(crate) fn schedule(req: &Request, hosts: &[(&Host, &HostFacts)]) -> Vec<Candidate> {
     let mut accepted = Vec::new();
     let mut rejected = Vec::new();
     for (host, facts) in hosts.iter().filter(|(h, _)| h.name != req.source.name) {
         match filters::run_all(req, host, facts) {
             Ok(()) => accepted.push((*host, *facts)),
-            Err(reason) => rejected.push(Candidate {
+            Err(rejection) => rejected.push(Candidate {
                 host: host.name.clone(),
                 accepted: false,
                 weight: None,
-                reason,
+                reason: rejection.to_string(),
             }),
         }
     }
@@ -80,7 +81,7 @@ pub fn schedule(req: &Request, hosts: &[(&Host, &HostFacts)]) -> Vec<Candidate> 
 }
 
 fn summary(host: &Host, f: &HostFacts) -> String {
-    match crate::checks::dest::memory_room(host, f) {
+    match memory_room(host, f) {
         Some((room, _)) => format!(" ({room} MiB RAM free after reserve)"),
         None => String::new(),
     }

@@ -5,17 +5,17 @@
 //! (`VCPU_MULTIPLIER`). So the host with the most RAM room wins unless two
 //! are close, when vCPU room decides.
 
-use crate::checks::dest::{memory_room, vcpu_room};
+use crate::capacity::{memory_room, vcpu_room};
 use crate::facts::HostFacts;
 use crate::inventory::Host;
 
 /// Weight of free RAM (after reserve and allocation ratio).
-pub const RAM_MULTIPLIER: f64 = 1.0;
+pub(crate) const RAM_MULTIPLIER: f64 = 1.0;
 /// Weight of free vCPUs (after allocation ratio).
-pub const VCPU_MULTIPLIER: f64 = 0.5;
+pub(crate) const VCPU_MULTIPLIER: f64 = 0.5;
 
 /// One weight per host, in input order, with how it was made.
-pub fn weigh(hosts: &[(&Host, &HostFacts)]) -> Vec<(f64, String)> {
+pub(crate) fn weigh(hosts: &[(&Host, &HostFacts)]) -> Vec<(f64, String)> {
     let ram: Vec<f64> = hosts
         .iter()
         .map(|(h, f)| memory_room(h, f).map_or(0.0, |r| r.0 as f64))

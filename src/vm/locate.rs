@@ -5,7 +5,7 @@ use crate::hypervisor::DomainState;
 
 /// Where the VM was found.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Location {
+pub(crate) enum Location {
     /// On exactly one host as an active domain (or, if inactive everywhere,
     /// defined on this one host).
     On(String),
@@ -21,7 +21,7 @@ pub enum Location {
 }
 
 /// Looks for `vm` in `hosts` (already narrowed to `--from` by the caller).
-pub fn locate(vm: &str, hosts: &[HostFacts]) -> Location {
+pub(crate) fn locate(vm: &str, hosts: &[HostFacts]) -> Location {
     let with = |active: bool| -> Vec<String> {
         hosts
             .iter()

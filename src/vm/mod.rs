@@ -1,6 +1,8 @@
-//! The VM being migrated: finding it across the fleet, and reading what
-//! migration needs from its definition on the source.
+//! The VM being migrated: finding it across the fleet, reading what
+//! migration needs from its definition on the source, and how libvirt will
+//! treat its guest CPU.
 
-pub mod locate;
-pub mod read;
+pub mod cpu;
+pub(crate) mod locate;
+pub(crate) mod read;
 pub mod spec;

@@ -56,12 +56,12 @@ pub struct Disk {
 impl Disk {
     /// A writable disk (not a CD-ROM/floppy or read-only image): the ones
     /// whose storage decides shared versus block migration.
-    pub fn is_data_disk(&self) -> bool {
+    pub(crate) fn is_data_disk(&self) -> bool {
         matches!(self.device.as_str(), "disk" | "lun") && !self.readonly && self.source.is_some()
     }
 
     /// Removable media with an image inserted.
-    pub fn is_media(&self) -> bool {
+    pub(crate) fn is_media(&self) -> bool {
         matches!(self.device.as_str(), "cdrom" | "floppy") && self.source.is_some()
     }
 }
@@ -81,12 +81,21 @@ fn child<'a, 'i>(n: roxmltree::Node<'a, 'i>, tag: &str) -> Option<roxmltree::Nod
     n.children().find(|c| c.has_tag_name(tag))
 }
 
+/// Why a document is not a domain definition vmigrate can read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SpecError {
+    #[error("bad domain XML: {0}")]
+    Xml(String),
+    #[error("not a <domain> document")]
+    NotDomain,
+}
+
 /// Parses a domain XML document.
-pub fn parse(xml: &str) -> Result<VmSpec, String> {
-    let doc = roxmltree::Document::parse(xml).map_err(|e| format!("bad domain XML: {e}"))?;
+pub fn parse(xml: &str) -> Result<VmSpec, SpecError> {
+    let doc = roxmltree::Document::parse(xml).map_err(|e| SpecError::Xml(e.to_string()))?;
     let dom = doc.root_element();
     if !dom.has_tag_name("domain") {
-        return Err("not a <domain> document".into());
+        return Err(SpecError::NotDomain);
     }
     let text = |n: Option<roxmltree::Node>| n.and_then(|n| n.text()).map(|t| t.trim().to_string());
     let os_type = child(dom, "os").and_then(|os| child(os, "type"));
@@ -287,6 +296,6 @@ mod tests {
     fn memory_units() {
         assert_eq!(to_kib("1", "GiB"), 1024 * 1024);
         assert_eq!(to_kib("256", "MiB"), 256 * 1024);
-        assert_eq!(to_kib("131072", "KiB"), 131072);
+        assert_eq!(to_kib("131072", "KiB"), 131_072);
     }
 }

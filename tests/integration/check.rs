@@ -327,7 +327,9 @@ fn bad_arguments_are_usage_errors() {
 
 #[test]
 fn cpu_comparison_on_a_real_host() {
-    use vmigrate::checks::cpu::{compare_on, Verdict};
+    use vmigrate::hypervisor::Host;
+    use vmigrate::preflight::cpu::compare_on;
+    use vmigrate::vm::cpu::Verdict;
     use vmigrate::vm::spec::{parse, CpuSpec};
     let Some((lab, _guard)) = Lab::shared() else {
         return;
@@ -340,11 +342,8 @@ fn cpu_comparison_on_a_real_host() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async move {
         let link = vmigrate::fleet::HostLink::open(host).await;
-        let lv = link.libvirt.as_ref().expect("libvirt on lab2").clone();
-        let (l, s) = (lv.clone(), spec.clone());
-        let v = tokio::task::spawn_blocking(move || compare_on(None, &l, &s))
-            .await
-            .unwrap();
+        let lab2 = Host::new(link.libvirt.as_ref().expect("libvirt on lab2").clone());
+        let v = compare_on(None, &lab2, &spec).await;
         assert!(
             matches!(v, Verdict::Compatible(_)),
             "the guest's own CPU: {v:?}"
@@ -358,9 +357,7 @@ fn cpu_comparison_on_a_real_host() {
                   <feature policy='require' name='avx512vnni'/></cpu>"
                 .into(),
         });
-        let v = tokio::task::spawn_blocking(move || compare_on(None, &lv, &crafted))
-            .await
-            .unwrap();
+        let v = compare_on(None, &lab2, &crafted).await;
         assert!(
             matches!(&v, Verdict::Incompatible(Some(r)) if r.contains("avx512vnni")),
             "libvirt names the missing feature: {v:?}"
@@ -450,7 +447,9 @@ fn guest_without_cpu_element_passes_by_the_host_cpus_and_migrates() {
 /// one CPU, so "incompatible" comes from a crafted model.
 #[test]
 fn unchecked_and_checked_cpu_verdicts_on_real_hosts() {
-    use vmigrate::checks::cpu::{compare_on, Verdict};
+    use vmigrate::hypervisor::Host;
+    use vmigrate::preflight::cpu::compare_on;
+    use vmigrate::vm::cpu::Verdict;
     use vmigrate::vm::spec::parse;
     let Some((lab, _guard)) = Lab::shared() else {
         return;
@@ -477,18 +476,14 @@ fn unchecked_and_checked_cpu_verdicts_on_real_hosts() {
     rt.block_on(async move {
         let l1 = vmigrate::fleet::HostLink::open(h1).await;
         let l2 = vmigrate::fleet::HostLink::open(h2).await;
-        let src = l1.libvirt.as_ref().expect("libvirt on lab1").clone();
-        let dst = l2.libvirt.as_ref().expect("libvirt on lab2").clone();
-        let v = tokio::task::spawn_blocking(move || {
-            [
-                compare_on(Some(&src), &dst, &unchecked),
-                compare_on(None, &dst, &unchecked),
-                compare_on(Some(&src), &dst, &unchecked_model),
-                compare_on(Some(&src), &dst, &checked),
-            ]
-        })
-        .await
-        .unwrap();
+        let src = Host::new(l1.libvirt.as_ref().expect("libvirt on lab1").clone());
+        let dst = Host::new(l2.libvirt.as_ref().expect("libvirt on lab2").clone());
+        let v = [
+            compare_on(Some(&src), &dst, &unchecked).await,
+            compare_on(None, &dst, &unchecked).await,
+            compare_on(Some(&src), &dst, &unchecked_model).await,
+            compare_on(Some(&src), &dst, &checked).await,
+        ];
         assert_eq!(v[0], Verdict::HostsCompatible("identical"), "{v:?}");
         assert!(
             matches!(&v[1], Verdict::Error(e) if e.contains("source")),

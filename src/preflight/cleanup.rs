@@ -14,13 +14,13 @@ type RemoteFile = (Arc<SshSession>, String);
 
 /// Remote files to remove at the end of the run.
 #[derive(Default, Clone)]
-pub struct Cleanup {
+pub(crate) struct Cleanup {
     files: Arc<Mutex<Vec<RemoteFile>>>,
 }
 
 impl Cleanup {
     /// Records `path` on the host of `ssh` for removal.
-    pub fn add(&self, ssh: &Arc<SshSession>, path: &str) {
+    pub(crate) fn add(&self, ssh: &Arc<SshSession>, path: &str) {
         self.files
             .lock()
             .expect("cleanup lock")
@@ -28,7 +28,7 @@ impl Cleanup {
     }
 
     /// Forgets `path` (it was removed, or never created by us).
-    pub fn forget(&self, path: &str) {
+    pub(crate) fn forget(&self, path: &str) {
         self.files
             .lock()
             .expect("cleanup lock")
@@ -36,7 +36,7 @@ impl Cleanup {
     }
 
     /// Removes every recorded file; returns the ones that could not be removed.
-    pub async fn run(&self) -> Vec<String> {
+    pub(crate) async fn run(&self) -> Vec<String> {
         let files = std::mem::take(&mut *self.files.lock().expect("cleanup lock"));
         let mut left = Vec::new();
         for (ssh, path) in files {

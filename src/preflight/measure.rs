@@ -1,0 +1,118 @@
+//! What the convergence prediction needs measured: the guest's dirty rate,
+//! sampled on the source (started at the beginning of the checks, read at
+//! the end, so the sample overlaps the other checks), and the bandwidth
+//! towards the destination — configured, or else the speed of the source's
+//! link towards the destination's migration address.
+
+use std::time::{Duration, Instant};
+
+use super::Options;
+use crate::checks::convergence::Measured;
+use crate::fleet::HostLink;
+use crate::hypervisor::dirtyrate::Calc;
+use crate::hypervisor::{Domain, LibvirtError};
+use crate::policy::Policy;
+use crate::ssh::SshSession;
+use crate::vm::read::SourceVm;
+
+/// A dirty-rate sample under way.
+pub(super) struct Sample {
+    domain: Domain,
+    started: Instant,
+    secs: u32,
+    begun: Result<(), LibvirtError>,
+}
+
+/// Why the sample gave no rate.
+#[derive(Debug, thiserror::Error)]
+enum SampleError {
+    #[error("{}", .0.detail())]
+    Libvirt(#[from] LibvirtError),
+    #[error("QEMU did not report the dirty rate in time")]
+    NotReported,
+}
+
+/// Starts sampling the VM on the source for `secs` seconds.
+pub(super) async fn start(domain: &Domain, secs: u32) -> Sample {
+    let begun = domain.start_dirty_rate(secs).await;
+    Sample {
+        domain: domain.clone(),
+        started: Instant::now(),
+        secs,
+        begun,
+    }
+}
+
+/// Waits for the sample's end and reads the rate, bytes/s.
+async fn finish(sample: Sample) -> Result<u64, SampleError> {
+    sample.begun?;
+    let end = sample.started + Duration::from_secs(u64::from(sample.secs));
+    tokio::time::sleep_until(end.into()).await;
+    // QEMU publishes the result just after the period; allow it a moment.
+    for _ in 0..40 {
+        if let Calc::Measured { mib_per_sec, .. } = sample.domain.dirty_rate().await? {
+            return Ok(mib_per_sec << 20);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err(SampleError::NotReported)
+}
+
+/// What the prediction judges: the sample's result (`None`: none was
+/// taken) and the bandwidth from `source` towards `dest`, the chosen
+/// destination.
+pub(super) async fn measured(
+    sample: Option<Sample>,
+    opts: &Options,
+    vm: &SourceVm,
+    policy: &Policy,
+    source: &HostLink,
+    dest: Option<&HostLink>,
+) -> Measured {
+    let Some(sample) = sample else {
+        return if opts.measure.is_none() {
+            Measured::NotAsked
+        } else {
+            Measured::NotRunning {
+                vm: opts.vm.clone(),
+                state: vm.state,
+            }
+        };
+    };
+    let dirty = finish(sample).await;
+    let Some(dest) = dest else {
+        return Measured::NoDestination;
+    };
+    let dirty_bps = match dirty {
+        Ok(d) => d,
+        Err(e) => return Measured::Failed(e.to_string()),
+    };
+    let bandwidth = match policy.bandwidth_mib {
+        Some(b) => Some((b << 20, "configured")),
+        None => match &source.ssh {
+            Ok(ssh) => link_mbps(ssh, &dest.host.migration_address)
+                .await
+                .map(|mbps| (mbps * 1_000_000 / 8, "link")),
+            Err(_) => None,
+        },
+    };
+    Measured::Rate {
+        dirty_bps,
+        bandwidth,
+    }
+}
+
+/// Mbit/s of the source's interface towards `address`, from sysfs (the
+/// route's device); `None` when the kernel does not know (virtual devices
+/// report -1 or nothing).
+async fn link_mbps(ssh: &SshSession, address: &str) -> Option<u64> {
+    // Positional parameters keep the address out of the script text.
+    const SCRIPT: &str = r#"a=$(getent ahosts "$1" | awk 'NR==1{print $1}'); [ -n "$a" ] || a=$1
+dev=$(ip -o route get "$a" | awk '{for(i=1;i<NF;i++) if($i=="dev"){print $(i+1); exit}}')
+[ -n "$dev" ] && cat "/sys/class/net/$dev/speed""#;
+    let out = ssh
+        .check(&["sh", "-c", SCRIPT, "vmigrate-link", address])
+        .await
+        .ok()?;
+    out.trim().parse::<u64>().ok().filter(|&s| s > 0)
+}

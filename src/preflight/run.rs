@@ -1,0 +1,183 @@
+//! One check run: the source read and judged; the destination named, or
+//! chosen by the scheduler with each candidate probed and judged in turn;
+//! then the prediction. Errors are for a VM that cannot be found or read;
+//! a VM that cannot move is an answer (`migratable: false`).
+
+use super::cleanup::Cleanup;
+use super::judge;
+use super::source::{self, Found};
+use super::{cpu, gather, measure, Fleet, Options, Preflight};
+use crate::checks::storage::{BlockMode, DiskPlacement};
+use crate::checks::{self, convergence, dest, first_failure, Check};
+use crate::error::Error;
+use crate::facts::HostFacts;
+use crate::hypervisor::DomainState;
+use crate::inventory::Host;
+use crate::scheduler::{self, Candidate, Request};
+
+/// Where the run would send the VM.
+struct Chosen {
+    host: String,
+    /// Whether the disks are copied.
+    block: bool,
+    /// Where each data disk lives, seen from `host`.
+    disks: Vec<DiskPlacement>,
+}
+
+/// Runs every check. `Err` only for a VM that cannot be found or read
+/// (exit 3), is running twice (exit 5), or a bad `--from` or policy (exit 2).
+pub(crate) async fn run(
+    fleet: &Fleet<'_>,
+    opts: &Options,
+    cleanup: &Cleanup,
+) -> Result<Preflight, Error> {
+    let found = source::find(fleet, opts).await?;
+    let src = &found.snapshot;
+    let mut checks = judge::source(src);
+    // The sample runs while the other checks do.
+    let sample = match opts.measure {
+        Some(secs) if src.vm.state == DomainState::Running => {
+            Some(measure::start(&found.domain, secs).await)
+        }
+        _ => None,
+    };
+    let (chosen, candidates) = match &opts.to {
+        Some(to) => (
+            named(fleet, &found, to, opts, cleanup, &mut checks).await,
+            Vec::new(),
+        ),
+        None => scheduled(fleet, &found, opts, cleanup, &mut checks).await,
+    };
+    let (block, disks) = chosen.as_ref().map_or_else(
+        || (opts.block == BlockMode::Yes, Vec::new()),
+        |c| (c.block, c.disks.clone()),
+    );
+    let data_bytes = judge::data_bytes(&src.vm, block, &disks);
+    let dest_link = chosen
+        .as_ref()
+        .and_then(|c| fleet.index(&c.host))
+        .map(|i| &fleet.links[i]);
+    let source_link = &fleet.links[found.index];
+    let measured =
+        measure::measured(sample, opts, &src.vm, &src.policy, source_link, dest_link).await;
+    let memory = src.vm.spec.memory_mb << 20;
+    let secs = opts.measure.unwrap_or(0);
+    let (check, convergence) = convergence::prediction(
+        measured,
+        memory,
+        data_bytes - memory,
+        &src.policy,
+        secs,
+        opts.strict,
+    );
+    checks.push(check);
+    let destination = chosen.map(|c| c.host);
+    Ok(Preflight {
+        vm: opts.vm.clone(),
+        source: src.name.to_string(),
+        migratable: destination.is_some() && first_failure(&checks).is_none(),
+        destination,
+        block_migration: block,
+        checks,
+        candidates,
+        policy: src.policy.clone(),
+        convergence,
+        disks,
+        data_bytes,
+    })
+}
+
+/// `--to`: the named host, checked. `None` when it is not in the inventory.
+async fn named(
+    fleet: &Fleet<'_>,
+    found: &Found<'_>,
+    to: &str,
+    opts: &Options,
+    cleanup: &Cleanup,
+    checks: &mut Vec<Check>,
+) -> Option<Chosen> {
+    let src = &found.snapshot;
+    let known = dest::known(to, fleet.inventory);
+    let unknown = known.failed();
+    checks.push(known);
+    if unknown {
+        return None;
+    }
+    checks.push(dest::not_source(to, src.name));
+    if to == src.name {
+        return Some(Chosen {
+            host: to.to_string(),
+            block: opts.block == BlockMode::Yes,
+            disks: Vec::new(),
+        });
+    }
+    let di = fleet.index(to).expect("known host is in the fleet");
+    let dst = gather::destination(fleet, found.index, di, &src.vm, None, opts.block, cleanup).await;
+    let judged = judge::destination(src, &dst, opts.block);
+    checks.extend(judged.checks);
+    Some(Chosen {
+        host: to.to_string(),
+        block: judged.block,
+        disks: judged.disks,
+    })
+}
+
+/// No `--to`: the scheduler's candidates, tried in order, Nova's retry
+/// loop — a candidate that fails a check is turned down (saying which) and
+/// the next one is tried.
+async fn scheduled(
+    fleet: &Fleet<'_>,
+    found: &Found<'_>,
+    opts: &Options,
+    cleanup: &Cleanup,
+    checks: &mut Vec<Check>,
+) -> (Option<Chosen>, Vec<Candidate>) {
+    let src = &found.snapshot;
+    let verdicts = cpu::verdicts(fleet, found.index, &src.vm.spec).await;
+    let hosts: Vec<(&Host, &HostFacts)> = fleet
+        .links
+        .iter()
+        .zip(fleet.facts)
+        .map(|(l, f)| (&l.host, f))
+        .collect();
+    let req = Request {
+        vm: &src.vm.spec,
+        source: src.facts,
+        block_disk_mb: judge::block_disk_mb(&src.vm, opts.block),
+        zone: opts.zone.as_deref(),
+        tag: opts.tag.as_deref(),
+        cpu: &verdicts,
+    };
+    let mut candidates = scheduler::schedule(&req, &hosts);
+    let mut chosen = None;
+    for c in candidates.iter_mut().filter(|c| c.accepted) {
+        let di = fleet.index(&c.host).expect("candidate is in the fleet");
+        let verdict = verdicts.get(&c.host).cloned();
+        let dst = gather::destination(
+            fleet,
+            found.index,
+            di,
+            &src.vm,
+            verdict,
+            opts.block,
+            cleanup,
+        )
+        .await;
+        let judged = judge::destination(src, &dst, opts.block);
+        if let Some(f) = first_failure(&judged.checks) {
+            c.accepted = false;
+            c.reason = format!("failed check {}: {}", f.id, f.message);
+            continue;
+        }
+        checks.extend(judged.checks);
+        chosen = Some(Chosen {
+            host: c.host.clone(),
+            block: judged.block,
+            disks: judged.disks,
+        });
+        break;
+    }
+    let host = chosen.as_ref().map(|c| c.host.as_str());
+    checks.push(checks::scheduler::destination(&opts.vm, &candidates, host));
+    (chosen, candidates)
+}
