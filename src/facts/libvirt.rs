@@ -108,3 +108,25 @@ pub(crate) async fn gather(lv: &Arc<Libvirt>) -> Result<LibvirtFacts, LibvirtErr
 pub fn state_name(raw: u32) -> &'static str {
     DomainState::from_raw(raw).name()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_state_is_virsh_word_both_ways() {
+        let vm = VmFacts {
+            name: "v".into(),
+            uuid: "u".into(),
+            state: DomainState::PmSuspended,
+            memory_mb: 128,
+            vcpus: 1,
+            persistent: true,
+        };
+        let json = serde_json::to_value(&vm).unwrap();
+        assert_eq!(json["state"], "pmsuspended");
+        assert_eq!(serde_json::from_value::<VmFacts>(json).unwrap(), vm);
+        assert!(vm.is_active());
+        assert_eq!(state_name(5), "shutoff");
+    }
+}

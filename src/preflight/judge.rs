@@ -92,3 +92,159 @@ pub(super) fn data_bytes(vm: &SourceVm, block: bool, disks: &[DiskPlacement]) ->
             .map(|d| d.allocation.or(d.capacity).unwrap_or(0))
             .sum::<u64>()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::storage::Placement;
+    use crate::checks::Status;
+    use crate::facts::testdata::{lab_facts, lab_host};
+    use crate::hypervisor::{DomainState, JobKind};
+    use crate::policy::Policy;
+    use crate::preflight::gather::Probed;
+    use crate::vm::cpu::tests::captured;
+    use crate::vm::cpu::Verdict;
+    use crate::vm::spec::Disk;
+
+    fn local_disk() -> (Disk, Option<u64>, Option<u64>) {
+        let disk = Disk {
+            device: "disk".into(),
+            kind: "file".into(),
+            source: Some("/var/lib/libvirt/images/it-vm.qcow2".into()),
+            protocol: None,
+            format: Some("qcow2".into()),
+            target: "vdb".into(),
+            readonly: false,
+            shareable: false,
+        };
+        (disk, Some(3 << 20), Some(64 << 20))
+    }
+
+    /// it-vm on lab1, as captured from the lab.
+    fn it_vm(facts: &crate::facts::HostFacts) -> Source<'_> {
+        Source {
+            name: &facts.name,
+            facts,
+            vm: SourceVm {
+                spec: captured("../lab/it-vm-migratable.xml"),
+                state: DomainState::Running,
+                job: JobKind::None,
+                data_disks: vec![local_disk()],
+            },
+            policy: Policy::default(),
+        }
+    }
+
+    fn probed(storage: Storage) -> Probed {
+        Probed {
+            cpu: Verdict::Compatible("superset"),
+            storage,
+            networks: Vec::new(),
+            media: Vec::new(),
+        }
+    }
+
+    fn ids(j: &Judged) -> Vec<&str> {
+        j.checks.iter().map(|c| c.id.as_str()).collect()
+    }
+
+    #[test]
+    fn a_reachable_destination_gets_every_check_in_order() {
+        let (f1, f2, h2) = (lab_facts("lab1"), lab_facts("lab2"), lab_host("lab2"));
+        let src = it_vm(&f1);
+        let placed = vec![DiskPlacement {
+            disk: local_disk().0,
+            allocation: Some(3 << 20),
+            capacity: Some(64 << 20),
+            placement: Placement::Local,
+        }];
+        let dst = Destination {
+            host: &h2,
+            facts: &f2,
+            probed: Some(probed(Storage::Placed {
+                disks: placed,
+                existing: Vec::new(),
+            })),
+        };
+        let j = destination(&src, &dst, BlockMode::Auto);
+        assert_eq!(
+            ids(&j),
+            [
+                "dest.enabled",
+                "dest.reachable",
+                "dest.memory",
+                "dest.vcpus",
+                "dest.no_clash",
+                "hypervisor.type",
+                "hypervisor.version",
+                "cpu.compatible",
+                "storage.shared",
+                "storage.mode",
+                "storage.dest_space",
+                "devices.networks",
+                "devices.hostdev",
+                "devices.media",
+            ]
+        );
+        assert!(
+            j.checks.iter().all(|c| c.status == Status::Pass),
+            "{:#?}",
+            j.checks
+        );
+        assert!(j.block, "a local disk is copied");
+        assert_eq!(
+            data_bytes(&src.vm, j.block, &j.disks),
+            (128 << 20) + (3 << 20)
+        );
+        assert_eq!(data_bytes(&src.vm, false, &j.disks), 128 << 20);
+        // --block-migration no refuses the local disk.
+        let j = destination(&src, &dst, BlockMode::No);
+        let mode = j.checks.iter().find(|c| c.id == "storage.mode").unwrap();
+        assert_eq!(mode.status, Status::Fail);
+        assert!(!j.block);
+    }
+
+    #[test]
+    fn an_unreachable_destination_or_source_ssh_limits_the_checks() {
+        let (f1, f2, h2) = (lab_facts("lab1"), lab_facts("lab2"), lab_host("lab2"));
+        let src = it_vm(&f1);
+        let down = Destination {
+            host: &h2,
+            facts: &f2,
+            probed: None,
+        };
+        let j = destination(&src, &down, BlockMode::Yes);
+        assert_eq!(ids(&j), ["dest.enabled", "dest.reachable"]);
+        assert!(j.block && j.disks.is_empty());
+        let untested = Destination {
+            probed: Some(probed(Storage::Untested("connection reset".into()))),
+            ..down
+        };
+        let j = destination(&src, &untested, BlockMode::Auto);
+        let shared = j.checks.iter().find(|c| c.id == "storage.shared").unwrap();
+        assert_eq!(shared.status, Status::Fail);
+        assert!(shared
+            .message
+            .ends_with("SSH to the source failed: connection reset"));
+        assert!(!ids(&j).contains(&"storage.mode"));
+        assert!(!j.block);
+    }
+
+    #[test]
+    fn the_source_checks_judge_the_vm_as_read() {
+        let f1 = lab_facts("lab1");
+        let mut src = it_vm(&f1);
+        assert!(source(&src).iter().all(|c| c.status == Status::Pass));
+        src.vm.state = DomainState::Shutoff;
+        src.vm.job = JobKind::Unbounded;
+        let checks = source(&src);
+        let failed: Vec<&str> = checks
+            .iter()
+            .filter(|c| c.failed())
+            .map(|c| c.id.as_str())
+            .collect();
+        assert_eq!(failed, ["source.vm_state", "source.no_active_job"]);
+        assert_eq!(block_disk_mb(&src.vm, BlockMode::Yes), Some(3));
+        assert_eq!(block_disk_mb(&src.vm, BlockMode::Auto), None);
+    }
+}

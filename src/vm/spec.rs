@@ -293,6 +293,12 @@ mod tests {
     }
 
     #[test]
+    fn not_a_domain_is_told_from_bad_xml() {
+        assert_eq!(parse("<network/>"), Err(SpecError::NotDomain));
+        assert!(matches!(parse("<domain"), Err(SpecError::Xml(_))));
+    }
+
+    #[test]
     fn memory_units() {
         assert_eq!(to_kib("1", "GiB"), 1024 * 1024);
         assert_eq!(to_kib("256", "MiB"), 256 * 1024);
