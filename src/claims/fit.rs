@@ -10,7 +10,7 @@
 use super::Claim;
 
 /// What a host can give new VMs before claims are counted, from its facts
-/// (Nova's arithmetic, in `checks::dest`). `disk_mb` is `None` when unknown.
+/// (Nova's arithmetic, in `crate::capacity`). `disk_mb` is `None` when unknown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Capacity {
     pub ram_mb: i64,

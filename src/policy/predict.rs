@@ -1,7 +1,7 @@
 //! Will it finish? From the guest's measured dirty rate, its size and the
 //! bandwidth, simulate pre-copy pass by pass — as QEMU runs it, including
 //! auto-converge's throttle steps — and post-copy, and give a verdict with
-//! an estimated time. Pure arithmetic; `checks::convergence` measures.
+//! an estimated time. Pure arithmetic; `preflight::measure` measures.
 //!
 //! The model: pass 1 sends RAM (+ copied disks) at the bandwidth; each
 //! next pass sends what the guest dirtied during the previous one (never
