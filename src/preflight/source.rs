@@ -19,30 +19,30 @@ pub(super) struct Found<'a> {
 }
 
 /// Finds and reads the VM. `Err` for a VM that cannot be found (exit 3)
-/// or runs twice (exit 5), for a bad `--from` or policy (exit 2), and for
-/// a source that cannot be read (exit 3: nothing can move).
+/// or runs twice (exit 5), for a bad `--from` or policy (exit 2), for a
+/// source whose libvirt fails (exit 1) and for a definition vmigrate cannot
+/// read (exit 3).
 pub(super) async fn find<'a>(fleet: &Fleet<'a>, opts: &Options) -> Result<Found<'a>, Error> {
     let name = source_host(fleet, opts)?;
     let index = fleet.index(&name).expect("source comes from the fleet");
     let (link, facts) = (&fleet.links[index], &fleet.facts[index]);
+    // Located by its facts, so libvirt answered a moment ago: losing it
+    // now is the environment's failure, not "not found".
     let lv = link
         .libvirt
         .as_ref()
-        .map_err(|e| Error::NotMigratable(e.to_string()))?;
+        .map_err(|e| Error::Libvirt(e.clone()))?;
     let policy = link
         .host
         .policy
         .with(&opts.policy)
         .map_err(|e| Error::Usage(format!("{e} (policy of source host {name})")))?;
-    let domain = Domain::lookup(lv, &opts.vm)
-        .await
-        .map_err(|e| by_cause(e.into()))?
-        .ok_or_else(|| {
-            by_cause(ReadError::Libvirt(LibvirtError::NoDomain {
-                host: name.clone(),
-                what: "look up the VM".into(),
-            }))
-        })?;
+    let domain = Domain::lookup(lv, &opts.vm).await?.ok_or_else(|| {
+        Error::Libvirt(LibvirtError::NoDomain {
+            host: name.clone(),
+            what: "look up the VM".into(),
+        })
+    })?;
     let vm = read::read(&domain).await.map_err(by_cause)?;
     Ok(Found {
         index,
@@ -56,12 +56,14 @@ pub(super) async fn find<'a>(fleet: &Fleet<'a>, opts: &Options) -> Result<Found<
     })
 }
 
-/// A VM that left its host between the facts and the reading is not
-/// found; a host that failed to answer leaves it where it is.
+/// libvirt's failures keep their cause (`Error::Libvirt`: a VM that left
+/// its host since the facts is "not found", exit 3; a host that failed to
+/// answer is exit 1); a definition vmigrate cannot read makes the VM not
+/// migratable.
 fn by_cause(e: ReadError) -> Error {
     match e {
-        ReadError::Libvirt(LibvirtError::NoDomain { .. }) => Error::NotFound(e.to_string()),
-        e => Error::NotMigratable(e.to_string()),
+        ReadError::Libvirt(e) => Error::Libvirt(e),
+        e @ ReadError::Xml { .. } => Error::NotMigratable(e.to_string()),
     }
 }
 
@@ -124,7 +126,7 @@ mod tests {
             host: "lab1".into(),
             what: "look up the VM".into(),
         }));
-        assert!(matches!(gone, Error::NotFound(_)));
+        assert_eq!(gone.exit_code(), ExitCode::NotMigratable);
         assert_eq!(
             gone.to_string(),
             "libvirt on lab1: look up the VM: no such domain"
@@ -134,8 +136,17 @@ mod tests {
             what: "read the VM's XML".into(),
             message: "End of file while reading data".into(),
         }));
-        assert!(matches!(down, Error::NotMigratable(_)), "not 'not found'");
-        assert_eq!(down.exit_code(), ExitCode::NotMigratable);
+        assert!(matches!(down, Error::Libvirt(_)), "not 'not found'");
+        assert_eq!(down.exit_code(), ExitCode::Internal);
+        let garbled = by_cause(ReadError::Xml {
+            host: "lab1".into(),
+            source: crate::vm::spec::SpecError::NotDomain,
+        });
+        assert_eq!(
+            garbled.to_string(),
+            "libvirt on lab1: parse the VM's XML: not a <domain> document"
+        );
+        assert_eq!(garbled.exit_code(), ExitCode::NotMigratable);
         let twice = located("v", Location::Multiple(vec!["a".into(), "b".into()])).unwrap_err();
         assert_eq!(twice.exit_code(), ExitCode::NeedsAttention);
         let none = located(
