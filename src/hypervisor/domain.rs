@@ -99,6 +99,12 @@ pub(super) fn no_domain(e: &virt::error::Error) -> bool {
 
 mod control;
 mod dirty_rate;
+mod inspect;
+mod job;
+mod migrate;
 mod read;
 
+pub use inspect::{Definitions, DomainInfo};
+pub use job::{AbortTry, JobStats};
+pub use migrate::{virsh_options, MigrateError, MigrateFlags, MigrateRequest};
 pub use read::BlockSize;

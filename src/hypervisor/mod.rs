@@ -20,7 +20,10 @@ use std::sync::Once;
 
 use virt::connect::Connect;
 
-pub use domain::{BlockSize, Domain};
+pub use domain::{
+    virsh_options, AbortTry, BlockSize, Definitions, Domain, DomainInfo, JobStats, MigrateError,
+    MigrateFlags, MigrateRequest,
+};
 pub use error::LibvirtError;
 pub use host::{CpuComparison, DomainSummary, GuestTarget, Host, Network, Node};
 pub use state::{DomainState, JobKind, PauseReason, Postcopy, StateReason};
