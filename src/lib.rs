@@ -22,6 +22,7 @@ pub mod fleet;
 pub mod hypervisor;
 pub mod inventory;
 pub mod migrate;
+pub(crate) mod plan;
 pub mod policy;
 pub mod preflight;
 pub mod report;

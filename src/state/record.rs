@@ -91,6 +91,9 @@ pub enum Record {
     },
     /// Rollback is about to resume the paused source.
     ResumeSource { host: String },
+    /// The guest arrived paused (the run paused it to finish): about to
+    /// resume it on the destination.
+    ResumeDestination { host: String },
     /// Rollback is about to remove the destination's incoming copy.
     RemoveDestLeftover { host: String, state: String },
     /// The run ended.
@@ -123,6 +126,7 @@ impl Record {
             Record::Abort { .. } => "abort",
             Record::MigrateDone { .. } => "migrate_done",
             Record::ResumeSource { .. } => "resume_source",
+            Record::ResumeDestination { .. } => "resume_destination",
             Record::RemoveDestLeftover { .. } => "remove_dest_leftover",
             Record::Finish { .. } => "finish",
             Record::Recover { .. } => "recover",
@@ -148,6 +152,7 @@ pub(crate) const STEPS: &[&str] = &[
     "abort",
     "migrate_done",
     "resume_source",
+    "resume_destination",
     "remove_dest_leftover",
     "finish",
     "recover",

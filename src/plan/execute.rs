@@ -1,0 +1,201 @@
+//! The one executor. Each action is journalled before it touches a host
+//! (the record is what a later `recover` reads); once a record cannot be
+//! written no further action is taken; each is applied through the typed
+//! libvirt and SSH doors; and when anything was done the hosts are read
+//! again, so the caller reports what is, not what was meant.
+
+use super::disks::{users_of, UsersError};
+use super::seen::{read_all, Seen};
+use super::Action;
+use crate::fleet::HostLink;
+use crate::hypervisor::{Domain, LibvirtError};
+use crate::ssh::SshError;
+use crate::state::{Journal, JournalError, Record};
+
+/// Who acts: it decides the records written.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum By<'a> {
+    /// A `live` run settling its migration; `source` is its source host.
+    Live { source: &'a str },
+    /// `vmigrate recover`.
+    Recover,
+}
+
+/// Why an action did not happen.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ActionError {
+    /// Its record (or an earlier one) could not be written.
+    #[error("not taken: the journal could not be written")]
+    NotJournalled,
+    #[error(transparent)]
+    Libvirt(#[from] LibvirtError),
+    #[error(transparent)]
+    Ssh(#[from] SshError),
+    /// The host's link is down (its error).
+    #[error("{0}")]
+    Unreachable(String),
+    /// The VM is no longer on the host.
+    #[error("{vm} is no longer on {host}")]
+    Gone { vm: String, host: String },
+    /// A domain uses the file now (the plan is seconds old).
+    #[error("domain {0} uses it now; kept")]
+    InUse(String),
+    #[error(transparent)]
+    Users(#[from] UsersError),
+}
+
+/// One action and what became of it.
+#[derive(Debug)]
+pub(crate) struct Done {
+    pub action: Action,
+    pub result: Result<(), ActionError>,
+}
+
+/// What the executor did, and the hosts afterwards.
+#[derive(Debug)]
+pub(crate) struct Executed {
+    /// One per action, in order.
+    pub done: Vec<Done>,
+    /// The journal failure that stopped it, if one did.
+    pub stopped: Option<JournalError>,
+    /// The VM on each host, read again after the actions (empty when
+    /// nothing was done).
+    pub after: Vec<(String, Seen)>,
+}
+
+/// Carries out `actions` on `vm`, on the hosts of `links`.
+pub(crate) async fn execute(
+    actions: &[Action],
+    vm: &str,
+    by: By<'_>,
+    links: &[&HostLink],
+    journal: &mut Journal,
+) -> Executed {
+    let mut done = Vec::with_capacity(actions.len());
+    let mut stopped = None;
+    for a in actions {
+        let result = if stopped.is_some() {
+            Err(ActionError::NotJournalled)
+        } else {
+            match links.iter().find(|l| l.host.name == a.host()) {
+                Some(link) => journalled(a, vm, by, link, journal, &mut stopped).await,
+                None => Err(ActionError::Unreachable(format!(
+                    "{} is not in the inventory",
+                    a.host()
+                ))),
+            }
+        };
+        done.push(Done {
+            action: a.clone(),
+            result,
+        });
+    }
+    let after = if done.iter().any(|d| d.result.is_ok()) {
+        read_all(links, vm).await
+    } else {
+        Vec::new()
+    };
+    Executed {
+        done,
+        stopped,
+        after,
+    }
+}
+
+/// Journals `a`, then applies it; a journal failure goes to `stopped`.
+async fn journalled(
+    a: &Action,
+    vm: &str,
+    by: By<'_>,
+    link: &HostLink,
+    journal: &mut Journal,
+    stopped: &mut Option<JournalError>,
+) -> Result<(), ActionError> {
+    if let Action::RemoveStaleCopy { path, .. } = a {
+        unused(link, path).await?;
+    }
+    if let Err(e) = journal.commit(record(a, vm, by)).await {
+        *stopped = Some(e);
+        return Err(ActionError::NotJournalled);
+    }
+    apply(a, vm, link).await
+}
+
+/// The record written before `a`. `live` names its steps; `recover`
+/// writes its action in words.
+fn record(a: &Action, vm: &str, by: By<'_>) -> Record {
+    match (a, by) {
+        (Action::RemoveDisk { host, path }, _) => Record::RemoveDisk {
+            host: host.clone(),
+            path: path.clone(),
+            stale_copy: false,
+        },
+        (Action::RemoveStaleCopy { host, path }, _) => Record::RemoveDisk {
+            host: host.clone(),
+            path: path.clone(),
+            stale_copy: true,
+        },
+        (Action::Resume { host }, By::Live { source }) if host == source => {
+            Record::ResumeSource { host: host.clone() }
+        }
+        (Action::Resume { host }, By::Live { .. }) => {
+            Record::ResumeDestination { host: host.clone() }
+        }
+        (Action::DestroyIncoming { host, state }, By::Live { .. }) => Record::RemoveDestLeftover {
+            host: host.clone(),
+            state: state.name().to_string(),
+        },
+        // `live` never undefines; `recover` describes everything else.
+        (_, By::Live { .. } | By::Recover) => Record::Recover {
+            action: a.describe(vm),
+        },
+    }
+}
+
+/// Applies one action through the typed doors.
+async fn apply(a: &Action, vm: &str, link: &HostLink) -> Result<(), ActionError> {
+    match a {
+        Action::RemoveDisk { path, .. } | Action::RemoveStaleCopy { path, .. } => {
+            let ssh = link
+                .ssh
+                .as_ref()
+                .map_err(|e| ActionError::Unreachable(e.to_string()))?;
+            ssh.check(&["rm", "-f", "--", path]).await?;
+            Ok(())
+        }
+        Action::Resume { .. } => domain(vm, link).await?.resume().await.map_err(Into::into),
+        Action::Undefine { .. } => domain(vm, link).await?.undefine().await.map_err(Into::into),
+        Action::DestroyIncoming { .. } => {
+            let d = domain(vm, link).await?;
+            let info = d.inspect().await?;
+            if info.active {
+                d.destroy().await?;
+            }
+            // A transient incoming copy is gone once destroyed.
+            if info.persistent {
+                d.undefine().await?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// `vm` on `link`'s host.
+async fn domain(vm: &str, link: &HostLink) -> Result<Domain, ActionError> {
+    let lv = link.libvirt.as_ref().map_err(Clone::clone)?;
+    Domain::lookup(lv, vm)
+        .await?
+        .ok_or_else(|| ActionError::Gone {
+            vm: vm.to_string(),
+            host: link.host.name.clone(),
+        })
+}
+
+/// No domain on `link`'s host uses `path` now.
+async fn unused(link: &HostLink, path: &str) -> Result<(), ActionError> {
+    let lv = link.libvirt.as_ref().map_err(Clone::clone)?;
+    match users_of(lv, &[path.to_string()]).await?.first() {
+        Some((_, d)) => Err(ActionError::InUse(d.clone())),
+        None => Ok(()),
+    }
+}
