@@ -8,32 +8,54 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::checks::storage::DiskPlacement;
-use crate::ssh::SshSession;
-use crate::state::{Journal, Record};
+use crate::ssh::{SshError, SshSession};
+use crate::state::{Journal, JournalError, Record};
 
-/// Creates the local file disks on the destination. Returns the paths
-/// created; on failure, the ones created so far are in `created`.
+/// Why a disk could not be created on the destination.
+#[derive(Debug, thiserror::Error)]
+pub enum PrecreateError {
+    #[error("disk {0} has no path or size to create on the destination")]
+    NoPathOrSize(String),
+    #[error("disk {target} is a {kind} disk; only file disks can be created for block migration")]
+    NotFile { target: String, kind: String },
+    /// Its record could not be written, so it was not created.
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    #[error(transparent)]
+    Ssh(#[from] SshError),
+    #[error(
+        "{path} already exists on {host}; it is not overwritten: remove it if it is a leftover"
+    )]
+    Exists { path: String, host: String },
+    #[error("creating {path} on {host} failed: {stderr}")]
+    Failed {
+        path: String,
+        host: String,
+        stderr: String,
+    },
+}
+
+/// Creates the local file disks on the destination, each journalled
+/// first. The paths created so far are in `created`, also on failure (the
+/// rollback removes them).
 pub async fn precreate(
     dest: &Arc<SshSession>,
     disks: &[DiskPlacement],
     journal: &mut Journal,
     created: &mut Vec<String>,
-) -> Result<(), String> {
+) -> Result<(), PrecreateError> {
     // exit 17: the file exists; it is never overwritten.
     const CREATE: &str =
         "test -e \"$1\" && exit 17; exec qemu-img create -q -f \"$2\" \"$1\" \"$3\"";
     for d in disks.iter().filter(|d| d.placement.is_local()) {
         let (Some(path), Some(size)) = (d.disk.source.as_deref(), d.capacity) else {
-            return Err(format!(
-                "disk {} has no path or size to create on the destination",
-                d.disk.target
-            ));
+            return Err(PrecreateError::NoPathOrSize(d.disk.target.clone()));
         };
         if d.disk.kind != "file" {
-            return Err(format!(
-                "disk {} is a {} disk; only file disks can be created for block migration",
-                d.disk.target, d.disk.kind
-            ));
+            return Err(PrecreateError::NotFile {
+                target: d.disk.target.clone(),
+                kind: d.disk.kind.clone(),
+            });
         }
         let format = d.disk.format.clone().unwrap_or_else(|| "raw".into());
         journal
@@ -43,62 +65,29 @@ pub async fn precreate(
                 format: Some(format.clone()),
                 bytes: Some(size),
             })
-            .await
-            .map_err(|e| e.to_string())?;
-        let out = dest
-            .run(&[
-                "sh",
-                "-c",
-                CREATE,
-                "vmigrate-precreate",
-                path,
-                &format,
-                &size.to_string(),
-            ])
-            .await
-            .map_err(|e| e.to_string())?;
+            .await?;
+        let size = size.to_string();
+        let argv = [
+            "sh",
+            "-c",
+            CREATE,
+            "vmigrate-precreate",
+            path,
+            &format,
+            &size,
+        ];
+        let out = dest.run(&argv).await?;
+        let (path, host) = (path.to_string(), dest.host().to_string());
         match out.status {
-            0 => created.push(path.to_string()),
-            17 => {
-                return Err(format!(
-                "{path} already exists on {}; it is not overwritten: remove it if it is a leftover",
-                dest.host()
-            ))
-            }
+            0 => created.push(path),
+            17 => return Err(PrecreateError::Exists { path, host }),
             _ => {
-                return Err(format!(
-                    "creating {path} on {} failed: {}",
-                    dest.host(),
-                    out.stderr.trim()
-                ))
+                let stderr = out.stderr.trim().to_string();
+                return Err(PrecreateError::Failed { path, host, stderr });
             }
         }
     }
     Ok(())
-}
-
-/// Removes disks this run created (rollback).
-pub async fn remove(
-    dest: &Arc<SshSession>,
-    paths: &[String],
-    journal: &mut Journal,
-) -> Vec<String> {
-    let mut errors = Vec::new();
-    for p in paths {
-        let record = Record::RemoveDisk {
-            host: dest.host().to_string(),
-            path: p.clone(),
-            stale_copy: false,
-        };
-        if let Err(e) = journal.commit(record).await {
-            errors.push(format!("{p}: kept: {e}"));
-            continue;
-        }
-        if let Err(e) = dest.check(&["rm", "-f", "--", p]).await {
-            errors.push(format!("{p}: {e}"));
-        }
-    }
-    errors
 }
 
 /// A destination filesystem found (nearly) full after a failed block

@@ -3,12 +3,16 @@
 //! the job every 0.5 s; whatever goes wrong, the VM ends up running on
 //! exactly one host, and the outcome says which.
 
+mod conclude;
 pub mod disks;
-pub mod flags;
+mod failure;
 pub mod monitor;
-pub mod rollback;
+mod notes;
+pub(crate) mod outcome;
 pub mod run;
+mod setup;
 pub mod steer;
+mod watch;
 
 use serde::{Deserialize, Serialize};
 

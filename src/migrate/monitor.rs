@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
-use virt::domain::JobStats;
+
+use crate::hypervisor::JobStats;
 
 /// One observation of the job.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -49,7 +50,7 @@ impl Tick {
             mem_iteration: s.mem_iteration.unwrap_or(0),
             dirty_bps: s.mem_dirty_rate.unwrap_or(0) * page,
             time_remaining_ms: s.time_remaining.unwrap_or(0),
-            throttle_pct: s.auto_converge_throttle.unwrap_or(0).max(0) as u64,
+            throttle_pct: s.auto_converge_throttle.unwrap_or(0),
             rung: String::new(),
         }
     }

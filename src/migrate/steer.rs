@@ -1,19 +1,15 @@
 //! Steering the job: what the watcher reads each tick for the policy
 //! ladder (job statistics, and the phase the source domain's state shows)
 //! and how the ladder's actions reach libvirt — each journalled first when
-//! it changes what a later `recover` may do.
-
-use std::sync::Arc;
+//! it changes what a later `recover` may do, and not taken when that
+//! record cannot be written.
 
 use serde::Serialize;
 
-use super::run::Report;
-use virt::domain::Domain;
-
-use crate::hypervisor::jobs;
-use crate::hypervisor::Libvirt;
+use super::monitor::Display;
+use crate::hypervisor::{AbortTry, Domain, JobStats, LibvirtError, PauseReason, StateReason};
 use crate::policy::ladder::{Action, Ladder, Phase, Step};
-use crate::state::{Journal, Record};
+use crate::state::{Journal, JournalError, Record};
 
 /// A rung change as an `--events` line.
 #[derive(Serialize)]
@@ -28,145 +24,66 @@ pub fn ladder_ms(l: &Ladder) -> u64 {
     l.steps().last().map_or(0, |s| s.at_ms)
 }
 
-/// The migrating domain on the watching connection, looked up once: the
-/// 0.5 s ticks then cost two libvirt calls, not three.
-#[derive(Clone)]
-pub struct Watched(Arc<Domain>);
-
-impl Watched {
-    pub async fn lookup(watcher: &Arc<Libvirt>, vm: &str) -> Result<Watched, String> {
-        let (w, n) = (watcher.clone(), vm.to_string());
-        tokio::task::spawn_blocking(move || w.conn().lookup_domain_by_name(&n))
-            .await
-            .map_err(|e| e.to_string())?
-            .map(|d| Watched(Arc::new(d)))
-            .map_err(|e| e.message().to_string())
-    }
+/// The job's statistics and the phase the source domain's state shows.
+pub async fn observe(dom: &Domain) -> Option<(JobStats, Phase)> {
+    let stats = dom.job_stats().await.ok()?;
+    let phase = match dom.state().await.ok().and_then(StateReason::pause_reason) {
+        Some(PauseReason::Postcopy(_)) => Phase::Postcopy,
+        Some(PauseReason::User) => Phase::Paused,
+        // MIGRATION: libvirt's own pause for the final switch-over.
+        _ => Phase::Precopy,
+    };
+    Some((stats, phase))
 }
 
-/// The job's statistics and the phase the source domain's state shows.
-pub async fn observe(w: &Watched) -> Option<(virt::domain::JobStats, Phase)> {
-    let dom = w.0.clone();
-    tokio::task::spawn_blocking(move || {
-        let stats = jobs::job_stats(&dom, 0).ok()?;
-        let phase = match jobs::state_reason(&dom) {
-            Ok((st, reason)) if st == virt::sys::VIR_DOMAIN_PAUSED => match reason {
-                virt::sys::VIR_DOMAIN_PAUSED_POSTCOPY
-                | virt::sys::VIR_DOMAIN_PAUSED_POSTCOPY_FAILED => Phase::Postcopy,
-                virt::sys::VIR_DOMAIN_PAUSED_USER => Phase::Paused,
-                // MIGRATION: libvirt's own pause for the final switch-over.
-                _ => Phase::Precopy,
-            },
-            _ => Phase::Precopy,
-        };
-        Some((stats, phase))
-    })
-    .await
-    .ok()
-    .flatten()
+/// Why one of the ladder's actions did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum ActError {
+    /// Its record could not be written, so it was not taken.
+    #[error("not taken: {0}")]
+    Journal(#[from] JournalError),
+    #[error(transparent)]
+    Libvirt(#[from] LibvirtError),
 }
 
 /// Carries out one of the ladder's actions; the journal hears first of
 /// anything that changes what a later `recover` may do.
-pub async fn act(a: Action, w: &Watched, journal: &mut Journal) -> Result<(), String> {
-    match a {
-        Action::StartPostcopy => {
-            journal
-                .commit(Record::PostcopyStarted {
-                    by: "policy".into(),
-                    host: None,
-                })
-                .await
-                .map_err(|e| e.to_string())?;
-        }
-        Action::Pause => {
-            journal
-                .commit(Record::PolicyPause {})
-                .await
-                .map_err(|e| e.to_string())?;
-        }
-        Action::Abort => {
-            journal
-                .commit(Record::PolicyAbort {})
-                .await
-                .map_err(|e| e.to_string())?;
-        }
-        Action::SetDowntime(_) => {}
+pub async fn act(
+    a: Action,
+    dom: &Domain,
+    journal: &mut Journal,
+    display: &Display,
+) -> Result<(), ActError> {
+    let record = match a {
+        Action::StartPostcopy => Some(Record::PostcopyStarted {
+            by: "policy".into(),
+            host: None,
+        }),
+        Action::Pause => Some(Record::PolicyPause {}),
+        Action::Abort => Some(Record::PolicyAbort {}),
+        Action::SetDowntime(_) => None,
+    };
+    if let Some(r) = record {
+        journal.commit(r).await?;
     }
-    let dom = w.0.clone();
-    let r = tokio::task::spawn_blocking(move || match a {
-        Action::SetDowntime(ms) => dom.migrate_set_max_downtime(ms, 0),
-        Action::StartPostcopy => jobs::start_postcopy(&dom),
-        Action::Pause => dom.suspend(),
-        Action::Abort => jobs::abort_job(&dom),
-    })
-    .await
-    .map_err(|e| e.to_string())?
-    .map_err(|e| e.message().to_string());
-    if r.is_err() && a == Action::StartPostcopy {
-        // The source's copy is still whole: `recover` may resume it.
-        let _ = journal
-            .commit(Record::PostcopyNotStarted { error: None })
-            .await;
-    }
-    r
-}
-
-/// After a migration finished with the guest paused by the policy or
-/// `force-complete`, the guest must run on the destination: resume it if
-/// libvirt left it paused there.
-pub async fn resume_if_paused(report: &mut Report, dlv: &Arc<Libvirt>) {
-    let (d, n) = (dlv.clone(), report.vm.clone());
-    let r = tokio::task::spawn_blocking(move || -> Result<bool, virt::error::Error> {
-        let dom = d.conn().lookup_domain_by_name(&n)?;
-        let (st, _) = jobs::state_reason(&dom)?;
-        if st == virt::sys::VIR_DOMAIN_PAUSED {
-            dom.resume()?;
-            return Ok(true);
+    let r = match a {
+        Action::SetDowntime(ms) => dom.set_max_downtime(ms).await,
+        Action::StartPostcopy => dom.start_postcopy().await,
+        Action::Pause => dom.suspend().await,
+        Action::Abort => dom.abort_job().await,
+    };
+    if let (Err(e), Action::StartPostcopy) = (&r, a) {
+        // The source's copy is still whole: `recover` may resume it. If
+        // this cannot be recorded, `recover` keeps treating the source as
+        // post-copy: it will not resume it, which is the safe side.
+        let undone = Record::PostcopyNotStarted {
+            error: Some(e.to_string()),
+        };
+        if let Err(j) = journal.commit(undone).await {
+            display.note(&format!("vmigrate: warning: {j}"));
         }
-        Ok(false)
-    })
-    .await;
-    match r {
-        Ok(Ok(true)) => report.notes.push(format!(
-            "resumed {} on {} (it arrived paused)",
-            report.vm, report.destination
-        )),
-        Ok(Ok(false)) => {}
-        Ok(Err(e)) => report.notes.push(format!(
-            "{} arrived paused on {} and could not be resumed: {}; run `virsh resume {}` there",
-            report.vm,
-            report.destination,
-            e.message(),
-            report.vm
-        )),
-        Err(e) => report
-            .notes
-            .push(format!("could not check the destination: {e}")),
     }
-}
-
-/// What one virDomainAbortJob achieved.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AbortTry {
-    /// libvirt took it: the job is being cancelled.
-    Accepted,
-    /// Not now — typically "no job is active": the source libvirtd has not
-    /// begun the migration job yet. Try again.
-    Retry(String),
-    /// It never will: post-copy, or the domain has left the source.
-    Final(String),
-}
-
-/// Sorts a failed abort by libvirt's error code and message.
-fn classify_abort_error(code: u32, message: &str) -> AbortTry {
-    if code == virt::sys::VIR_ERR_NO_DOMAIN {
-        AbortTry::Final(format!("the domain has left the source ({message})"))
-    } else if message.contains("post-copy") {
-        AbortTry::Final(message.to_string())
-    } else {
-        AbortTry::Retry(message.to_string())
-    }
+    Ok(r?)
 }
 
 /// An operator's interrupt (Ctrl-C, SIGTERM) and what became of it. The
@@ -198,7 +115,8 @@ impl Interrupted {
         self.asked = true;
     }
 
-    /// Refuses without trying (the migration is known to be in post-copy).
+    /// Refuses without trying (the migration is known to be in post-copy,
+    /// or the abort could not be journalled).
     pub fn refuse(&mut self, why: &str) {
         self.asked = true;
         self.settled = true;
@@ -207,66 +125,27 @@ impl Interrupted {
 
     /// One abort attempt; returns a line for the operator when it finally
     /// failed (post-copy cannot be aborted).
-    pub async fn attempt(&mut self, w: &Watched) -> Option<String> {
-        let dom = w.0.clone();
-        let r = tokio::task::spawn_blocking(move || jobs::abort_job(&dom)).await;
+    pub async fn attempt(&mut self, dom: &Domain) -> Option<String> {
+        let outcome = dom.try_abort().await;
         self.attempts += 1;
-        let outcome = match r {
-            Err(e) => AbortTry::Retry(e.to_string()),
-            Ok(Ok(())) => AbortTry::Accepted,
-            Ok(Err(e)) => classify_abort_error(e.code().to_raw(), e.message()),
-        };
         tracing::debug!(attempt = self.attempts, ?outcome, "abort");
         match outcome {
-            AbortTry::Accepted => {
+            Ok(AbortTry::Accepted) => {
                 self.settled = true;
                 None
             }
-            AbortTry::Retry(_) => None,
-            AbortTry::Final(why) => {
+            // Not yet, or busy: the retry timer tries again.
+            Ok(AbortTry::NotYet) | Err(_) => None,
+            Ok(AbortTry::Gone) => {
                 self.settled = true;
-                let postcopy = why.contains("post-copy");
-                self.refused = Some(why.clone());
-                postcopy.then(|| format!("libvirt refused the abort: {why}"))
+                self.refused = Some("the domain has left the source".into());
+                None
+            }
+            Ok(AbortTry::Postcopy) => {
+                self.settled = true;
+                self.refused = Some("post-copy".into());
+                Some("libvirt refused the abort: the migration is in post-copy".into())
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_abort_before_the_job_exists_is_retried() {
-        let none = virt::sys::VIR_ERR_OPERATION_INVALID;
-        assert_eq!(
-            classify_abort_error(
-                none,
-                "Requested operation is not valid: no job is active on the domain"
-            ),
-            AbortTry::Retry(
-                "Requested operation is not valid: no job is active on the domain".into()
-            )
-        );
-        assert!(matches!(
-            classify_abort_error(
-                none,
-                "Requested operation is not valid: cannot abort migration in post-copy mode"
-            ),
-            AbortTry::Final(_)
-        ));
-        assert!(matches!(
-            classify_abort_error(virt::sys::VIR_ERR_NO_DOMAIN, "Domain not found"),
-            AbortTry::Final(_)
-        ));
-        // A busy domain (state change lock) is worth another try.
-        assert!(matches!(
-            classify_abort_error(
-                virt::sys::VIR_ERR_OPERATION_TIMEOUT,
-                "Timed out during operation: cannot acquire state change lock"
-            ),
-            AbortTry::Retry(_)
-        ));
     }
 }
