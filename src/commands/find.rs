@@ -7,7 +7,7 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::fleet;
 pub use crate::hypervisor::Postcopy;
-use crate::hypervisor::{Domain, Libvirt, LibvirtError, StateReason};
+use crate::hypervisor::{Domain, Libvirt, LibvirtError};
 use crate::inventory;
 use crate::vm::locate::{locate, Location};
 
@@ -70,17 +70,6 @@ pub async fn state(dom: &Domain) -> String {
         Err(LibvirtError::NoDomain { .. }) => "gone".into(),
         Err(_) => "unknown".into(),
     }
-}
-
-/// The post-copy phase a `virDomainGetState` (state, reason) shows.
-pub fn postcopy_of(state: u32, reason: u32) -> Option<Postcopy> {
-    StateReason::from_raw(state, reason).postcopy()
-}
-
-/// A state and its reason in `virsh domstate --reason`'s words, e.g.
-/// "paused (post-copy failed)".
-pub fn state_words(state: u32, reason: u32) -> String {
-    StateReason::from_raw(state, reason).words()
 }
 
 /// `dom`'s post-copy phase and its state in words, when it is in post-copy.

@@ -4,7 +4,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::postcopy::Stuck;
-use super::Copy;
+use super::snapshot::Copy;
 use crate::config::Config;
 use crate::error::Error;
 use crate::report::sanitize::sanitize;
@@ -12,13 +12,14 @@ use crate::state::LastRun;
 
 /// A host that could not be asked.
 #[derive(Debug, Clone, Serialize)]
-pub struct NotAsked {
+pub(crate) struct NotAsked {
     pub host: String,
     pub error: String,
 }
 
+/// The `recover -o json` document.
 #[derive(Debug, Clone, Serialize)]
-pub struct RecoverReport {
+pub(crate) struct RecoverReport {
     pub vm: String,
     /// The journal's last run on the VM: source → destination and its outcome.
     pub journal: Option<Value>,
@@ -38,7 +39,7 @@ pub struct RecoverReport {
 }
 
 /// The journal's last run, for the report.
-pub fn journal(last: Option<&LastRun>) -> Option<Value> {
+pub(crate) fn journal(last: Option<&LastRun>) -> Option<Value> {
     last.map(|l| {
         json!({"run": l.run, "source": l.source, "destination": l.destination,
                "outcome": l.finished, "postcopy": l.postcopy, "switch": l.switch})
@@ -46,7 +47,7 @@ pub fn journal(last: Option<&LastRun>) -> Option<Value> {
 }
 
 /// Prints `r` as JSON or text.
-pub fn print(config: &Config, r: &RecoverReport) -> Result<(), Error> {
+pub(crate) fn print(config: &Config, r: &RecoverReport) -> Result<(), Error> {
     if config.json() {
         config.printer.json(r)?;
         return Ok(());
@@ -54,8 +55,12 @@ pub fn print(config: &Config, r: &RecoverReport) -> Result<(), Error> {
     let vm = sanitize(&r.vm);
     let mut lines = Vec::new();
     for c in &r.found {
-        let state = c.reason.clone().unwrap_or_else(|| c.state.clone());
-        let kind = if c.persistent { "defined" } else { "transient" };
+        let state = c.state_words();
+        let kind = if c.persistent() {
+            "defined"
+        } else {
+            "transient"
+        };
         lines.push(format!(
             "found: {vm} on {} ({}, {kind})",
             c.host,

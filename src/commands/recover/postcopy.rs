@@ -9,19 +9,29 @@
 
 use serde::Serialize;
 
-use super::Copy;
-use crate::commands::find::Postcopy;
-use crate::hypervisor::uri;
+use super::snapshot::Copy;
+use crate::hypervisor::{uri, virsh_options, DomainState, MigrateFlags, Postcopy};
 use crate::inventory::Host;
 use crate::ssh::quote::quote;
 use crate::state::{LastRun, Switch};
 
+/// How far the migration got, as far as can be told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Phase {
+    /// Failed after the switch: libvirt keeps both halves.
+    Failed,
+    /// Still copying in post-copy.
+    Active,
+    /// Only the journal says it switched; libvirt no longer shows
+    /// post-copy.
+    Journal,
+}
+
 /// What `recover` reports instead of acting.
 #[derive(Debug, Clone, Serialize)]
-pub struct Stuck {
-    /// `failed`, `active` (still copying) or `journal` (only the journal
-    /// says it switched; libvirt no longer shows post-copy).
-    pub phase: &'static str,
+pub(crate) struct Stuck {
+    pub phase: Phase,
     pub source: Option<String>,
     pub destination: Option<String>,
     /// The journal's record of the switch.
@@ -45,12 +55,12 @@ struct Sides<'a> {
 }
 
 impl Sides<'_> {
-    fn copy_on(&self, host: &Option<String>) -> Option<&Copy> {
-        self.found.iter().find(|c| Some(&c.host) == host.as_ref())
+    fn copy_on(&self, host: Option<&String>) -> Option<&Copy> {
+        self.found.iter().find(|c| Some(&c.host) == host)
     }
 
-    fn unreachable(&self, host: &Option<String>) -> Option<&str> {
-        let h = host.as_ref()?;
+    fn unreachable(&self, host: Option<&String>) -> Option<&str> {
+        let h = host?;
         self.unreachable
             .iter()
             .find(|(n, _)| n == h)
@@ -58,13 +68,17 @@ impl Sides<'_> {
     }
 
     /// "lab1 holds it paused (post-copy failed)", "lab2 could not be asked (…)".
-    fn describe(&self, host: &Option<String>) -> String {
+    fn describe(&self, host: Option<&String>) -> String {
         let Some(h) = host else {
             return "the other host is not known (no journal record of the run)".into();
         };
         if let Some(c) = self.copy_on(host) {
-            let state = c.reason.clone().unwrap_or_else(|| c.state.clone());
-            let kind = if c.persistent { "defined" } else { "transient" };
+            let state = c.state_words();
+            let kind = if c.persistent() {
+                "defined"
+            } else {
+                "transient"
+            };
             return format!("{h} holds it {state}, {kind}");
         }
         match self.unreachable(host) {
@@ -77,37 +91,37 @@ impl Sides<'_> {
     /// memory went with it.
     fn destination_gone(&self) -> bool {
         self.dst.is_some()
-            && self.copy_on(&self.dst).is_none()
-            && self.unreachable(&self.dst).is_none()
+            && self.copy_on(self.dst.as_ref()).is_none()
+            && self.unreachable(self.dst.as_ref()).is_none()
     }
 }
 
 /// The post-copy situation `found` shows, if any.
-pub fn assess(
+pub(crate) fn assess(
     vm: &str,
     found: &[Copy],
     last: Option<&LastRun>,
     hosts: &[Host],
     unreachable: &[(String, String)],
 ) -> Option<Stuck> {
-    let has = |p: Postcopy| found.iter().any(|c| c.postcopy == Some(p));
+    let has = |p: Postcopy| found.iter().any(|c| c.postcopy() == Some(p));
     let phase = if has(Postcopy::Failed) {
-        "failed"
+        Phase::Failed
     } else if has(Postcopy::Active) {
-        "active"
+        Phase::Active
     } else if last.is_some_and(|l| stale_source_paused(found, l)) {
-        "journal"
+        Phase::Journal
     } else {
         return None;
     };
-    let pick = |state: &str| {
+    let pick = |state: DomainState| {
         found
             .iter()
-            .find(|c| c.state == state && c.postcopy.is_some())
+            .find(|c| c.is(state) && c.postcopy().is_some())
             .map(|c| c.host.clone())
     };
-    let src = pick("paused").or_else(|| last.and_then(|l| l.source.clone()));
-    let dst = pick("running")
+    let src = pick(DomainState::Paused).or_else(|| last.and_then(|l| l.source.clone()));
+    let dst = pick(DomainState::Running)
         .filter(|d| Some(d) != src.as_ref())
         .or_else(|| {
             last.and_then(|l| l.destination.clone())
@@ -122,7 +136,7 @@ pub fn assess(
     };
     let switch = last.and_then(|l| l.switch.clone());
     let resume = match phase {
-        "active" => None,
+        Phase::Active => None,
         _ if sides.destination_gone() => None,
         _ => resume_command(vm, &sides, last, hosts),
     };
@@ -143,11 +157,11 @@ pub fn assess(
 fn stale_source_paused(found: &[Copy], last: &LastRun) -> bool {
     let paused_on_source = found
         .iter()
-        .any(|c| c.state == "paused" && Some(&c.host) == last.source.as_ref());
+        .any(|c| c.is(DomainState::Paused) && Some(&c.host) == last.source.as_ref());
     last.postcopy
         && last.finished.as_deref() != Some("migrated")
         && paused_on_source
-        && !found.iter().any(|c| c.state == "running")
+        && !found.iter().any(|c| c.is(DomainState::Running))
 }
 
 /// The source's and the destination's names (or what they are).
@@ -158,7 +172,7 @@ fn names<'a>(s: &'a Sides) -> (&'a str, &'a str) {
     )
 }
 
-fn summary(s: &Sides, phase: &str, switch: Option<&Switch>) -> String {
+fn summary(s: &Sides, phase: Phase, switch: Option<&Switch>) -> String {
     let (vm, (src, dst)) = (s.vm, names(s));
     let when = match switch {
         Some(w) => format!(
@@ -168,26 +182,30 @@ fn summary(s: &Sides, phase: &str, switch: Option<&Switch>) -> String {
         ),
         None => "the journal has no record of the switch".into(),
     };
-    let holds = format!("{}; {}", s.describe(&s.src), s.describe(&s.dst));
+    let holds = format!(
+        "{}; {}",
+        s.describe(s.src.as_ref()),
+        s.describe(s.dst.as_ref())
+    );
     match phase {
-        "active" => format!(
+        Phase::Active => format!(
             "{vm} is being migrated from {src} to {dst} in post-copy ({when}): {holds}. A post-copy migration cannot be aborted and finishes by itself; nothing was changed"
         ),
-        "journal" => format!(
+        Phase::Journal => format!(
             "{vm}'s last migration, from {src} to {dst}, switched to post-copy ({when}): {holds}. The paused copy's memory may be incomplete, so vmigrate did not resume or remove anything"
         ),
-        _ => format!(
+        Phase::Failed => format!(
             "{vm}'s migration from {src} to {dst} failed after the switch to post-copy ({when}): {holds}. Neither copy is whole on its own (the guest's newest memory is on {dst}, the rest only on {src}), so nothing was resumed or removed"
         ),
     }
 }
 
-fn advice(s: &Sides, phase: &str, resume: Option<&str>) -> Vec<String> {
+fn advice(s: &Sides, phase: Phase, resume: Option<&str>) -> Vec<String> {
     let (vm, (src, dst)) = (s.vm, names(s));
     let cold_boot = format!(
         "the guest's memory is lost: all that is left is a cold boot from its disks — on {src}: `virsh destroy {vm}`, then `virsh start {vm}`"
     );
-    if phase == "active" {
+    if phase == Phase::Active {
         return vec![format!(
             "wait for it to finish (`virsh domjobinfo {vm}` on {src} shows its progress), then run `vmigrate recover {vm}` again if anything is left"
         )];
@@ -214,8 +232,8 @@ fn ago(ts_ms: u64) -> String {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default()
-        .as_millis() as u64;
-    let s = now.saturating_sub(ts_ms) / 1000;
+        .as_millis();
+    let s = u64::try_from(now).unwrap_or(u64::MAX).saturating_sub(ts_ms) / 1000;
     match s {
         0..=119 => format!("{s} s ago"),
         120..=7199 => format!("{} min ago", s / 60),
@@ -241,48 +259,17 @@ fn resume_command(vm: &str, s: &Sides, last: Option<&LastRun>, hosts: &[Host]) -
         quote(&connect),
         "migrate".into(),
     ];
-    argv.extend(
-        virsh_options(started.flags.unwrap_or(DEFAULT_FLAGS))
-            .into_iter()
-            .map(String::from),
-    );
+    // A run whose `migrate_start` record is missing used vmigrate's
+    // flags for a post-copy migration.
+    let default = MigrateFlags {
+        postcopy: true,
+        ..MigrateFlags::default()
+    };
+    let flags = started.flags.unwrap_or(default.bits());
+    argv.extend(virsh_options(flags).into_iter().map(String::from));
     argv.push("--postcopy-resume".into());
     argv.extend([quote(vm), quote(&peer), "--migrateuri".into(), quote(&mig)]);
     Some(argv.join(" "))
-}
-
-/// vmigrate's flags for a post-copy migration (see `migrate::flags`), for a
-/// run whose `migrate_start` record is missing.
-const DEFAULT_FLAGS: u32 = virt::sys::VIR_MIGRATE_LIVE
-    | virt::sys::VIR_MIGRATE_PEER2PEER
-    | virt::sys::VIR_MIGRATE_PERSIST_DEST
-    | virt::sys::VIR_MIGRATE_UNDEFINE_SOURCE
-    | virt::sys::VIR_MIGRATE_ABORT_ON_ERROR
-    | virt::sys::VIR_MIGRATE_POSTCOPY;
-
-/// `virsh migrate`'s options for migrateToURI3 `flags` (post-copy always:
-/// libvirt resumes only a post-copy migration).
-fn virsh_options(flags: u32) -> Vec<&'static str> {
-    use virt::sys as s;
-    const MAP: [(u32, &str); 12] = [
-        (s::VIR_MIGRATE_LIVE, "--live"),
-        (s::VIR_MIGRATE_PEER2PEER, "--p2p"),
-        (s::VIR_MIGRATE_TUNNELLED, "--tunnelled"),
-        (s::VIR_MIGRATE_PERSIST_DEST, "--persistent"),
-        (s::VIR_MIGRATE_UNDEFINE_SOURCE, "--undefinesource"),
-        (s::VIR_MIGRATE_NON_SHARED_DISK, "--copy-storage-all"),
-        (s::VIR_MIGRATE_CHANGE_PROTECTION, "--change-protection"),
-        (s::VIR_MIGRATE_UNSAFE, "--unsafe"),
-        (s::VIR_MIGRATE_ABORT_ON_ERROR, "--abort-on-error"),
-        (s::VIR_MIGRATE_AUTO_CONVERGE, "--auto-converge"),
-        (s::VIR_MIGRATE_TLS, "--tls"),
-        (s::VIR_MIGRATE_POSTCOPY, "--postcopy"),
-    ];
-    let flags = flags | s::VIR_MIGRATE_POSTCOPY;
-    MAP.iter()
-        .filter(|(f, _)| flags & f != 0)
-        .map(|(_, o)| *o)
-        .collect()
 }
 
 #[cfg(test)]

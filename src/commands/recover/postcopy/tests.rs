@@ -1,4 +1,7 @@
 use super::*;
+use crate::hypervisor::PauseReason;
+use crate::plan::testkit::{arrived, paused, postcopy_destination, postcopy_source};
+use crate::plan::Seen;
 use std::path::Path;
 
 fn hosts() -> Vec<Host> {
@@ -18,13 +21,10 @@ address = "10.0.0.12"
         .hosts
 }
 
-fn copy(host: &str, state: &str, reason: &str, postcopy: Option<Postcopy>) -> Copy {
+fn copy(host: &str, seen: &Seen) -> Copy {
     Copy {
         host: host.into(),
-        state: state.into(),
-        persistent: true,
-        reason: Some(format!("{state} ({reason})")),
-        postcopy,
+        info: *seen.info().unwrap(),
     }
 }
 
@@ -45,15 +45,10 @@ fn run(postcopy: bool) -> LastRun {
 
 #[test]
 fn failed_with_the_destination_cut_off_says_what_each_host_holds() {
-    let found = [copy(
-        "kvm1",
-        "paused",
-        "post-copy failed",
-        Some(Postcopy::Failed),
-    )];
+    let found = [copy("kvm1", &postcopy_source(Postcopy::Failed))];
     let cut = [("kvm2".to_string(), "SSH: timed out".to_string())];
     let s = assess("web1", &found, Some(&run(true)), &hosts(), &cut).unwrap();
-    assert_eq!(s.phase, "failed");
+    assert_eq!(s.phase, Phase::Failed);
     assert!(
         s.summary
             .contains("kvm1 holds it paused (post-copy failed), defined"),
@@ -84,34 +79,32 @@ fn failed_with_the_destination_cut_off_says_what_each_host_holds() {
 fn the_runs_own_flags_are_resumed() {
     let mut last = run(true);
     last.started = Some(crate::state::MigrateStart {
-        flags: Some(virt::sys::VIR_MIGRATE_PEER2PEER | virt::sys::VIR_MIGRATE_AUTO_CONVERGE),
+        flags: Some(
+            MigrateFlags {
+                auto_converge: true,
+                ..MigrateFlags::default()
+            }
+            .bits(),
+        ),
         ..Default::default()
     });
     let found = [
-        copy("kvm1", "paused", "post-copy failed", Some(Postcopy::Failed)),
-        copy(
-            "kvm2",
-            "running",
-            "post-copy failed",
-            Some(Postcopy::Failed),
-        ),
+        copy("kvm1", &postcopy_source(Postcopy::Failed)),
+        copy("kvm2", &postcopy_destination(Postcopy::Failed)),
     ];
     let s = assess("web1", &found, Some(&last), &hosts(), &[]).unwrap();
     let cmd = s.resume_command.unwrap();
     assert!(
-        cmd.contains(" migrate --p2p --auto-converge --postcopy --postcopy-resume "),
+        cmd.contains(
+            " migrate --live --p2p --persistent --undefinesource --abort-on-error --auto-converge --postcopy --postcopy-resume "
+        ),
         "{cmd}"
     );
 }
 
 #[test]
 fn a_vanished_destination_means_the_memory_is_lost() {
-    let found = [copy(
-        "kvm1",
-        "paused",
-        "post-copy failed",
-        Some(Postcopy::Failed),
-    )];
+    let found = [copy("kvm1", &postcopy_source(Postcopy::Failed))];
     let s = assess("web1", &found, Some(&run(true)), &hosts(), &[]).unwrap();
     assert!(
         s.summary.contains("kvm2 has no copy of web1 any more"),
@@ -127,13 +120,13 @@ fn a_vanished_destination_means_the_memory_is_lost() {
 #[test]
 fn still_copying_is_waited_for_and_the_journal_alone_is_enough() {
     let found = [
-        copy("kvm1", "paused", "post-copy", Some(Postcopy::Active)),
-        copy("kvm2", "running", "post-copy", Some(Postcopy::Active)),
+        copy("kvm1", &postcopy_source(Postcopy::Active)),
+        copy("kvm2", &postcopy_destination(Postcopy::Active)),
     ];
     let s = assess("web1", &found, None, &hosts(), &[]).unwrap();
     assert_eq!(
         (s.phase, s.source.as_deref(), s.destination.as_deref()),
-        ("active", Some("kvm1"), Some("kvm2"))
+        (Phase::Active, Some("kvm1"), Some("kvm2"))
     );
     assert!(
         s.summary.contains("no record of the switch"),
@@ -142,19 +135,19 @@ fn still_copying_is_waited_for_and_the_journal_alone_is_enough() {
     );
     assert_eq!(s.resume_command, None);
     // libvirt lost the reason (e.g. restarted), the journal still knows.
-    let found = [copy("kvm1", "paused", "unknown", None)];
+    let found = [copy("kvm1", &paused(PauseReason::Other(0)))];
     let s = assess("web1", &found, Some(&run(true)), &hosts(), &[]).unwrap();
-    assert_eq!(s.phase, "journal");
+    assert_eq!(s.phase, Phase::Journal);
     // Not in post-copy: nothing to say here.
     assert!(assess("web1", &found, Some(&run(false)), &hosts(), &[]).is_none());
     // Paused later on the destination, by someone: not a stale source.
-    let elsewhere = [copy("kvm2", "paused", "user", None)];
+    let elsewhere = [copy("kvm2", &paused(PauseReason::User))];
     assert!(assess("web1", &elsewhere, Some(&run(true)), &hosts(), &[]).is_none());
     let migrated = LastRun {
         finished: Some("migrated".into()),
         ..run(true)
     };
     assert!(assess("web1", &found, Some(&migrated), &hosts(), &[]).is_none());
-    let done = [copy("kvm2", "running", "migrated", None)];
+    let done = [copy("kvm2", &arrived())];
     assert!(assess("web1", &done, Some(&run(true)), &hosts(), &[]).is_none());
 }
