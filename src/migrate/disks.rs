@@ -13,7 +13,7 @@ use crate::state::{Journal, JournalError, Record};
 
 /// Why a disk could not be created on the destination.
 #[derive(Debug, thiserror::Error)]
-pub enum PrecreateError {
+pub(super) enum PrecreateError {
     #[error("disk {0} has no path or size to create on the destination")]
     NoPathOrSize(String),
     #[error("disk {target} is a {kind} disk; only file disks can be created for block migration")]
@@ -38,7 +38,7 @@ pub enum PrecreateError {
 /// Creates the local file disks on the destination, each journalled
 /// first. The paths created so far are in `created`, also on failure (the
 /// rollback removes them).
-pub async fn precreate(
+pub(super) async fn precreate(
     dest: &Arc<SshSession>,
     disks: &[DiskPlacement],
     journal: &mut Journal,
@@ -93,7 +93,7 @@ pub async fn precreate(
 /// A destination filesystem found (nearly) full after a failed block
 /// migration.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Full {
+pub(super) struct Full {
     /// The directory of the disk being written.
     pub dir: String,
     pub free_mib: u64,
@@ -104,7 +104,7 @@ pub struct Full {
 /// (nearly) full? libvirt reports a full destination disk only as the
 /// migration connection's "End of file", which reads like an unreachable
 /// destination.
-pub async fn filled_up(dest: &Arc<SshSession>, paths: &[String]) -> Option<Full> {
+pub(super) async fn filled_up(dest: &Arc<SshSession>, paths: &[String]) -> Option<Full> {
     for p in paths {
         // Briefly: rollback waits for this, and a destination that does
         // not answer at all is not full, it is gone.

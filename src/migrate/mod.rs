@@ -4,14 +4,14 @@
 //! exactly one host, and the outcome says which.
 
 mod conclude;
-pub mod disks;
+mod disks;
 mod failure;
 pub mod monitor;
 mod notes;
 pub(crate) mod outcome;
 pub mod run;
 mod setup;
-pub mod steer;
+mod steer;
 mod watch;
 
 use serde::{Deserialize, Serialize};

@@ -13,19 +13,19 @@ use crate::state::{Journal, JournalError, Record};
 
 /// A rung change as an `--events` line.
 #[derive(Serialize)]
-pub struct PolicyEvent<'a> {
+pub(super) struct PolicyEvent<'a> {
     pub event: &'static str,
     #[serde(flatten)]
     pub step: &'a Step,
 }
 
 /// The time of the ladder's last step (the job's clock).
-pub fn ladder_ms(l: &Ladder) -> u64 {
+pub(super) fn ladder_ms(l: &Ladder) -> u64 {
     l.steps().last().map_or(0, |s| s.at_ms)
 }
 
 /// The job's statistics and the phase the source domain's state shows.
-pub async fn observe(dom: &Domain) -> Option<(JobStats, Phase)> {
+pub(super) async fn observe(dom: &Domain) -> Option<(JobStats, Phase)> {
     let stats = dom.job_stats().await.ok()?;
     let phase = match dom.state().await.ok().and_then(StateReason::pause_reason) {
         Some(PauseReason::Postcopy(_)) => Phase::Postcopy,
@@ -38,7 +38,7 @@ pub async fn observe(dom: &Domain) -> Option<(JobStats, Phase)> {
 
 /// Why one of the ladder's actions did not happen.
 #[derive(Debug, thiserror::Error)]
-pub enum ActError {
+pub(super) enum ActError {
     /// Its record could not be written, so it was not taken.
     #[error("not taken: {0}")]
     Journal(#[from] JournalError),
@@ -48,7 +48,7 @@ pub enum ActError {
 
 /// Carries out one of the ladder's actions; the journal hears first of
 /// anything that changes what a later `recover` may do.
-pub async fn act(
+pub(super) async fn act(
     a: Action,
     dom: &Domain,
     journal: &mut Journal,
@@ -91,7 +91,7 @@ pub async fn act(
 /// the migrate call starts meets "no job is active" — the job does not
 /// exist yet — and a single attempt would let the migration run on.
 #[derive(Debug, Default)]
-pub struct Interrupted {
+pub(super) struct Interrupted {
     asked: bool,
     settled: bool,
     attempts: u32,
@@ -101,23 +101,23 @@ pub struct Interrupted {
 
 impl Interrupted {
     /// The operator asked to stop.
-    pub fn asked(&self) -> bool {
+    pub(super) fn asked(&self) -> bool {
         self.asked
     }
 
     /// Asked, and libvirt has neither taken nor finally refused the abort.
-    pub fn pending(&self) -> bool {
+    pub(super) fn pending(&self) -> bool {
         self.asked && !self.settled
     }
 
     /// Records the interrupt; the first attempt follows at once.
-    pub fn ask(&mut self) {
+    pub(super) fn ask(&mut self) {
         self.asked = true;
     }
 
     /// Refuses without trying (the migration is known to be in post-copy,
     /// or the abort could not be journalled).
-    pub fn refuse(&mut self, why: &str) {
+    pub(super) fn refuse(&mut self, why: &str) {
         self.asked = true;
         self.settled = true;
         self.refused = Some(why.to_string());
@@ -125,7 +125,7 @@ impl Interrupted {
 
     /// One abort attempt; returns a line for the operator when it finally
     /// failed (post-copy cannot be aborted).
-    pub async fn attempt(&mut self, dom: &Domain) -> Option<String> {
+    pub(super) async fn attempt(&mut self, dom: &Domain) -> Option<String> {
         let outcome = dom.try_abort().await;
         self.attempts += 1;
         tracing::debug!(attempt = self.attempts, ?outcome, "abort");

@@ -1,8 +1,8 @@
 //! The one executor. Each action is journalled before it touches a host
 //! (the record is what a later `recover` reads); once a record cannot be
 //! written no further action is taken; each is applied through the typed
-//! libvirt and SSH doors; and when anything was done the hosts are read
-//! again, so the caller reports what is, not what was meant.
+//! libvirt and SSH doors; and afterwards the hosts are read again, so the
+//! caller reports what is, not what was meant.
 
 use super::disks::{users_of, UsersError};
 use super::seen::{read_all, Seen};
@@ -58,8 +58,8 @@ pub(crate) struct Executed {
     pub done: Vec<Done>,
     /// The journal failure that stopped it, if one did.
     pub stopped: Option<JournalError>,
-    /// The VM on each host, read again after the actions (empty when
-    /// nothing was done).
+    /// The VM on each host of the links, read again after the actions
+    /// (empty when there were none).
     pub after: Vec<(String, Seen)>,
 }
 
@@ -90,10 +90,10 @@ pub(crate) async fn execute(
             result,
         });
     }
-    let after = if done.iter().any(|d| d.result.is_ok()) {
-        read_all(links, vm).await
-    } else {
+    let after = if actions.is_empty() {
         Vec::new()
+    } else {
+        read_all(links, vm).await
     };
     Executed {
         done,
@@ -197,5 +197,62 @@ async fn unused(link: &HostLink, path: &str) -> Result<(), ActionError> {
     match users_of(lv, &[path.to_string()]).await?.first() {
         Some((_, d)) => Err(ActionError::InUse(d.clone())),
         None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hypervisor::DomainState;
+
+    #[test]
+    fn live_names_its_steps_and_recover_describes_them() {
+        let live = By::Live { source: "kvm1" };
+        let resume = |h: &str| Action::Resume { host: h.into() };
+        assert_eq!(
+            record(&resume("kvm1"), "web1", live),
+            Record::ResumeSource {
+                host: "kvm1".into()
+            }
+        );
+        assert_eq!(
+            record(&resume("kvm2"), "web1", live),
+            Record::ResumeDestination {
+                host: "kvm2".into()
+            }
+        );
+        let incoming = Action::DestroyIncoming {
+            host: "kvm2".into(),
+            state: DomainState::Paused,
+        };
+        assert_eq!(
+            record(&incoming, "web1", live),
+            Record::RemoveDestLeftover {
+                host: "kvm2".into(),
+                state: "paused".into()
+            }
+        );
+        assert_eq!(
+            record(&incoming, "web1", By::Recover),
+            Record::Recover {
+                action: "remove the leftover incoming copy of web1 on kvm2".into()
+            }
+        );
+        // A disk's record is the same whoever removes it: the journal
+        // must know it is gone.
+        let stale = Action::RemoveStaleCopy {
+            host: "kvm1".into(),
+            path: "/i/a.qcow2".into(),
+        };
+        for by in [live, By::Recover] {
+            assert_eq!(
+                record(&stale, "web1", by),
+                Record::RemoveDisk {
+                    host: "kvm1".into(),
+                    path: "/i/a.qcow2".into(),
+                    stale_copy: true
+                }
+            );
+        }
     }
 }
