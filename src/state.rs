@@ -124,10 +124,6 @@ pub fn last_run(vm: &str) -> Result<Option<LastRun>, Error> {
 
 /// [`last_run`] on a blocking thread: the journal may be megabytes, read
 /// and parsed whole.
-#[allow(
-    dead_code,
-    reason = "for `recover` to switch to (commands/recover.rs, another's file today)"
-)]
 pub(crate) async fn last_run_async(vm: &str) -> Result<Option<LastRun>, Error> {
     let vm = vm.to_string();
     tokio::task::spawn_blocking(move || last_run(&vm))

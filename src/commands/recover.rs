@@ -33,7 +33,7 @@ use crate::state::{self, Journal};
 pub async fn run(config: &Config, vm: &str, dry_run: bool) -> Result<ExitCode, Error> {
     let path = inventory::locate(config.inventory.as_deref())?;
     let inv = inventory::load(&path)?;
-    let last = state::last_run(vm)?;
+    let last = state::last_run_async(vm).await?;
     let gathered = fleet::gather(inv.hosts.clone()).await;
     let facts: Vec<_> = gathered.iter().map(|(_, f)| f.clone()).collect();
     fleet::refuse_same_host_twice(&facts)?;

@@ -100,15 +100,6 @@ pub(crate) async fn gather(lv: &Arc<Libvirt>) -> Result<LibvirtFacts, LibvirtErr
     })
 }
 
-/// virsh's word for libvirt's raw domain state.
-///
-/// Kept for callers outside facts that still hold raw states
-/// (`migrate::rollback`, `commands::find`); new code uses
-/// [`DomainState`] directly.
-pub fn state_name(raw: u32) -> &'static str {
-    DomainState::from_raw(raw).name()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,6 +118,5 @@ mod tests {
         assert_eq!(json["state"], "pmsuspended");
         assert_eq!(serde_json::from_value::<VmFacts>(json).unwrap(), vm);
         assert!(vm.is_active());
-        assert_eq!(state_name(5), "shutoff");
     }
 }

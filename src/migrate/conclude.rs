@@ -10,6 +10,7 @@ use super::watch::{Watch, Watched};
 use super::{disks, failure, notes, Outcome};
 use crate::hypervisor::{Domain, MigrateError};
 use crate::plan::{self, By, Seen};
+use crate::policy::ladder::Rung;
 use crate::state::Record;
 
 impl Run<'_> {
@@ -53,13 +54,23 @@ impl Run<'_> {
     /// What `force-complete` did between two ticks, from the journal.
     /// `true`: it paused the guest.
     fn external_steps(&mut self, w: &mut Watch) -> bool {
-        let others = |step: &str| self.journal.recorded_by_others(step);
-        if !self.report.postcopy && others("postcopy_started") && !others("postcopy_not_started") {
+        let switched = self
+            .journal
+            .others_recorded(|r| matches!(r, Record::PostcopyStarted { .. }));
+        let undone = || {
+            self.journal
+                .others_recorded(|r| matches!(r, Record::PostcopyNotStarted { .. }))
+        };
+        let paused = || {
+            self.journal
+                .others_recorded(|r| matches!(r, Record::ForcePause { .. }))
+        };
+        if !self.report.postcopy && switched && !undone() {
             self.report.postcopy = true;
-            w.ladder.external(ladder_ms(&w.ladder), "postcopy");
+            w.ladder.external(ladder_ms(&w.ladder), Rung::Postcopy);
             false
-        } else if w.paused_at.is_none() && others("force_pause") {
-            w.ladder.external(ladder_ms(&w.ladder), "pause");
+        } else if w.paused_at.is_none() && paused() {
+            w.ladder.external(ladder_ms(&w.ladder), Rung::Pause);
             true
         } else {
             false
@@ -105,7 +116,7 @@ impl Run<'_> {
 
     /// libvirt said failed: rolled back, and why it failed.
     async fn failed(&mut self, facts: &Facts, w: &Watch, e: &MigrateError) {
-        let reason = failure::libvirt_words(e.libvirt());
+        let reason = e.libvirt().detail();
         let done = Record::MigrateDone {
             ok: false,
             error: Some(reason.clone()),
@@ -118,7 +129,9 @@ impl Run<'_> {
         };
         // Aborted here (Ctrl-C, SIGTERM) or by `vmigrate abort` elsewhere.
         let cancelled = w.stop.asked()
-            || self.journal.abort_recorded()
+            || self
+                .journal
+                .others_recorded(|r| matches!(r, Record::Abort { .. }))
             || matches!(e, MigrateError::Cancelled(_));
         let ended = Ended::Failed {
             aborted: cancelled && !w.timed_out,

@@ -7,7 +7,6 @@
 use super::disks::Full;
 use super::run::Report;
 use super::Outcome;
-use crate::hypervisor::LibvirtError;
 
 /// What is known about a failed migration, for its message.
 #[allow(
@@ -27,16 +26,6 @@ pub(super) struct Why<'a> {
     /// A block migration's destination filesystem is (nearly) full.
     pub dest_full: Option<&'a Full>,
     pub unsafe_: bool,
-}
-
-/// libvirt's own words in `e`, without the host and the call.
-pub(super) fn libvirt_words(e: &LibvirtError) -> String {
-    match e {
-        LibvirtError::Call { message, .. } | LibvirtError::Connect { message, .. } => {
-            message.clone()
-        }
-        other => other.to_string(),
-    }
 }
 
 /// The message for `r`, which failed as `w` says.

@@ -11,10 +11,10 @@ use serde::Serialize;
 use super::monitor::Display;
 use super::Outcome;
 use crate::checks::convergence::Convergence;
-use crate::preflight::Preflight;
 use crate::fleet::HostLink;
 use crate::policy::ladder::Step;
 use crate::policy::Policy;
+use crate::preflight::Preflight;
 use crate::signals::Interrupt;
 use crate::state::{Journal, Record};
 

@@ -11,7 +11,7 @@ use super::run::Run;
 use super::setup::Ready;
 use super::steer::{act, observe, Interrupted, PolicyEvent};
 use crate::hypervisor::{Domain, JobKind, MigrateError};
-use crate::policy::ladder::{Action, Ladder, Observation};
+use crate::policy::ladder::{Action, Ladder, Observation, Rung, Trigger};
 use crate::signals::Interrupt;
 use crate::state::Record;
 
@@ -119,7 +119,8 @@ impl Run<'_> {
             Err(e) => {
                 let what = format!("the policy's {a:?} failed: {e}");
                 self.display.note(&format!("vmigrate: warning: {what}"));
-                w.ladder.record(at, "error", "error", what.clone());
+                w.ladder
+                    .record(at, Rung::Error, Trigger::Error, what.clone());
                 self.report.notes.push(what);
             }
         }
@@ -129,9 +130,9 @@ impl Run<'_> {
     /// (`force-complete`) is taken into the run's facts.
     fn show_steps(&mut self, w: &mut Watch) {
         for step in &w.ladder.steps()[w.shown..] {
-            if step.trigger == "external" {
+            if step.trigger == Trigger::External {
                 match step.rung {
-                    "postcopy" => self.report.postcopy = true,
+                    Rung::Postcopy => self.report.postcopy = true,
                     _ => w.paused_at = w.paused_at.or(Some(Instant::now())),
                 }
             }

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use crate::hypervisor::{Domain, Libvirt, LibvirtError};
+use crate::vm::spec::SpecError;
 
 /// Why the users of a file could not be established.
 #[derive(Debug, thiserror::Error)]
@@ -12,7 +13,7 @@ pub(crate) enum UsersError {
     #[error(transparent)]
     Libvirt(#[from] LibvirtError),
     #[error("cannot read domain {domain}'s disks: {why}")]
-    Definition { domain: String, why: String },
+    Definition { domain: String, why: SpecError },
 }
 
 /// (path, domain) for each of `paths` a domain on `lv`'s host uses.

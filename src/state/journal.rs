@@ -125,10 +125,6 @@ impl Journal {
 
     /// Whether another process recorded for this VM, since this journal was
     /// opened, a record that is `wanted`.
-    #[allow(
-        dead_code,
-        reason = "for callers in migrate/ to switch to; see the module's docs"
-    )]
     pub(crate) fn others_recorded(&self, wanted: impl Fn(&Record) -> bool) -> bool {
         self.others.recorded(wanted)
     }

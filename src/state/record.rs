@@ -250,6 +250,9 @@ mod tests {
             Record::ResumeSource {
                 host: "kvm1".into(),
             },
+            Record::ResumeDestination {
+                host: "kvm2".into(),
+            },
             Record::RemoveDestLeftover {
                 host: "kvm2".into(),
                 state: "paused".into(),

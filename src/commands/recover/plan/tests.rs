@@ -13,7 +13,7 @@ use crate::plan::testkit::{
     running, shutoff, transient, unreachable,
 };
 use crate::plan::Seen;
-use crate::state::{Entry, Record};
+use crate::state::Record;
 
 struct Scenario {
     name: &'static str,
@@ -102,13 +102,12 @@ fn migrate_done(ok: bool) -> Record {
 fn journal(records: &[Record]) -> Vec<u8> {
     let mut bytes = Vec::new();
     for (i, r) in records.iter().enumerate() {
-        let e = Entry {
-            ts_ms: 1000 + i as u64,
-            run: "r1".into(),
-            vm: "web1".into(),
-            record: r.clone(),
-        };
-        bytes.extend(serde_json::to_vec(&e).unwrap());
+        // {"step": …, "details": …} in the envelope every line carries.
+        let mut line = serde_json::to_value(r).unwrap();
+        line["ts_ms"] = (1000 + i).into();
+        line["run"] = "r1".into();
+        line["vm"] = "web1".into();
+        bytes.extend(serde_json::to_vec(&line).unwrap());
         bytes.push(b'\n');
     }
     bytes
