@@ -23,7 +23,9 @@ mod rotate;
 mod tests;
 
 pub use journal::{Journal, JournalError};
-pub use last_run::{LastRun, MigrateStart, Switch};
+#[cfg(test)]
+pub use last_run::MigrateStart;
+pub use last_run::{LastRun, Switch};
 pub use record::Record;
 
 /// The state directory (created on first use, made private).

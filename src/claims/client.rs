@@ -33,10 +33,9 @@ pub struct ClaimError {
 /// What [`take`] got.
 pub enum Taken {
     Held(Box<Held>),
-    /// It did not fit; nothing was written. `current`: every live claim seen.
+    /// It did not fit; nothing was written.
     Refused {
         fit: Fit,
-        current: Vec<Claim>,
     },
 }
 
@@ -179,7 +178,7 @@ pub async fn take(
     if fit != Fit::Fits {
         conv.say("cancel\n").await.ok();
         conv.end().await;
-        return Ok(Taken::Refused { fit, current });
+        return Ok(Taken::Refused { fit });
     }
     let json = serde_json::to_string(&claim).expect("a claim serialises");
     conv.say(&format!("take {json}\n")).await?;

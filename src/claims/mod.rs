@@ -20,7 +20,7 @@ pub mod protocol;
 mod script_tests;
 
 pub use claim::{new_run_id, Claim};
-pub use client::{take, ClaimError, Held, Taken};
+pub use client::{take, Held, Taken};
 pub use fit::{counted, decide, Capacity, Counted, Fit};
 
 /// Where claims live on a host: runtime state (gone at reboot, as are the

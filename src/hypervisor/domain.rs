@@ -104,7 +104,6 @@ mod job;
 mod migrate;
 mod read;
 
-pub use inspect::{Definitions, DomainInfo};
+pub use inspect::DomainInfo;
 pub use job::{AbortTry, JobStats};
 pub use migrate::{virsh_options, MigrateError, MigrateFlags, MigrateRequest};
-pub use read::BlockSize;

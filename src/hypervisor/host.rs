@@ -18,7 +18,6 @@ use super::{Libvirt, LibvirtError};
 pub use cpu::{CpuComparison, GuestTarget};
 pub use domains::DomainSummary;
 pub use network::Network;
-pub use node::Node;
 
 /// A libvirt host (its connection is kept open while this lives).
 #[derive(Clone)]

@@ -41,15 +41,6 @@ pub fn job_stats(dom: &Domain, flags: sys::virDomainGetJobStatsFlags) -> Result<
     Ok(stats)
 }
 
-/// Whether a libvirt job (a migration, …) runs on `dom`: the one
-/// definition every command uses. An error is returned, never guessed:
-/// each caller says what an unanswerable domain means for it (`recover`
-/// must not act — as if a job ran; a command waiting for the job to end
-/// takes a domain that left the host as the end).
-pub fn job_running(dom: &Domain) -> Result<bool, Error> {
-    job_stats(dom, 0).map(|j| crate::hypervisor::JobKind::from_raw(j.r#type).running())
-}
-
 /// virDomainAbortJob.
 pub fn abort_job(dom: &Domain) -> Result<(), Error> {
     // SAFETY: `dom` is a valid domain for the duration of the call.

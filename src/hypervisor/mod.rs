@@ -21,11 +21,11 @@ use std::sync::Once;
 use virt::connect::Connect;
 
 pub use domain::{
-    virsh_options, AbortTry, BlockSize, Definitions, Domain, DomainInfo, JobStats, MigrateError,
-    MigrateFlags, MigrateRequest,
+    virsh_options, AbortTry, Domain, DomainInfo, JobStats, MigrateError, MigrateFlags,
+    MigrateRequest,
 };
 pub use error::LibvirtError;
-pub use host::{CpuComparison, DomainSummary, GuestTarget, Host, Network, Node};
+pub use host::{CpuComparison, DomainSummary, GuestTarget, Host, Network};
 pub use state::{DomainState, JobKind, PauseReason, Postcopy, StateReason};
 
 use crate::inventory;

@@ -31,7 +31,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_spanned::Spanned;
 
-pub use error::{InventoryError, Origin};
+pub use error::InventoryError;
 pub use host::Host;
 pub use locate::locate;
 pub use name::valid_name;

@@ -32,6 +32,10 @@ pub struct Printer {
     pub quiet: bool,
 }
 
+#[allow(
+    clippy::unused_self,
+    reason = "results go through the printer even where their place needs none of its state today"
+)]
 impl Printer {
     /// A printer for this process's stderr.
     pub fn new(format: OutputFormat, quiet: bool) -> Printer {

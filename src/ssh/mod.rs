@@ -10,4 +10,4 @@ pub mod quote;
 mod session;
 
 pub use error::SshError;
-pub use session::{Output, SshSession};
+pub use session::SshSession;

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use super::perms;
 use super::read::Cursor;
-use super::record::{Entry, Record, STEPS};
+use super::record::{Entry, Record};
 use super::rotate::{self, Bounds, JOURNAL, LOCK};
 use crate::error::Error;
 
@@ -103,52 +103,10 @@ impl Journal {
         })
     }
 
-    /// This run's id in the journal.
-    pub fn run_id(&self) -> &str {
-        &self.run
-    }
-
-    /// Whether another vmigrate (`vmigrate abort`) recorded an abort of this
-    /// VM since this journal was opened. libvirt's error for an aborted
-    /// peer-to-peer migration depends on the phase it hit (often a bare
-    /// "End of file"), so this record is what tells an abort from a failure.
-    pub fn abort_recorded(&self) -> bool {
-        self.recorded_by_others("abort")
-    }
-
-    /// Whether any vmigrate recorded `step` for this VM since this journal
-    /// was opened (e.g. `postcopy_started` by `force-complete`).
-    pub fn recorded_by_others(&self, step: &str) -> bool {
-        debug_assert!(STEPS.contains(&step), "{step:?} is no journal step");
-        self.others.recorded(|r| r.step() == step)
-    }
-
     /// Whether another process recorded for this VM, since this journal was
     /// opened, a record that is `wanted`.
     pub(crate) fn others_recorded(&self, wanted: impl Fn(&Record) -> bool) -> bool {
         self.others.recorded(wanted)
-    }
-
-    /// [`Journal::abort_recorded`], reading on a blocking thread.
-    #[allow(
-        dead_code,
-        reason = "for callers in migrate/ to switch to; see the module's docs"
-    )]
-    pub(crate) async fn abort_recorded_async(&self) -> bool {
-        self.recorded_by_others_async("abort").await
-    }
-
-    /// [`Journal::recorded_by_others`], reading on a blocking thread.
-    #[allow(
-        dead_code,
-        reason = "for callers in migrate/ to switch to; see the module's docs"
-    )]
-    pub(crate) async fn recorded_by_others_async(&self, step: &str) -> bool {
-        debug_assert!(STEPS.contains(&step), "{step:?} is no journal step");
-        let (others, step) = (self.others.clone(), step.to_string());
-        tokio::task::spawn_blocking(move || others.recorded(|r| r.step() == step))
-            .await
-            .unwrap_or(false)
     }
 
     /// Appends `record` and returns once it is on disk (`fdatasync`), on a

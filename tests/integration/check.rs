@@ -327,21 +327,21 @@ fn bad_arguments_are_usage_errors() {
 
 #[test]
 fn cpu_comparison_on_a_real_host() {
-    use vmigrate::hypervisor::Host;
-    use vmigrate::preflight::cpu::compare_on;
-    use vmigrate::vm::cpu::Verdict;
-    use vmigrate::vm::spec::{parse, CpuSpec};
+    use vmigrate::testing::compare_on;
+    use vmigrate::testing::Host;
+    use vmigrate::testing::Verdict;
+    use vmigrate::testing::{parse, CpuSpec};
     let Some((lab, _guard)) = Lab::shared() else {
         return;
     };
     let vm = TestVm::create("lab1", "it-chk-cpu", "net");
     let xml = virsh("lab1", &["dumpxml", "--migratable", &vm.name]);
     let spec = parse(&xml).unwrap();
-    let inv = vmigrate::inventory::load(&lab.inventory).unwrap();
+    let inv = vmigrate::testing::load(&lab.inventory).unwrap();
     let host = inv.host("lab2").unwrap().clone();
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async move {
-        let link = vmigrate::fleet::HostLink::open(host).await;
+        let link = vmigrate::testing::HostLink::open(host).await;
         let lab2 = Host::new(link.libvirt.as_ref().expect("libvirt on lab2").clone());
         let v = compare_on(None, &lab2, &spec).await;
         assert!(
@@ -447,10 +447,10 @@ fn guest_without_cpu_element_passes_by_the_host_cpus_and_migrates() {
 /// one CPU, so "incompatible" comes from a crafted model.
 #[test]
 fn unchecked_and_checked_cpu_verdicts_on_real_hosts() {
-    use vmigrate::hypervisor::Host;
-    use vmigrate::preflight::cpu::compare_on;
-    use vmigrate::vm::cpu::Verdict;
-    use vmigrate::vm::spec::parse;
+    use vmigrate::testing::compare_on;
+    use vmigrate::testing::parse;
+    use vmigrate::testing::Host;
+    use vmigrate::testing::Verdict;
     let Some((lab, _guard)) = Lab::shared() else {
         return;
     };
@@ -467,15 +467,15 @@ fn unchecked_and_checked_cpu_verdicts_on_real_hosts() {
     let mut checked = unchecked.clone();
     checked.cpu.as_mut().unwrap().xml =
         format!("<cpu mode='custom' match='exact' check='partial'>{crafted}</cpu>");
-    let inv = vmigrate::inventory::load(&lab.inventory).unwrap();
+    let inv = vmigrate::testing::load(&lab.inventory).unwrap();
     let (h1, h2) = (
         inv.host("lab1").unwrap().clone(),
         inv.host("lab2").unwrap().clone(),
     );
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async move {
-        let l1 = vmigrate::fleet::HostLink::open(h1).await;
-        let l2 = vmigrate::fleet::HostLink::open(h2).await;
+        let l1 = vmigrate::testing::HostLink::open(h1).await;
+        let l2 = vmigrate::testing::HostLink::open(h2).await;
         let src = Host::new(l1.libvirt.as_ref().expect("libvirt on lab1").clone());
         let dst = Host::new(l2.libvirt.as_ref().expect("libvirt on lab2").clone());
         let v = [

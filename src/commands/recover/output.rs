@@ -7,7 +7,6 @@ use super::postcopy::Stuck;
 use super::snapshot::Copy;
 use crate::config::Config;
 use crate::error::Error;
-use crate::report::sanitize::sanitize;
 use crate::state::LastRun;
 
 /// A host that could not be asked.
@@ -52,7 +51,7 @@ pub(crate) fn print(config: &Config, r: &RecoverReport) -> Result<(), Error> {
         config.printer.json(r)?;
         return Ok(());
     }
-    let vm = sanitize(&r.vm);
+    let vm = &r.vm;
     let mut lines = Vec::new();
     for c in &r.found {
         let state = c.state_words();
@@ -61,23 +60,19 @@ pub(crate) fn print(config: &Config, r: &RecoverReport) -> Result<(), Error> {
         } else {
             "transient"
         };
-        lines.push(format!(
-            "found: {vm} on {} ({}, {kind})",
-            c.host,
-            sanitize(&state)
-        ));
+        lines.push(format!("found: {vm} on {} ({}, {kind})", c.host, state));
     }
     if r.found.is_empty() {
         lines.push(format!("found: {vm} on no host"));
     }
     for u in &r.unreachable {
-        lines.push(format!("not asked: {} ({})", u.host, sanitize(&u.error)));
+        lines.push(format!("not asked: {} ({})", u.host, u.error));
     }
-    lines.extend(r.actions.iter().chain(&r.notes).map(|a| sanitize(a)));
-    lines.push(sanitize(&r.message));
+    lines.extend(r.actions.iter().chain(&r.notes).cloned());
+    lines.push(r.message.clone());
     if let Some(s) = &r.postcopy {
         lines.push("what you can do:".into());
-        lines.extend(s.advice.iter().map(|a| format!("  - {}", sanitize(a))));
+        lines.extend(s.advice.iter().map(|a| format!("  - {a}")));
     }
     config.printer.text(&lines.join("\n"))?;
     Ok(())

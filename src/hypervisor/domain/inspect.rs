@@ -81,6 +81,7 @@ impl Domain {
 
 /// States by name, for fixtures and the planners' scenario tables (the
 /// raw reasons stay here, at the boundary).
+#[cfg(test)]
 impl StateReason {
     /// Running, booted (an ordinary running guest).
     pub fn running() -> StateReason {
@@ -117,10 +118,5 @@ impl StateReason {
     /// Shut off after it migrated away (a source copy libvirt kept).
     pub fn shutoff_migrated() -> StateReason {
         StateReason::from_raw(sys::VIR_DOMAIN_SHUTOFF, sys::VIR_DOMAIN_SHUTOFF_MIGRATED)
-    }
-
-    /// Shut off by its guest.
-    pub fn shutoff() -> StateReason {
-        StateReason::from_raw(sys::VIR_DOMAIN_SHUTOFF, sys::VIR_DOMAIN_SHUTOFF_SHUTDOWN)
     }
 }
