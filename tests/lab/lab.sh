@@ -94,7 +94,7 @@ Commands:
   vm pattern HOST NAME   check a dirtying guest's memory (paused for the snapshot): every page's
                          counter must be v or v+1 with one boundary; exit 1 if not
   vm wait-dirty HOST NAME [MIN] [SECS]  wait until QEMU measures NAME dirtying >= MIN MiB/s
-                         (default 8, within 60 s); `vm create --dirty` does this before returning
+                         (default 8, within 60 s); vm create --dirty does this before returning
   link HOST down|up      take HOST's veth on $BRIDGE down (a cut network: its daemons and guests keep
                          running, nothing reaches it, vmigrate's SSH included) or up again
   bridge add HOST BR     create Linux bridge BR inside HOST's network namespace only
