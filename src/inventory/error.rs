@@ -74,14 +74,17 @@ pub(crate) struct SourceText<'a> {
 }
 
 impl SourceText<'_> {
-    /// An error located at the start of `span`.
+    /// An error located at the start of `span`. Control characters the
+    /// message quotes from the file (a key named `"\r"` in toml's
+    /// "unknown field" message) are escaped, so that it stays one line.
     pub fn error_at(&self, span: Range<usize>, message: impl Into<String>) -> InventoryError {
         let (line, col) = self.line_col(span.start);
+        let message: String = message.into();
         InventoryError::Invalid {
             path: self.path.to_path_buf(),
             line,
             col,
-            message: message.into(),
+            message: escape_controls(&message),
         }
     }
 
@@ -123,6 +126,22 @@ impl SourceText<'_> {
         };
         self.error_at(span, message)
     }
+}
+
+fn escape_controls(message: &str) -> String {
+    if !message.chars().any(char::is_control) {
+        return message.to_owned();
+    }
+    message
+        .chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_debug().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 fn one_line(message: &str) -> String {
@@ -191,6 +210,18 @@ mod tests {
     fn invalid_displays_as_path_line_col_message() {
         let e = src("x").error_at(0..1, "bad");
         assert_eq!(e.to_string(), "inv.toml:1:1: bad");
+    }
+
+    #[test]
+    fn a_key_with_a_carriage_return_is_named_on_one_line() {
+        // Found by the fuzzer: toml quotes the unknown key raw.
+        let text = "[\"\\r\"]\n";
+        let de = toml::de::Deserializer::parse(text).unwrap();
+        let e =
+            <super::super::raw::RawInventory as serde::Deserialize>::deserialize(de).unwrap_err();
+        let shown = src(text).toml_error(&e, false).to_string();
+        assert!(shown.contains("unknown field `\\r`"), "{shown}");
+        assert!(!shown.contains(['\n', '\r']), "{shown:?}");
     }
 
     #[test]
