@@ -184,7 +184,25 @@ fn builtin_template(source: &str) -> Template {
 }
 
 fn template(key: &str, source: &str) -> Result<Template, String> {
+    if has_password(source) {
+        // Not quoted back: the value holds a password.
+        return Err(format!(
+            "{key} must not carry a password (user:password@): vmigrate shows URIs in \
+             reports and records them in its journal; authenticate with SSH keys instead"
+        ));
+    }
     Template::parse(source).map_err(|e| format!("invalid {key} template {source:?}: {e}"))
+}
+
+/// A URI whose user part has a `:` (`scheme://user:password@host`).
+fn has_password(uri: &str) -> bool {
+    let Some((_, rest)) = uri.split_once("://") else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    authority
+        .rsplit_once('@')
+        .is_some_and(|(userinfo, _)| userinfo.contains(':'))
 }
 
 fn check_port(port: i64) -> Result<u16, String> {
@@ -248,6 +266,22 @@ mod tests {
             home: None,
         };
         assert_eq!(Settings::builtin(&odd).user, "root");
+    }
+
+    #[test]
+    fn a_uri_with_a_password_is_refused_without_quoting_it() {
+        let e = template("peer_uri", "qemu+ssh://root:hunter2@{address}/system").unwrap_err();
+        assert!(e.contains("must not carry a password"), "{e}");
+        assert!(!e.contains("hunter2"), "{e}");
+        for fine in [
+            DEFAULT_LIBVIRT_URI,
+            "qemu+ssh://{user}@{address}:{port}/system",
+            "qemu+tls://{address}/system?pkipath=/a:b",
+            "tcp://[fd00::1]:49152",
+            "tcp://{migration_address}",
+        ] {
+            assert!(template("libvirt_uri", fine).is_ok(), "{fine}");
+        }
     }
 
     #[test]
