@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 
 use crate::error::Error;
 
+#[cfg(test)]
+mod fuzz_tests;
 mod journal;
 mod last_run;
 mod perms;

@@ -5,6 +5,7 @@ mod bad;
 mod convergence;
 mod example;
 mod fixtures;
+mod fuzz;
 mod good;
 
 use std::path::Path;
