@@ -219,11 +219,7 @@ async fn with_identity_file(
     path: &std::path::Path,
 ) -> Result<(), SshError> {
     let proto = protocol_error(host);
-    let key = keys::load_secret_key(path, None).map_err(|e| SshError::Identity {
-        host: host.name.clone(),
-        path: path.to_path_buf(),
-        reason: format!("{e} (passphrase-protected keys must be loaded into ssh-agent instead)"),
-    })?;
+    let key = load_identity(&host.name, path)?;
     let hash = if matches!(key.algorithm(), keys::Algorithm::Rsa { .. }) {
         handle
             .best_supported_rsa_hash()
@@ -245,6 +241,21 @@ async fn with_identity_file(
         host: host.name.clone(),
         user: host.user.clone(),
         tried: format!("key {}", path.display()),
+    })
+}
+
+/// The private key in `path`. Its error names the file and russh's
+/// reason, never the file's content (see the tests: russh's reasons are
+/// about the format, and the key itself is never formatted).
+#[allow(
+    clippy::result_large_err,
+    reason = "built once, when a connection fails; its callers return the same error"
+)]
+fn load_identity(host: &str, path: &std::path::Path) -> Result<keys::PrivateKey, SshError> {
+    keys::load_secret_key(path, None).map_err(|e| SshError::Identity {
+        host: host.to_owned(),
+        path: path.to_path_buf(),
+        reason: format!("{e} (passphrase-protected keys must be loaded into ssh-agent instead)"),
     })
 }
 
@@ -294,4 +305,100 @@ async fn with_agent(handle: &mut Handle<Verifier>, host: &Host) -> Result<(), Ss
         user: host.user.clone(),
         tried: format!("{count} ssh-agent keys"),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::load_identity;
+
+    const MARKER: &str = "SECRETMARKERc2VjcmV0IGtleSBtYXRlcmlhbA";
+
+    /// Identity files that do not load — garbage under each header russh
+    /// knows, binary, a public key, a real key damaged or encrypted — give
+    /// an error that names the file and never quotes a line of its body.
+    #[test]
+    fn an_identity_file_that_does_not_load_is_named_not_quoted() {
+        let d = tempfile::tempdir().unwrap();
+        let body = format!("{MARKER}\n{MARKER}{MARKER}==\n");
+        let mut files: Vec<(String, Vec<u8>)> = [
+            "-----BEGIN OPENSSH PRIVATE KEY-----",
+            "-----BEGIN RSA PRIVATE KEY-----",
+            "-----BEGIN PRIVATE KEY-----",
+            "-----BEGIN ENCRYPTED PRIVATE KEY-----",
+            "-----BEGIN EC PRIVATE KEY-----",
+        ]
+        .iter()
+        .map(|begin| {
+            let end = begin.replace("BEGIN", "END");
+            (
+                begin.to_string(),
+                format!("{begin}\n{body}{end}\n").into_bytes(),
+            )
+        })
+        .collect();
+        files.push((
+            "openssh, not base64".into(),
+            format!("-----BEGIN OPENSSH PRIVATE KEY-----\n{MARKER} {MARKER}!\n").into_bytes(),
+        ));
+        files.push((
+            "putty".into(),
+            format!(
+                "PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\nComment: {MARKER}\n\
+                 Public-Lines: 1\n{MARKER}\nPrivate-Lines: 1\n{MARKER}\nPrivate-MAC: {MARKER}\n"
+            )
+            .into_bytes(),
+        ));
+        files.push(("no header".into(), format!("{MARKER}\n").into_bytes()));
+        let mut binary = b"-----BEGIN OPENSSH PRIVATE KEY-----\n\xff\xfe".to_vec();
+        binary.extend_from_slice(MARKER.as_bytes());
+        files.push(("binary".into(), binary));
+        files.extend(keygen_files(d.path()));
+
+        for (i, (what, content)) in files.iter().enumerate() {
+            let path = d.path().join(format!("id_{i}"));
+            std::fs::write(&path, content).unwrap();
+            let Err(e) = load_identity("kvm1", &path) else {
+                panic!("{what}: loaded");
+            };
+            eprintln!("{what}: {e}");
+            for shown in [e.to_string(), format!("{e:?}")] {
+                assert!(shown.contains(&format!("id_{i}")), "{what}: {shown}");
+                assert!(!shown.contains("SECRETMARKER"), "{what}: {shown}");
+                for line in String::from_utf8_lossy(content).lines() {
+                    let line = line.trim();
+                    if line.len() >= 16 && !line.starts_with("-----") {
+                        assert!(!shown.contains(line), "{what}: quotes {line:?}: {shown}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// With ssh-keygen: a real key encrypted with a passphrase (vmigrate
+    /// has none to give), and a real key with a byte of its body changed.
+    fn keygen_files(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+        let mut out = Vec::new();
+        for (name, passphrase) in [("encrypted", "correct horse"), ("plain", "")] {
+            let path = dir.join(format!("keygen_{name}"));
+            let made = std::process::Command::new("ssh-keygen")
+                .args(["-q", "-t", "ed25519", "-C", "", "-N", passphrase, "-f"])
+                .arg(&path)
+                .output();
+            if !made.is_ok_and(|o| o.status.success()) {
+                eprintln!("skipped: ssh-keygen is not available for the {name} key");
+                continue;
+            }
+            let mut content = std::fs::read(&path).unwrap();
+            if passphrase.is_empty() {
+                // A character in the middle of the body made not base64:
+                // russh then reads the key without that line, which fails.
+                let at = content.len() / 2;
+                content[at] = b'!';
+                out.push(("keygen, damaged".into(), content));
+            } else {
+                out.push(("keygen, encrypted".into(), content));
+            }
+        }
+        out
+    }
 }
