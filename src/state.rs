@@ -72,9 +72,11 @@ pub(crate) fn prepare(d: &Path, named: bool) -> Result<(), Error> {
     );
     let locks_whose = whose(&locks, perms::Dir::Ours);
     let fail = |e: std::io::Error| {
+        // Name what is in the way: the directory itself, or its `locks/`.
+        let bad = if d.is_dir() { &locks } else { d };
         Error::Usage(format!(
-            "cannot create the state directory {}: {e}",
-            d.display()
+            "cannot create the state directory {}: {e}; remove what is in the way or set VMIGRATE_STATE_DIR to a directory you can write",
+            bad.display()
         ))
     };
     std::fs::DirBuilder::new()
