@@ -103,12 +103,7 @@ impl VmLock {
 
     /// [`VmLock::acquire`] in the state directory `dir`.
     pub(crate) fn acquire_in(dir: &Path, vm: &str) -> Result<VmLock, Error> {
-        // The VM name is only used as a file name: hex keeps any name safe.
-        let key = vm.bytes().fold(String::new(), |mut key, b| {
-            let _ = write!(key, "{b:02x}");
-            key
-        });
-        let path = dir.join("locks").join(format!("{key}.lock"));
+        let path = dir.join("locks").join(format!("{}.lock", lock_key(vm)));
         let file = perms::open_file(&path, OpenOptions::new().truncate(false).write(true))
             .map_err(|e| Error::Usage(format!("cannot open the lock {}: {e}", path.display())))?;
         match file.try_lock() {
@@ -120,6 +115,28 @@ impl VmLock {
         }
     }
 }
+
+/// The VM name as a lock file name: hex keeps any name safe. A name too
+/// long for one file name (libvirt allows 255 bytes; the hex doubles them)
+/// keeps the hex of its first [`LOCK_KEY_BYTES`] bytes and adds the SHA-1
+/// of the whole name.
+fn lock_key(vm: &str) -> String {
+    use sha1::Digest as _;
+    let hex = |bytes: &[u8]| {
+        bytes.iter().fold(String::new(), |mut key, b| {
+            let _ = write!(key, "{b:02x}");
+            key
+        })
+    };
+    if vm.len() <= LOCK_KEY_BYTES {
+        return hex(vm.as_bytes());
+    }
+    let digest = sha1::Sha1::digest(vm.as_bytes());
+    format!("{}-{}", hex(&vm.as_bytes()[..LOCK_KEY_BYTES]), hex(&digest))
+}
+
+/// Names up to this many bytes are their lock's name in full (in hex).
+const LOCK_KEY_BYTES: usize = 100;
 
 /// Reads the journal's last run on `vm` (`None`: vmigrate never migrated it here).
 pub fn last_run(vm: &str) -> Result<Option<LastRun>, Error> {
