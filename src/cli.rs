@@ -133,7 +133,7 @@ pub struct CheckArgs {
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u32).range(1..=60))]
     pub measure: Option<u32>,
     /// Skip the dirty-rate sample and the prediction.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "measure")]
     pub no_measure: bool,
     /// Fail the checks when the prediction says this run's policy cannot
     /// finish the migration (otherwise only a warning).

@@ -74,9 +74,11 @@ pub(crate) fn prepare(d: &Path, named: bool) -> Result<(), Error> {
     );
     let locks_whose = whose(&locks, perms::Dir::Ours);
     let fail = |e: std::io::Error| {
+        // Name what is in the way: the directory itself, or its `locks/`.
+        let bad = if d.is_dir() { &locks } else { d };
         Error::Usage(format!(
-            "cannot create the state directory {}: {e}",
-            d.display()
+            "cannot create the state directory {}: {e}; remove what is in the way or set VMIGRATE_STATE_DIR to a directory you can write",
+            bad.display()
         ))
     };
     std::fs::DirBuilder::new()
@@ -103,12 +105,7 @@ impl VmLock {
 
     /// [`VmLock::acquire`] in the state directory `dir`.
     pub(crate) fn acquire_in(dir: &Path, vm: &str) -> Result<VmLock, Error> {
-        // The VM name is only used as a file name: hex keeps any name safe.
-        let key = vm.bytes().fold(String::new(), |mut key, b| {
-            let _ = write!(key, "{b:02x}");
-            key
-        });
-        let path = dir.join("locks").join(format!("{key}.lock"));
+        let path = dir.join("locks").join(format!("{}.lock", lock_key(vm)));
         let file = perms::open_file(&path, OpenOptions::new().truncate(false).write(true))
             .map_err(|e| Error::Usage(format!("cannot open the lock {}: {e}", path.display())))?;
         match file.try_lock() {
@@ -120,6 +117,28 @@ impl VmLock {
         }
     }
 }
+
+/// The VM name as a lock file name: hex keeps any name safe. A name too
+/// long for one file name (libvirt allows 255 bytes; the hex doubles them)
+/// keeps the hex of its first [`LOCK_KEY_BYTES`] bytes and adds the SHA-1
+/// of the whole name.
+fn lock_key(vm: &str) -> String {
+    use sha1::Digest as _;
+    let hex = |bytes: &[u8]| {
+        bytes.iter().fold(String::new(), |mut key, b| {
+            let _ = write!(key, "{b:02x}");
+            key
+        })
+    };
+    if vm.len() <= LOCK_KEY_BYTES {
+        return hex(vm.as_bytes());
+    }
+    let digest = sha1::Sha1::digest(vm.as_bytes());
+    format!("{}-{}", hex(&vm.as_bytes()[..LOCK_KEY_BYTES]), hex(&digest))
+}
+
+/// Names up to this many bytes are their lock's name in full (in hex).
+const LOCK_KEY_BYTES: usize = 100;
 
 /// Reads the journal's last run on `vm` (`None`: vmigrate never migrated it here).
 pub fn last_run(vm: &str) -> Result<Option<LastRun>, Error> {

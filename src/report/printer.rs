@@ -115,9 +115,10 @@ pub fn always(text: &str) {
     write_stderr(text);
 }
 
-/// The error that ends the run: always on stderr, sanitised.
+/// The error that ends the run: always on stderr, sanitised, and one line
+/// whatever it quotes (a VM name with a line break shows it as `\n`).
 pub fn error(text: &str) {
-    write_stderr(&format!("vmigrate: error: {text}"));
+    write_stderr(&sanitize(&format!("vmigrate: error: {text}")));
 }
 
 fn write_stderr(text: &str) {

@@ -419,3 +419,18 @@ fn umask_000_child() {
         assert_eq!(mode(&d.join(f)), 0o600, "{f}");
     }
 }
+
+#[test]
+fn a_vm_name_of_any_length_has_a_lock_file_name_the_kernel_takes() {
+    let d = tempfile::tempdir().unwrap();
+    crate::state::prepare(d.path(), true).unwrap();
+    let long = "v".repeat(255);
+    let _a = VmLock::acquire_in(d.path(), &long).unwrap();
+    // A name sharing the first 100 bytes is another VM, another lock.
+    let other = format!("{}w", "v".repeat(254));
+    let _b = VmLock::acquire_in(d.path(), &other).unwrap();
+    assert!(VmLock::acquire_in(d.path(), &long).is_err(), "held");
+    for e in std::fs::read_dir(d.path().join("locks")).unwrap() {
+        assert!(e.unwrap().file_name().len() <= 255);
+    }
+}

@@ -7,6 +7,7 @@
 )]
 
 mod bad_input;
+mod catalogue;
 mod check;
 mod claims;
 mod cli;
