@@ -15,6 +15,10 @@ bench_lab() {
     tests/lab/lab.sh status >/dev/null 2>&1 && was_up=1
     trap bench_teardown EXIT
     tests/lab/lab.sh up "$1" >/dev/null
+    # The lab tests' own lock, taken exclusively: a benchmark's guests and
+    # timings must not mix with a test run's (held until this shell exits).
+    exec 8>"${VMIGRATE_LAB_DIR:-/var/lib/vmigrate-lab}/tests.lock"
+    flock 8
     cargo build --release --locked -q
     bench_remove_vm
 }
