@@ -262,26 +262,92 @@ fn warn(path: &Path, damaged: &[Damaged]) {
     let mut warned = WARNED
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
+    for m in warnings(path, damaged, &mut warned) {
+        crate::report::printer::warn(&m);
+    }
+}
+
+/// How many damaged lines of one journal are named one by one: a journal
+/// full of garbage must not bury the run's output under thousands of lines.
+const LISTED: usize = 5;
+
+/// The warnings for `damaged` lines not yet in `warned` (which they join):
+/// up to [`LISTED`] per journal named one by one, then one line counting
+/// the rest.
+fn warnings(
+    path: &Path,
+    damaged: &[Damaged],
+    warned: &mut BTreeSet<(PathBuf, u64)>,
+) -> Vec<String> {
+    let mut listed = warned.iter().filter(|(p, _)| p == path).count();
+    let (mut out, mut unlisted) = (Vec::new(), 0);
     for d in damaged {
         if !warned.insert((path.to_path_buf(), d.offset)) {
             continue;
         }
+        if listed >= LISTED {
+            unlisted += 1;
+            continue;
+        }
+        listed += 1;
         let which = match d.line {
             Some(n) => format!("line {n}"),
             None => format!("the line at byte {}", d.offset),
         };
-        crate::report::printer::warn(&format!(
+        out.push(format!(
             "journal {}: {which} is damaged ({}); skipped it and used the records around it",
             path.display(),
             d.why
         ));
     }
+    if unlisted > 0 {
+        out.push(format!(
+            "journal {}: {unlisted} more damaged lines skipped (not listed one by one)",
+            path.display()
+        ));
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::state::Record;
+
+    #[test]
+    fn a_journal_full_of_garbage_is_warned_about_in_a_few_lines() {
+        let damaged = |from: u64, n: u64| -> Vec<Damaged> {
+            (from..from + n)
+                .map(|i| Damaged {
+                    line: usize::try_from(i + 1).ok(),
+                    offset: i * 10,
+                    why: "not a JSON record".into(),
+                })
+                .collect()
+        };
+        let (path, mut warned) = (Path::new("/s/journal.jsonl"), BTreeSet::new());
+        let first = warnings(path, &damaged(0, 100), &mut warned);
+        assert_eq!(first.len(), LISTED + 1, "{first:#?}");
+        assert!(first[0].contains("line 1 is damaged"), "{}", first[0]);
+        assert!(
+            first[LISTED].contains("95 more damaged lines"),
+            "{}",
+            first[LISTED]
+        );
+        // Read again (live reads several times): nothing new to say; new
+        // damage past the cap is only counted.
+        assert!(warnings(path, &damaged(0, 100), &mut warned).is_empty());
+        let later = warnings(path, &damaged(100, 2), &mut warned);
+        assert_eq!(
+            later,
+            ["journal /s/journal.jsonl: 2 more damaged lines skipped (not listed one by one)"]
+        );
+        // Another journal has its own count.
+        assert_eq!(
+            warnings(Path::new("/t/j"), &damaged(0, 1), &mut warned).len(),
+            1
+        );
+    }
 
     fn line(run: &str, step: &str, details: &str) -> String {
         format!(r#"{{"ts_ms":1,"run":"{run}","vm":"web1","step":"{step}","details":{details}}}"#)
