@@ -19,6 +19,8 @@ mod error;
 mod exit_codes;
 mod facts;
 mod fleet;
+#[cfg(test)]
+mod fuzz_config;
 mod hypervisor;
 mod inventory;
 mod migrate;

@@ -4,25 +4,14 @@
 //! only: every record around it is read back exactly as it was written.
 //! Bounded (a few hundred cases each) so that it runs in a second or two.
 
+use crate::fuzz_config::config;
 use proptest::prelude::*;
-use proptest::test_runner::Config;
 
 use super::read::{lines, records, Cursor};
 use super::record::Entry;
 use super::{last_run, last_run_in, Record};
 use crate::claims::Claim;
 use crate::migrate::Outcome;
-
-/// `cases` per property, or `VMIGRATE_FUZZ_CASES` for a longer soak.
-fn config(cases: u32) -> Config {
-    let soak = std::env::var("VMIGRATE_FUZZ_CASES").ok();
-    Config {
-        cases: soak.and_then(|n| n.parse().ok()).unwrap_or(cases),
-        // A regression found here becomes a plain unit test instead.
-        failure_persistence: None,
-        ..Config::default()
-    }
-}
 
 /// Short strings, any characters (controls, quotes, newlines, unicode).
 fn text() -> impl Strategy<Value = String> {

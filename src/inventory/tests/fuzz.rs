@@ -7,22 +7,11 @@
 
 use std::path::Path;
 
+use crate::fuzz_config::config;
 use proptest::prelude::*;
-use proptest::test_runner::Config;
 
 use super::super::parse_with;
 use super::env;
-
-/// `cases` per property, or `VMIGRATE_FUZZ_CASES` for a longer soak.
-fn config(cases: u32) -> Config {
-    let soak = std::env::var("VMIGRATE_FUZZ_CASES").ok();
-    Config {
-        cases: soak.and_then(|n| n.parse().ok()).unwrap_or(cases),
-        // A regression found here becomes a plain unit test instead.
-        failure_persistence: None,
-        ..Config::default()
-    }
-}
 
 /// Parses `text`; fails the case unless the result is a valid inventory or
 /// a one-line error.
