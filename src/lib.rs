@@ -32,6 +32,7 @@ mod scheduler;
 mod signals;
 mod ssh;
 mod state;
+mod testpoint;
 mod vm;
 
 /// What the lab tests call directly (the CPU comparison on real hosts).

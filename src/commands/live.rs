@@ -132,6 +132,8 @@ async fn start_journal(
             source: pre.source.clone(),
             destination: dest.to_string(),
             block_migration: pre.block_migration,
+            policy: Some(pre.policy.clone()),
+            data_bytes: Some(pre.data_bytes),
         })
         .await?;
     Ok(journal)

@@ -12,6 +12,7 @@ use crate::hypervisor::{Domain, MigrateError};
 use crate::plan::{self, By, Seen};
 use crate::policy::ladder::Rung;
 use crate::state::Record;
+use crate::testpoint::{self, Point};
 
 impl Run<'_> {
     /// The call was not made: only the disks created so far go.
@@ -46,7 +47,10 @@ impl Run<'_> {
         let paused = watch.paused_at.is_some() || forced_pause;
         let facts = self.facts(ready.created.clone(), paused);
         match result {
-            Ok(()) => self.completed(&facts, &watch).await,
+            Ok(()) => {
+                testpoint::hold(Point::Completed).await;
+                self.completed(&facts, &watch).await;
+            }
             Err(e) => self.failed(&facts, &watch, &e).await,
         }
     }

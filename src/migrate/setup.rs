@@ -11,6 +11,7 @@ use super::run::Run;
 use crate::hypervisor::{Domain, Libvirt, LibvirtError, MigrateFlags, MigrateRequest};
 use crate::signals::Interrupt;
 use crate::state::{JournalError, Record};
+use crate::testpoint::{self, Point};
 
 /// Ready to call migrate.
 pub(super) struct Ready {
@@ -62,12 +63,14 @@ impl Run<'_> {
         else {
             return Err(stop(NotStarted::HostLost, Vec::new()));
         };
+        testpoint::hold(Point::Migrate).await;
         let mut created = Vec::new();
         if self.pre.block_migration {
             let made = disks::precreate(dssh, &self.pre.disks, self.journal, &mut created).await;
             if let Err(e) = made {
                 return Err(stop(NotStarted::Disks(e), created));
             }
+            testpoint::hold(Point::Disks).await;
         }
         let watcher = match self.src.open_libvirt_again().await {
             Ok(w) => Arc::new(w),

@@ -14,6 +14,7 @@ use crate::facts::HostFacts;
 use crate::hypervisor::DomainState;
 use crate::inventory::Host;
 use crate::scheduler::{self, Candidate, Request};
+use crate::testpoint::{self, Point};
 
 /// Where the run would send the VM.
 struct Chosen {
@@ -32,6 +33,7 @@ pub(crate) async fn run(
     cleanup: &Cleanup,
 ) -> Result<Preflight, Error> {
     let found = source::find(fleet, opts).await?;
+    testpoint::hold(Point::Checks).await;
     let src = &found.snapshot;
     let mut checks = judge::source(src);
     // The sample runs while the other checks do.

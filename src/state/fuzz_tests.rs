@@ -53,6 +53,8 @@ fn record(which: u8, s: &[String; 3], n: u64, flag: bool) -> Record {
             source: one,
             destination: two,
             block_migration: flag,
+            policy: None,
+            data_bytes: None,
         },
         2 => Record::PrecreateDisk {
             host: one,

@@ -24,6 +24,14 @@ pub enum Record {
         destination: String,
         #[serde(default)]
         block_migration: bool,
+        /// The run's resolved policy, so that `attach` can go on watching
+        /// with it; absent in journals of earlier versions.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        policy: Option<crate::policy::Policy>,
+        /// Guest RAM plus the disks copied: the ladder's delays and the
+        /// completion timeout scale with it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        data_bytes: Option<u64>,
     },
     /// A disk is about to be created on a host (block migration).
     PrecreateDisk {
@@ -104,6 +112,16 @@ pub enum Record {
     },
     /// `recover` is about to take an action (described).
     Recover { action: String },
+    /// `recover` is about to resume a post-copy migration that failed
+    /// (`VIR_MIGRATE_POSTCOPY_RESUME`, from `source`); `attempt` counts from 1.
+    PostcopyResume {
+        source: String,
+        destination: String,
+        attempt: u32,
+    },
+    /// `attach` (process `pid`) took over watching the run's migration,
+    /// whose own process died.
+    Attach { pid: u32 },
 }
 
 impl Record {
@@ -130,6 +148,8 @@ impl Record {
             Record::RemoveDestLeftover { .. } => "remove_dest_leftover",
             Record::Finish { .. } => "finish",
             Record::Recover { .. } => "recover",
+            Record::PostcopyResume { .. } => "postcopy_resume",
+            Record::Attach { .. } => "attach",
         }
     }
 }
@@ -156,6 +176,8 @@ pub(crate) const STEPS: &[&str] = &[
     "remove_dest_leftover",
     "finish",
     "recover",
+    "postcopy_resume",
+    "attach",
 ];
 
 /// A line's envelope, readable whatever its step: enough to tell whose
@@ -197,7 +219,7 @@ mod tests {
             since_ms: 1,
             client: "c".into(),
         };
-        vec![
+        let mut all = vec![
             Record::Claim {
                 host: "kvm2".into(),
                 path: "/i/a.qcow2".into(),
@@ -207,6 +229,8 @@ mod tests {
                 source: "kvm1".into(),
                 destination: "kvm2".into(),
                 block_migration: false,
+                policy: Some(crate::policy::Policy::default()),
+                data_bytes: Some(1 << 30),
             },
             Record::PrecreateDisk {
                 host: "kvm2".into(),
@@ -243,6 +267,14 @@ mod tests {
             Record::Abort {
                 host: "kvm1".into(),
             },
+        ];
+        all.extend(the_ends());
+        all
+    }
+
+    /// The records of a run's end, and of `recover` and `attach`.
+    fn the_ends() -> Vec<Record> {
+        vec![
             Record::MigrateDone {
                 ok: true,
                 error: None,
@@ -264,6 +296,12 @@ mod tests {
             Record::Recover {
                 action: "resume".into(),
             },
+            Record::PostcopyResume {
+                source: "kvm1".into(),
+                destination: "kvm2".into(),
+                attempt: 1,
+            },
+            Record::Attach { pid: 42 },
         ]
     }
 
@@ -306,6 +344,19 @@ mod tests {
         "start.source",
         "start.destination",
         "start.block_migration",
+        "start.policy.ladder",
+        "start.policy.bandwidth_mib",
+        "start.policy.downtime_start_ms",
+        "start.policy.max_downtime_ms",
+        "start.policy.downtime_steps",
+        "start.policy.downtime_delay_secs_per_gib",
+        "start.policy.stall_iterations",
+        "start.policy.stall_secs",
+        "start.policy.auto_converge",
+        "start.policy.postcopy",
+        "start.policy.completion_timeout_secs_per_gib",
+        "start.policy.on_timeout",
+        "start.data_bytes",
         "precreate_disk.host",
         "precreate_disk.path",
         "precreate_disk.format",
@@ -334,6 +385,10 @@ mod tests {
         "finish.outcome",
         "finish.running_on",
         "recover.action",
+        "postcopy_resume.source",
+        "postcopy_resume.destination",
+        "postcopy_resume.attempt",
+        "attach.pid",
     ];
 
     fn fields(prefix: &str, v: &serde_json::Value, out: &mut Vec<String>) {

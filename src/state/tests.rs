@@ -313,6 +313,8 @@ fn appends_survive_rotations_by_other_journals() {
                         source: "kvm1".into(),
                         destination: "kvm2".into(),
                         block_migration: true,
+                        policy: None,
+                        data_bytes: None,
                     })
                     .await
                     .unwrap();

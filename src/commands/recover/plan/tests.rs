@@ -61,6 +61,8 @@ fn start(block: bool) -> Record {
         source: "kvm1".into(),
         destination: "kvm2".into(),
         block_migration: block,
+        policy: None,
+        data_bytes: None,
     }
 }
 
