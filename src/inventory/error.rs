@@ -26,7 +26,7 @@ pub enum InventoryError {
     Missing { path: PathBuf, origin: Origin },
 
     /// The file exists (or was named) but could not be read as UTF-8 text.
-    #[error("{}: cannot read inventory: {source}", .path.display())]
+    #[error("{}: cannot read inventory: {source}{}", .path.display(), read_hint(.source))]
     Read {
         path: PathBuf,
         #[source]
@@ -58,6 +58,17 @@ impl fmt::Display for Origin {
             Origin::Flag => "-i/--inventory",
             Origin::Env => "the VMIGRATE_INVENTORY environment variable",
         })
+    }
+}
+
+/// What to do about a file that could not be read, where it is clear.
+fn read_hint(e: &std::io::Error) -> &'static str {
+    use std::io::ErrorKind;
+    match e.kind() {
+        ErrorKind::InvalidData => "; save it as UTF-8 text (the inventory is TOML)",
+        ErrorKind::PermissionDenied => "; make it readable by this user",
+        ErrorKind::IsADirectory => "; name the inventory file, not its directory",
+        _ => "",
     }
 }
 

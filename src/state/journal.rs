@@ -74,7 +74,10 @@ impl Journal {
     pub(crate) fn open_in(dir: &Path, vm: &str, bounds: Bounds) -> Result<Journal, Error> {
         let path = dir.join(JOURNAL);
         let fail = |e: std::io::Error| {
-            Error::Usage(format!("cannot open the journal {}: {e}", path.display()))
+            Error::Usage(format!(
+                "cannot open the journal {}: {e}; it must be a regular file in a directory this user can write (VMIGRATE_STATE_DIR chooses the directory)",
+                path.display()
+            ))
         };
         let appender = Appender::open(dir).map_err(fail)?;
         let size = appender.size().map_err(fail)?;
