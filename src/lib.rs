@@ -15,6 +15,7 @@ mod claims;
 mod cli;
 mod commands;
 mod config;
+mod drain;
 mod error;
 mod exit_codes;
 mod facts;
@@ -40,9 +41,13 @@ mod vm;
 /// reports what nothing uses.
 #[doc(hidden)]
 pub mod testing {
+    pub use crate::drain::place::{Placement, Unplaceable};
+    pub use crate::drain::room::Need;
+    pub use crate::drain::{place, Ask, Leaving, Plan};
+    pub use crate::facts::HostFacts;
     pub use crate::fleet::HostLink;
     pub use crate::hypervisor::Host;
-    pub use crate::inventory::load;
+    pub use crate::inventory::{load, parse as parse_inventory, Group};
     pub use crate::preflight::cpu::compare_on;
     pub use crate::vm::cpu::Verdict;
     pub use crate::vm::spec::{parse, CpuSpec};

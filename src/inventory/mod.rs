@@ -14,6 +14,7 @@
 mod address;
 mod convergence;
 mod error;
+mod groups;
 mod host;
 mod locate;
 mod name;
@@ -32,6 +33,7 @@ use serde::Deserialize;
 use serde_spanned::Spanned;
 
 pub use error::InventoryError;
+pub use groups::Group;
 pub use host::Host;
 pub use locate::locate;
 pub use name::valid_name;
@@ -47,6 +49,8 @@ pub struct Inventory {
     pub path: PathBuf,
     /// Hosts in file order.
     pub hosts: Vec<Host>,
+    /// Anti-affinity groups, in file order.
+    pub groups: Vec<Group>,
 }
 
 impl Inventory {
@@ -147,8 +151,10 @@ fn parse_with(text: &str, path: &Path, env: &Environment) -> Result<Inventory, I
         hosts.push(host);
     }
 
+    let groups = groups::resolve(raw.groups.as_deref().unwrap_or_default(), &doc)?;
     Ok(Inventory {
         path: path.to_path_buf(),
         hosts,
+        groups,
     })
 }

@@ -18,6 +18,8 @@ pub(crate) struct RawInventory {
     pub defaults: Option<Spanned<RawSettings>>,
     /// Spanned so an empty `hosts = []` can be pointed at.
     pub hosts: Option<Spanned<Vec<Spanned<RawHost>>>>,
+    /// `[[groups]]`: anti-affinity groups (`groups.rs`).
+    pub groups: Option<Vec<Spanned<super::groups::RawGroup>>>,
 }
 
 /// Declares [`RawSettings`] (the `[defaults]` table) and [`RawHost`] (one

@@ -31,11 +31,28 @@ pub(crate) fn run_all(req: &Request, host: &Host, f: &HostFacts) -> Result<(), R
     ram(req, host, f)?;
     vcpu(req, host, f)?;
     disk(req, host, f)?;
-    hypervisor(req, f)?;
+    hypervisor(req.source, f)?;
     cpu(req, host)?;
-    zone(req, host)?;
-    tag(req, host)?;
+    zone(req.zone, host)?;
+    tag(req.tag, host)?;
     Ok(())
+}
+
+/// The filters whose answer does not depend on the VM (only on where it
+/// comes from and the run's zone and tag): a drain plan asks them once per
+/// host, not once per VM and host.
+pub(crate) fn host_fit(
+    source: &HostFacts,
+    zone_wanted: Option<&str>,
+    tag_wanted: Option<&str>,
+    host: &Host,
+    f: &HostFacts,
+) -> Result<(), Rejection> {
+    enabled(host)?;
+    reachable(f)?;
+    hypervisor(source, f)?;
+    zone(zone_wanted, host)?;
+    tag(tag_wanted, host)
 }
 
 fn enabled(host: &Host) -> Result<(), Rejection> {
@@ -120,8 +137,8 @@ fn disk(req: &Request, host: &Host, f: &HostFacts) -> Result<(), Rejection> {
     Ok(())
 }
 
-fn hypervisor(req: &Request, f: &HostFacts) -> Result<(), Rejection> {
-    let (Some(s), Some(d)) = (&req.source.hypervisor, &f.hypervisor) else {
+fn hypervisor(source: &HostFacts, f: &HostFacts) -> Result<(), Rejection> {
+    let (Some(s), Some(d)) = (&source.hypervisor, &f.hypervisor) else {
         return Err(reject("hypervisor", "unknown"));
     };
     if s.kind != d.kind {
@@ -149,8 +166,8 @@ fn cpu(req: &Request, host: &Host) -> Result<(), Rejection> {
     }
 }
 
-fn zone(req: &Request, host: &Host) -> Result<(), Rejection> {
-    match req.zone {
+fn zone(wanted: Option<&str>, host: &Host) -> Result<(), Rejection> {
+    match wanted {
         Some(z) if host.zone.as_deref() != Some(z) => Err(reject(
             "zone",
             format!("in {}, not {z}", host.zone.as_deref().unwrap_or("no zone")),
@@ -159,8 +176,8 @@ fn zone(req: &Request, host: &Host) -> Result<(), Rejection> {
     }
 }
 
-fn tag(req: &Request, host: &Host) -> Result<(), Rejection> {
-    match req.tag {
+fn tag(wanted: Option<&str>, host: &Host) -> Result<(), Rejection> {
+    match wanted {
         Some(t) if !host.tags.iter().any(|x| x == t) => {
             Err(reject("tag", format!("lacks tag {t}")))
         }

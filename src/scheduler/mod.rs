@@ -6,8 +6,8 @@
 //!
 //! The order is deterministic: weight, then host name.
 
-mod filters;
-mod weighers;
+pub(crate) mod filters;
+pub(crate) mod weighers;
 
 use std::collections::HashMap;
 

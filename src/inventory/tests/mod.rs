@@ -7,6 +7,7 @@ mod example;
 mod fixtures;
 mod fuzz;
 mod good;
+mod groups;
 
 use std::path::Path;
 
