@@ -24,11 +24,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = std::env::args().nth(1).ok_or("usage: drain_plan FILE")?;
     let fleet: Fleet = serde_json::from_slice(&std::fs::read(&path)?)?;
     let inv = parse(&fleet.inventory, std::path::Path::new("synthetic.toml"))?;
-    let hosts: Vec<_> = inv
-        .hosts
-        .iter()
-        .zip(&fleet.hosts)
-        .collect();
+    let hosts: Vec<_> = inv.hosts.iter().zip(&fleet.hosts).collect();
     let source = fleet
         .hosts
         .iter()

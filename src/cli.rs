@@ -95,6 +95,13 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Empty a host: plan where every VM goes (capacity, anti-affinity),
+    /// predict how long it takes, then live-migrate them, N at a time.
+    ///
+    /// Exit 0 when the host runs no VM any more, 3 when the plan is refused
+    /// (nothing moved), 6 partial (VMs left, each listed with why), 130
+    /// interrupted.
+    Evacuate(EvacuateArgs),
     /// Print a shell completion script to stdout.
     Completions {
         /// The shell.
@@ -236,6 +243,59 @@ impl PolicyArgs {
             on_timeout: self.on_timeout,
         }
     }
+}
+
+/// `evacuate`: which host to empty, and how.
+#[derive(Debug, clap::Args)]
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "each bool is an independent command-line switch"
+)]
+pub struct EvacuateArgs {
+    /// The host to empty (inventory name).
+    pub host: String,
+    /// Print the plan and the prediction; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Migrations at once (`oVirt` and `KubeVirt` run 2 per host).
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub concurrency: u32,
+    /// Migrations at once into one destination.
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub max_incoming: u32,
+    /// The maintenance window (90m, 1h30m, 2h): say whether the drain fits,
+    /// and which VMs put it at risk.
+    #[arg(long, value_name = "DURATION")]
+    pub window: Option<String>,
+    /// The order migrations start in.
+    #[arg(long, value_enum, default_value_t = crate::drain::order::Order::Risk)]
+    pub order: crate::drain::order::Order,
+    /// Only destinations in this zone.
+    #[arg(long, value_name = "ZONE")]
+    pub zone: Option<String>,
+    /// Only destinations with this tag.
+    #[arg(long, value_name = "TAG")]
+    pub tag: Option<String>,
+    /// Move the VMs that can be placed even when some cannot.
+    #[arg(long)]
+    pub continue_on_error: bool,
+    /// Copy local disks: auto = when some disk is on local storage.
+    #[arg(long, value_enum, default_value_t = crate::checks::storage::BlockMode::Auto, value_name = "MODE")]
+    pub block_migration: crate::checks::storage::BlockMode,
+    /// Seconds every running VM's dirty rate is sampled for (all at once) to
+    /// predict the drain.
+    #[arg(long, value_name = "SECS", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=60))]
+    pub measure: u32,
+    /// Migrate even where libvirt cannot prove the storage is shared
+    /// (`VIR_MIGRATE_UNSAFE`).
+    #[arg(long = "unsafe")]
+    pub unsafe_: bool,
+    /// Write every migration's progress events, tagged with its VM, as JSON
+    /// lines to FILE (`-` for stdout).
+    #[arg(long, value_name = "FILE")]
+    pub events: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
 }
 
 /// `live`: where and how to migrate.

@@ -18,7 +18,7 @@ fi
 # run starts from the same state.
 tests/lab/lab.sh down >/dev/null 2>&1 || true
 trap 'tests/lab/lab.sh down' EXIT
-tests/lab/lab.sh up 3
+tests/lab/lab.sh up 4
 
 cargo fmt --check
 cargo clippy --all-targets --locked -- -D warnings

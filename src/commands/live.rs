@@ -5,13 +5,15 @@
 use std::io::Write;
 
 use super::admit::{admit, release, Admission};
-use super::plan::{plan_with, validate};
+use super::plan::plan_with;
+pub(crate) use super::plan::validate;
 use crate::checks::Status;
 use crate::claims;
 use crate::cli::LiveArgs;
 use crate::config::Config;
 use crate::error::Error;
 use crate::exit_codes::ExitCode;
+use crate::inventory::Inventory;
 use crate::migrate::monitor::Display;
 use crate::migrate::run::{migrate, Report, Settings};
 use crate::migrate::Outcome;
@@ -27,26 +29,71 @@ pub async fn run(config: &Config, args: LiveArgs) -> Result<ExitCode, Error> {
     // Bad arguments are refused before anything is created, even locally.
     let inventory = validate(config, &args.target)?;
     let events = events_sink(config, &args)?;
+    let progress = Progress {
+        draw: config.printer.progress,
+        quiet: config.printer.quiet,
+        events,
+    };
+    match one(config, &args, inventory, progress, &mut interrupt).await? {
+        Moved::Interrupted => Ok(ExitCode::Interrupted),
+        Moved::Refused(pre) => refuse(config, &pre),
+        Moved::Done(report) => {
+            if config.json() {
+                config.printer.json(&report)?;
+            } else {
+                config.printer.text(&summary(&report))?;
+            }
+            Ok(report.outcome.exit_code())
+        }
+    }
+}
+
+/// How one migration shows its progress.
+pub(crate) struct Progress {
+    /// A progress bar on stderr.
+    pub draw: bool,
+    /// No notes on stderr.
+    pub quiet: bool,
+    /// Where event lines go.
+    pub events: Option<Box<dyn Write + Send>>,
+}
+
+/// How one migration ended, before anything is printed.
+pub(crate) enum Moved {
+    /// The checks (or the claim) said no: nothing was changed.
+    Refused(Box<Preflight>),
+    Interrupted,
+    Done(Box<Report>),
+}
+
+/// One migration as `live` runs it — lock, checks, claim, journal,
+/// migration, release — without printing its report: `live` prints it,
+/// `evacuate` collects it.
+pub(crate) async fn one(
+    config: &Config,
+    args: &LiveArgs,
+    inventory: Inventory,
+    progress: Progress,
+    interrupt: &mut Interrupt,
+) -> Result<Moved, Error> {
     // No dirty-rate sample unless asked (--measure, --strict): it would add
     // a second to every migration; `vmigrate check` samples by default.
     // Before any check: two runs must not both pass the checks for one VM.
     let _lock = VmLock::acquire(&args.target.vm)?;
-    let Some(planned) = plan_with(config, &args.target, inventory, None, &mut interrupt).await?
-    else {
-        return Ok(ExitCode::Interrupted);
+    let Some(planned) = plan_with(config, &args.target, inventory, None, interrupt).await? else {
+        return Ok(Moved::Interrupted);
     };
     // Two runs for one destination must not both pass for its capacity.
     let run = claims::new_run_id();
-    let (planned, dest, held) =
-        match admit(config, &args.target, planned, &run, &mut interrupt).await? {
-            Admission::Go {
-                planned,
-                dest,
-                held,
-            } => (planned, dest, held),
-            Admission::Refused(planned) => return refuse(config, &planned.preflight),
-            Admission::Interrupted => return Ok(ExitCode::Interrupted),
-        };
+    let (planned, dest, held) = match admit(config, &args.target, planned, &run, interrupt).await? {
+        Admission::Go {
+            planned,
+            dest,
+            held,
+        } => (planned, dest, held),
+        Admission::Refused(planned) => return Ok(Moved::Refused(Box::new(planned.preflight))),
+        Admission::Interrupted => return Ok(Moved::Interrupted),
+    };
     let (pre, links) = (planned.preflight, planned.links);
 
     let mut journal = start_journal(&pre, &dest, held.as_deref()).await?;
@@ -62,13 +109,15 @@ pub async fn run(config: &Config, args: LiveArgs) -> Result<ExitCode, Error> {
         unsafe_: args.unsafe_,
     };
     // Said before anything starts: a prediction that it may not finish.
-    for c in pre.checks.iter().filter(|c| c.status == Status::Warn) {
-        printer::warn(&format!("{}: {}", c.id, c.message));
+    if !progress.quiet {
+        for c in pre.checks.iter().filter(|c| c.status == Status::Warn) {
+            printer::warn(&format!("{}: {}", c.id, c.message));
+        }
     }
     let mut display = Display::new(
-        config.printer.progress,
-        config.printer.quiet,
-        events,
+        progress.draw,
+        progress.quiet,
+        progress.events,
         &printer::shown(&format!("{} {} → {}", pre.vm, pre.source, dest)),
     );
     let report = migrate(
@@ -77,7 +126,7 @@ pub async fn run(config: &Config, args: LiveArgs) -> Result<ExitCode, Error> {
         dst,
         &settings,
         &mut display,
-        &mut interrupt,
+        interrupt,
         &mut journal,
     )
     .await;
@@ -85,12 +134,7 @@ pub async fn run(config: &Config, args: LiveArgs) -> Result<ExitCode, Error> {
     if let Some(h) = held {
         release(h).await;
     }
-    if config.json() {
-        config.printer.json(&report)?;
-    } else {
-        config.printer.text(&summary(&report))?;
-    }
-    Ok(report.outcome.exit_code())
+    Ok(Moved::Done(Box::new(report)))
 }
 
 /// Where `--events` lines go: a file, stdout (`-`), or nowhere.

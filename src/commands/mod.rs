@@ -4,6 +4,7 @@ mod abort;
 mod admit;
 mod check;
 mod completions;
+mod evacuate;
 mod find;
 mod force_complete;
 pub mod hosts;
@@ -29,6 +30,7 @@ pub async fn execute(command: Command, config: &Config) -> Result<ExitCode, Erro
             force_complete::run(config, &vm, from.as_deref(), mode).await
         }
         Command::Recover { vm, dry_run } => recover::run(config, &vm, dry_run).await,
+        Command::Evacuate(args) => evacuate::run(config, args).await,
         Command::Completions { shell } => completions::run(shell),
     }
 }

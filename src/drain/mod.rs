@@ -6,7 +6,11 @@
 //! (`apart`). Pure: it reads one snapshot of the fleet and changes nothing.
 
 pub mod apart;
+pub mod forecast;
+pub mod order;
 pub mod place;
+pub mod report;
 pub mod room;
+pub mod window;
 
 pub use place::{place, Ask, Leaving, Plan};

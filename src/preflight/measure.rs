@@ -16,7 +16,7 @@ use crate::ssh::SshSession;
 use crate::vm::read::SourceVm;
 
 /// A dirty-rate sample under way.
-pub(super) struct Sample {
+pub(crate) struct Sample {
     domain: Domain,
     started: Instant,
     secs: u32,
@@ -33,7 +33,7 @@ enum SampleError {
 }
 
 /// Starts sampling the VM on the source for `secs` seconds.
-pub(super) async fn start(domain: &Domain, secs: u32) -> Sample {
+pub(crate) async fn start(domain: &Domain, secs: u32) -> Sample {
     let begun = domain.start_dirty_rate(secs).await;
     Sample {
         domain: domain.clone(),
@@ -41,6 +41,12 @@ pub(super) async fn start(domain: &Domain, secs: u32) -> Sample {
         secs,
         begun,
     }
+}
+
+/// Waits for the sample's end and reads the rate, bytes/s; `Err` says why
+/// there is none.
+pub(crate) async fn rate(sample: Sample) -> Result<u64, String> {
+    finish(sample).await.map_err(|e| e.to_string())
 }
 
 /// Waits for the sample's end and reads the rate, bytes/s.
@@ -105,7 +111,7 @@ pub(super) async fn measured(
 /// Mbit/s of the source's interface towards `address`, from sysfs (the
 /// route's device); `None` when the kernel does not know (virtual devices
 /// report -1 or nothing).
-async fn link_mbps(ssh: &SshSession, address: &str) -> Option<u64> {
+pub(crate) async fn link_mbps(ssh: &SshSession, address: &str) -> Option<u64> {
     // Positional parameters keep the address out of the script text.
     const SCRIPT: &str = r#"a=$(getent ahosts "$1" | awk 'NR==1{print $1}'); [ -n "$a" ] || a=$1
 dev=$(ip -o route get "$a" | awk '{for(i=1;i<NF;i++) if($i=="dev"){print $(i+1); exit}}')

@@ -15,7 +15,7 @@ pub mod cpu;
 mod devices;
 mod gather;
 mod judge;
-mod measure;
+pub(crate) mod measure;
 mod options;
 mod outcome;
 mod run;

@@ -12,6 +12,7 @@ mod check;
 mod claims;
 mod cli;
 mod convergence;
+mod evacuate;
 mod faults;
 mod host_keys;
 mod hosts;

@@ -178,7 +178,26 @@ pub struct Lab {
     pub inventory_text: String,
     /// That text written to a file.
     pub inventory: PathBuf,
+    /// Every lab host's inventory text, lab4 included (evacuation tests).
+    pub all_hosts_text: String,
     _dir: tempfile::TempDir,
+}
+
+/// The inventory `text` without the `[[hosts]]` entries named `drop`.
+pub fn without_hosts(text: &str, drop: &[&str]) -> String {
+    let mut parts = text.split("\n[[hosts]]\n");
+    let mut out = parts.next().unwrap_or_default().to_string();
+    for entry in parts {
+        let name = entry
+            .lines()
+            .find_map(|l| l.strip_prefix("name = "))
+            .map(|n| n.trim_matches('"'));
+        if !name.is_some_and(|n| drop.contains(&n)) {
+            out.push_str("\n[[hosts]]\n");
+            out.push_str(entry);
+        }
+    }
+    out
 }
 
 impl Lab {
@@ -191,13 +210,17 @@ impl Lab {
                 Ok(o) if o.status.success() => {}
                 _ => return Err("the lab is not up (tests/lab/lab.sh up as root)".into()),
             }
-            let text = lab_sh(&["inventory"]);
+            let all = lab_sh(&["inventory"]);
+            // lab4 is the evacuation tests' host to empty: every other
+            // test sees the three hosts it was written for.
+            let text = without_hosts(&all, &["lab4"]);
             let dir = tempfile::tempdir().unwrap();
             let inventory = dir.path().join("inventory.toml");
             std::fs::write(&inventory, &text).unwrap();
             Ok(Lab {
                 inventory_text: text,
                 inventory,
+                all_hosts_text: all,
                 _dir: dir,
             })
         })
@@ -231,13 +254,25 @@ impl Lab {
         self.inventory.to_str().unwrap()
     }
 
+    /// Writes the inventory of every lab host (lab4 included) into `dir`,
+    /// edited by `f`.
+    pub fn all_hosts_inventory(&self, dir: &Path, f: impl FnOnce(String) -> String) -> PathBuf {
+        let path = dir.join("inventory-all.toml");
+        std::fs::write(&path, f(self.all_hosts_text.clone())).unwrap();
+        path
+    }
+
     /// Names of the lab hosts, in inventory order.
     #[allow(
         clippy::unused_self,
         reason = "tests read `lab.hosts()`; the names come from lab.sh, which set this lab up"
     )]
     pub fn hosts(&self) -> Vec<String> {
-        lab_sh(&["hosts"]).lines().map(str::to_string).collect()
+        lab_sh(&["hosts"])
+            .lines()
+            .filter(|h| *h != "lab4")
+            .map(str::to_string)
+            .collect()
     }
 
     /// Writes a variant of the lab inventory (edited by `f`) into `dir`.

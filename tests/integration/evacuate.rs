@@ -1,0 +1,207 @@
+//! `vmigrate evacuate` on the lab: lab4 (a host no other test uses) is
+//! emptied onto lab1..lab3 — real migrations of guests with different
+//! disks, an anti-affinity group, the limits read back from the events,
+//! and a plan that is refused before anything moves. The tests of this
+//! module run one at a time (they all empty lab4).
+
+use std::sync::Mutex;
+
+use crate::util::{lab_sh, state, vmigrate, Everywhere, Lab, TestVm};
+
+static LAB4: Mutex<()> = Mutex::new(());
+
+const VMS: &[&str] = &["ev-web1", "ev-web2", "ev-web3", "ev-local", "ev-dirty"];
+
+/// The host each of `vms` runs on (exactly one, asserted).
+fn where_runs(vm: &str) -> String {
+    let running: Vec<String> = ["lab1", "lab2", "lab3", "lab4"]
+        .into_iter()
+        .filter(|h| state(h, vm) == "running")
+        .map(String::from)
+        .collect();
+    assert_eq!(running.len(), 1, "{vm} runs on {running:?}");
+    running[0].clone()
+}
+
+/// The most migrations running at once, overall and into one host, from
+/// the drain's `drain_start` / `drain_end` events (written in order).
+fn peaks(events: &str) -> (usize, usize) {
+    let mut running: Vec<String> = Vec::new();
+    let (mut all, mut one) = (0, 0);
+    for line in events.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let dest = v["destination"].as_str().unwrap_or_default().to_string();
+        match v["event"].as_str() {
+            Some("drain_start") => running.push(dest),
+            Some("drain_end") => {
+                let i = running.iter().position(|d| *d == dest).unwrap();
+                running.remove(i);
+            }
+            _ => continue,
+        }
+        all = all.max(running.len());
+        for d in &running {
+            one = one.max(running.iter().filter(|x| *x == d).count());
+        }
+    }
+    (all, one)
+}
+
+#[test]
+fn a_host_is_emptied_within_its_limits_and_groups_stay_apart() {
+    let Some((lab, _guard)) = Lab::shared() else {
+        return;
+    };
+    let _one = LAB4
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _gone = Everywhere(VMS);
+    let dir = tempfile::tempdir().unwrap();
+    let inv = lab.all_hosts_inventory(dir.path(), |t| {
+        t + "\n[[groups]]\nname = \"ev-web\"\npolicy = \"anti-affinity\"\nvms = [\"ev-web1\", \"ev-web2\", \"ev-web3\"]\n"
+    });
+    let inv = inv.to_str().unwrap();
+    let mut vms: Vec<TestVm> = ["ev-web1", "ev-web2", "ev-web3"]
+        .iter()
+        .map(|n| TestVm::create("lab4", n, "net"))
+        .collect();
+    vms.push(TestVm::filled("lab4", "ev-local", 8));
+    let dirty = TestVm::dirtying("lab4", "ev-dirty", 100);
+
+    // The dry run plans and predicts, and moves nothing.
+    let r = vmigrate(&[
+        "-i",
+        inv,
+        "-o",
+        "json",
+        "evacuate",
+        "lab4",
+        "--dry-run",
+        "--window",
+        "10m",
+    ]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let plan = r.json();
+    assert_eq!(plan["plan"].as_array().unwrap().len(), 5, "{plan:#}");
+    for key in [
+        "host",
+        "plan",
+        "unplaceable",
+        "estimated_secs",
+        "fits_window",
+    ] {
+        assert!(plan.get(key).is_some(), "{key} in {plan:#}");
+    }
+    for row in plan["plan"].as_array().unwrap() {
+        for key in [
+            "vm",
+            "destination",
+            "memory_mb",
+            "block_migration",
+            "verdict",
+            "estimated_secs",
+        ] {
+            assert!(row.get(key).is_some(), "{key} in {row:#}");
+        }
+    }
+    assert!(VMS.iter().all(|v| state("lab4", v) == "running"));
+
+    let events = dir.path().join("events.jsonl");
+    let r = vmigrate(&[
+        "-i",
+        inv,
+        "-o",
+        "json",
+        "evacuate",
+        "lab4",
+        "--concurrency",
+        "2",
+        "--max-incoming",
+        "1",
+        "--events",
+        events.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let doc = r.json();
+    assert_eq!(doc["left"], serde_json::json!([]), "{doc:#}");
+    for v in VMS {
+        let host = where_runs(v);
+        assert_ne!(host, "lab4", "{v}");
+        assert_eq!(state("lab4", v), "absent", "{v} undefined on lab4 too");
+        let row = doc["plan"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["vm"] == *v)
+            .unwrap();
+        assert_eq!(row["outcome"], "migrated", "{row:#}");
+        assert_eq!(row["running_on"], host.as_str(), "{row:#}");
+        assert!(lab_sh(&["virsh", &host, "dominfo", v]).contains("Persistent:     yes"));
+    }
+    let mut web: Vec<String> = ["ev-web1", "ev-web2", "ev-web3"]
+        .iter()
+        .map(|v| where_runs(v))
+        .collect();
+    web.sort();
+    web.dedup();
+    assert_eq!(web.len(), 3, "anti-affinity: {web:?}");
+    let (all, one) = peaks(&std::fs::read_to_string(&events).unwrap());
+    assert!(
+        all <= 2 && one <= 1,
+        "peaks: {all} at once, {one} into one host"
+    );
+    assert_eq!(all, 2, "the limit was used");
+    dirty.assert_memory_intact(&where_runs("ev-dirty"));
+    for vm in &mut vms {
+        vm.host = where_runs(&vm.name);
+    }
+}
+
+#[test]
+fn a_vm_that_fits_nowhere_refuses_the_plan_before_anything_moves() {
+    let Some((lab, _guard)) = Lab::shared() else {
+        return;
+    };
+    let _one = LAB4
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _gone = Everywhere(&["ev-big", "ev-small"]);
+    let _big = TestVm::create_with("lab4", "ev-big", &["--disk", "net", "--memory", "256"]);
+    let _small = TestVm::create("lab4", "ev-small", "net");
+    // Every other host offers next to no memory (ram_allocation_ratio
+    // 0.0001): neither VM has a place.
+    let dir = tempfile::tempdir().unwrap();
+    let inv = lab.all_hosts_inventory(dir.path(), |t| {
+        let mut out = String::new();
+        for block in t.split("\n[[hosts]]\n") {
+            if out.is_empty() {
+                out.push_str(block);
+                continue;
+            }
+            out.push_str("\n[[hosts]]\n");
+            out.push_str(block);
+            if !block.contains("name = \"lab4\"") {
+                out.push_str("\nreserved_host_memory_mb = 0\nram_allocation_ratio = 0.0001\n");
+            }
+        }
+        out
+    });
+    let inv = inv.to_str().unwrap();
+    let r = vmigrate(&["-i", inv, "-o", "json", "evacuate", "lab4"]);
+    assert_eq!(r.code, 3, "{}\n{}", r.stdout, r.stderr);
+    let doc = r.json();
+    let unplaceable = doc["unplaceable"].as_array().unwrap();
+    assert!(
+        unplaceable
+            .iter()
+            .any(|u| u["vm"] == "ev-big"
+                && u["reason"].as_str().unwrap().contains("ram: needs 256 MiB")),
+        "{doc:#}"
+    );
+    assert_eq!(state("lab4", "ev-big"), "running");
+    assert_eq!(
+        state("lab4", "ev-small"),
+        "running",
+        "nothing moved: {doc:#}"
+    );
+}
