@@ -47,28 +47,8 @@ fn peaks(events: &str) -> (usize, usize) {
     (all, one)
 }
 
-#[test]
-fn a_host_is_emptied_within_its_limits_and_groups_stay_apart() {
-    let Some((lab, _guard)) = Lab::shared() else {
-        return;
-    };
-    let _one = LAB4
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let _gone = Everywhere(VMS);
-    let dir = tempfile::tempdir().unwrap();
-    let inv = lab.all_hosts_inventory(dir.path(), |t| {
-        t + "\n[[groups]]\nname = \"ev-web\"\npolicy = \"anti-affinity\"\nvms = [\"ev-web1\", \"ev-web2\", \"ev-web3\"]\n"
-    });
-    let inv = inv.to_str().unwrap();
-    let mut vms: Vec<TestVm> = ["ev-web1", "ev-web2", "ev-web3"]
-        .iter()
-        .map(|n| TestVm::create("lab4", n, "net"))
-        .collect();
-    vms.push(TestVm::filled("lab4", "ev-local", 8));
-    let dirty = TestVm::dirtying("lab4", "ev-dirty", 100);
-
-    // The dry run plans and predicts, and moves nothing.
+/// The dry run plans and predicts with the documented keys, and moves nothing.
+fn assert_dry_run_moves_nothing(inv: &str) {
     let r = vmigrate(&[
         "-i",
         inv,
@@ -105,7 +85,50 @@ fn a_host_is_emptied_within_its_limits_and_groups_stay_apart() {
         }
     }
     assert!(VMS.iter().all(|v| state("lab4", v) == "running"));
+}
 
+/// Every VM migrated: running and defined on exactly one other host,
+/// gone from lab4, the report saying where.
+fn assert_drained(doc: &serde_json::Value) {
+    assert_eq!(doc["left"], serde_json::json!([]), "{doc:#}");
+    for v in VMS {
+        let host = where_runs(v);
+        assert_ne!(host, "lab4", "{v}");
+        assert_eq!(state("lab4", v), "absent", "{v} undefined on lab4 too");
+        let row = doc["plan"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["vm"] == *v)
+            .unwrap();
+        assert_eq!(row["outcome"], "migrated", "{row:#}");
+        assert_eq!(row["running_on"], host.as_str(), "{row:#}");
+        assert!(lab_sh(&["virsh", &host, "dominfo", v]).contains("Persistent:     yes"));
+    }
+}
+
+#[test]
+fn a_host_is_emptied_within_its_limits_and_groups_stay_apart() {
+    let Some((lab, _guard)) = Lab::shared() else {
+        return;
+    };
+    let _one = LAB4
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _gone = Everywhere(VMS);
+    let dir = tempfile::tempdir().unwrap();
+    let inv = lab.all_hosts_inventory(dir.path(), |t| {
+        t + "\n[[groups]]\nname = \"ev-web\"\npolicy = \"anti-affinity\"\nvms = [\"ev-web1\", \"ev-web2\", \"ev-web3\"]\n"
+    });
+    let inv = inv.to_str().unwrap();
+    let mut vms: Vec<TestVm> = ["ev-web1", "ev-web2", "ev-web3"]
+        .iter()
+        .map(|n| TestVm::create("lab4", n, "net"))
+        .collect();
+    vms.push(TestVm::filled("lab4", "ev-local", 8));
+    let dirty = TestVm::dirtying("lab4", "ev-dirty", 100);
+
+    assert_dry_run_moves_nothing(inv);
     let events = dir.path().join("events.jsonl");
     let r = vmigrate(&[
         "-i",
@@ -122,22 +145,7 @@ fn a_host_is_emptied_within_its_limits_and_groups_stay_apart() {
         events.to_str().unwrap(),
     ]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
-    let doc = r.json();
-    assert_eq!(doc["left"], serde_json::json!([]), "{doc:#}");
-    for v in VMS {
-        let host = where_runs(v);
-        assert_ne!(host, "lab4", "{v}");
-        assert_eq!(state("lab4", v), "absent", "{v} undefined on lab4 too");
-        let row = doc["plan"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["vm"] == *v)
-            .unwrap();
-        assert_eq!(row["outcome"], "migrated", "{row:#}");
-        assert_eq!(row["running_on"], host.as_str(), "{row:#}");
-        assert!(lab_sh(&["virsh", &host, "dominfo", v]).contains("Persistent:     yes"));
-    }
+    assert_drained(&r.json());
     let mut web: Vec<String> = ["ev-web1", "ev-web2", "ev-web3"]
         .iter()
         .map(|v| where_runs(v))
