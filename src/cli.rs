@@ -83,6 +83,16 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = crate::commands::ForceMode::Auto)]
         mode: crate::commands::ForceMode,
     },
+    /// Take over a migration whose vmigrate died (kill -9, a closed laptop):
+    /// watch it to the end with the run's own policy, then verify or roll back.
+    ///
+    /// Exit codes as for `live`: 0 migrated, 4 failed and rolled back, 5
+    /// outcome unknown (run recover), 130 aborted (VM on the source); 3 when
+    /// there is nothing to attach to or another vmigrate is watching it.
+    Attach {
+        /// The VM (libvirt domain name).
+        vm: String,
+    },
     /// Reconcile a VM after a run that died or ended unknown: read the journal and
     /// every host, then resume / undefine stale copies / remove leftovers.
     ///

@@ -49,7 +49,7 @@ pub(crate) fn no_active_job(vm: &str, job: JobKind) -> Check {
     };
     Check::fail(
         "source.no_active_job",
-        format!("{vm} already has a {kind} libvirt job; wait for it (virsh domjobinfo {vm}) or abort it (vmigrate abort {vm})"),
+        format!("{vm} already has a {kind} libvirt job; wait for it (virsh domjobinfo {vm}) or abort it (vmigrate abort {vm}); if it is a migration whose vmigrate died, `vmigrate attach {vm}` watches it to the end"),
     )
 }
 

@@ -198,7 +198,7 @@ fn refuse(config: &Config, pre: &Preflight) -> Result<ExitCode, Error> {
 }
 
 /// The human summary of a run.
-fn summary(r: &Report) -> String {
+pub(super) fn summary(r: &Report) -> String {
     let vm = &r.vm;
     let mut s = match r.outcome {
         Outcome::Migrated => format!(

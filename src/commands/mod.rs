@@ -2,6 +2,7 @@
 
 mod abort;
 mod admit;
+mod attach;
 mod check;
 mod completions;
 mod evacuate;
@@ -29,6 +30,7 @@ pub async fn execute(command: Command, config: &Config) -> Result<ExitCode, Erro
         Command::ForceComplete { vm, from, mode } => {
             force_complete::run(config, &vm, from.as_deref(), mode).await
         }
+        Command::Attach { vm } => attach::run(config, &vm).await,
         Command::Recover { vm, dry_run } => recover::run(config, &vm, dry_run).await,
         Command::Evacuate(args) => evacuate::run(config, args).await,
         Command::Completions { shell } => completions::run(shell),

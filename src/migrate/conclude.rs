@@ -4,7 +4,7 @@
 
 use super::outcome::{self, Conclusion, Ended, Facts};
 use super::run::Run;
-use super::setup::{NotStarted, Ready, Stop};
+use super::setup::{NotStarted, Stop};
 use super::steer::ladder_ms;
 use super::watch::{Watch, Watched};
 use super::{disks, failure, notes, Outcome};
@@ -27,8 +27,9 @@ impl Run<'_> {
         self.report.duration_ms = self.elapsed_ms();
     }
 
-    /// The call returned: verify or roll back.
-    pub(super) async fn conclude(&mut self, ready: &Ready, watched: Watched) {
+    /// The job ended (the call returned, or `attach` saw it end): verify
+    /// or roll back; `created`: the disks the run created on the destination.
+    pub(super) async fn conclude(&mut self, created: &[String], watched: Watched) {
         let Watched {
             result,
             returned,
@@ -45,7 +46,7 @@ impl Run<'_> {
         self.display.finish();
         self.report.duration_ms = self.elapsed_ms();
         let paused = watch.paused_at.is_some() || forced_pause;
-        let facts = self.facts(ready.created.clone(), paused);
+        let facts = self.facts(created.to_vec(), paused);
         match result {
             Ok(()) => {
                 testpoint::hold(Point::Completed).await;
@@ -82,22 +83,12 @@ impl Run<'_> {
     }
 
     fn facts(&self, created: Vec<String>, guest_paused: bool) -> Facts {
-        let source_copies = if self.pre.block_migration {
-            self.pre
-                .disks
-                .iter()
-                .filter(|d| d.placement.is_local() && d.disk.kind == "file")
-                .filter_map(|d| d.disk.source.clone())
-                .collect()
-        } else {
-            Vec::new()
-        };
         Facts {
             vm: self.pre.vm.clone(),
             source: self.src.host.name.clone(),
             destination: self.dst.host.name.clone(),
             created,
-            source_copies,
+            source_copies: self.source_copies.clone(),
             postcopy: self.report.postcopy,
             guest_paused,
         }
@@ -131,8 +122,10 @@ impl Run<'_> {
             (Ok(ssh), true) => disks::filled_up(ssh, &facts.created).await,
             _ => None,
         };
-        // Aborted here (Ctrl-C, SIGTERM) or by `vmigrate abort` elsewhere.
+        // Aborted here (Ctrl-C, SIGTERM), by `vmigrate abort` elsewhere, or
+        // before an `attach`.
         let cancelled = w.stop.asked()
+            || w.abort_asked
             || self
                 .journal
                 .others_recorded(|r| matches!(r, Record::Abort { .. }))

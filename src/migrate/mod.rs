@@ -3,9 +3,11 @@
 //! the job every 0.5 s; whatever goes wrong, the VM ends up running on
 //! exactly one host, and the outcome says which.
 
+pub mod attach;
 mod conclude;
 mod disks;
 mod failure;
+mod job_end;
 pub mod monitor;
 mod notes;
 pub(crate) mod outcome;

@@ -9,10 +9,11 @@ use std::time::Instant;
 use serde::Serialize;
 
 use super::monitor::Display;
+use super::watch::{Until, Watch};
 use super::Outcome;
 use crate::checks::convergence::Convergence;
 use crate::fleet::HostLink;
-use crate::policy::ladder::Step;
+use crate::policy::ladder::{Ladder, Step};
 use crate::policy::Policy;
 use crate::preflight::Preflight;
 use crate::signals::Interrupt;
@@ -26,8 +27,12 @@ pub struct Settings {
     pub unsafe_: bool,
 }
 
-/// The `live -o json` document.
+/// The `live -o json` document (and `attach`'s).
 #[derive(Debug, Clone, Serialize)]
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "each is a key of the JSON document"
+)]
 pub struct Report {
     pub vm: String,
     pub source: String,
@@ -70,6 +75,10 @@ pub struct Report {
     /// The run was interrupted (Ctrl-C, SIGTERM); `outcome` says whether
     /// the abort took.
     pub interrupted: bool,
+    /// `attach`: this process took over a run whose own process died
+    /// (absent from `live`'s report).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub attached: bool,
 }
 
 impl Report {
@@ -98,6 +107,7 @@ impl Report {
             postcopy: false,
             paused_ms: None,
             interrupted: false,
+            attached: false,
         }
     }
 }
@@ -113,6 +123,9 @@ pub(super) struct Run<'a> {
     pub(super) journal: &'a mut Journal,
     pub(super) report: Report,
     pub(super) started: Instant,
+    /// Block migration: the source's copies of the disks copied (stale
+    /// once the migration completed).
+    pub(super) source_copies: Vec<String>,
 }
 
 /// Migrates per the preflight's plan. `src`/`dst` are the two hosts' links.
@@ -134,23 +147,51 @@ pub async fn migrate(
         journal,
         report: Report::new(pre, Outcome::Unknown),
         started: Instant::now(),
+        source_copies: source_copies(pre),
     };
     match run.prepare(interrupt).await {
         Ok(ready) => {
-            let watched = run.watch(&ready, interrupt).await;
-            run.conclude(&ready, watched).await;
+            let call = Until::Call {
+                dom: &ready.dom,
+                request: &ready.request,
+            };
+            let w = Watch::new(run.ladder());
+            let watched = run.watch(call, &ready.watched, w, interrupt).await;
+            run.conclude(&ready.created, watched).await;
         }
         Err(stop) => run.unstarted(stop).await,
     }
-    let finish = Record::Finish {
-        outcome: run.report.outcome,
-        running_on: run.report.running_on.clone(),
-    };
-    run.best_effort(finish).await;
-    run.report
+    run.finish().await
+}
+
+/// Block migration: the source's copies of the local file disks it copies.
+fn source_copies(pre: &Preflight) -> Vec<String> {
+    if !pre.block_migration {
+        return Vec::new();
+    }
+    pre.disks
+        .iter()
+        .filter(|d| d.placement.is_local() && d.disk.kind == "file")
+        .filter_map(|d| d.disk.source.clone())
+        .collect()
 }
 
 impl Run<'_> {
+    /// The ladder for this run's policy and data.
+    pub(super) fn ladder(&self) -> Ladder {
+        Ladder::new(&self.settings.policy, self.pre.data_bytes)
+    }
+
+    /// Records the run's end; its report.
+    pub(super) async fn finish(mut self) -> Report {
+        let finish = Record::Finish {
+            outcome: self.report.outcome,
+            running_on: self.report.running_on.clone(),
+        };
+        self.best_effort(finish).await;
+        self.report
+    }
+
     /// Writes a record of a step already taken (or not taken at all):
     /// nothing waits on it, so a failure is a warning, not a stop.
     pub(super) async fn best_effort(&mut self, record: Record) {

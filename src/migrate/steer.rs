@@ -25,15 +25,15 @@ pub(super) fn ladder_ms(l: &Ladder) -> u64 {
 }
 
 /// The job's statistics and the phase the source domain's state shows.
-pub(super) async fn observe(dom: &Domain) -> Option<(JobStats, Phase)> {
-    let stats = dom.job_stats().await.ok()?;
+pub(super) async fn observe(dom: &Domain) -> Result<(JobStats, Phase), LibvirtError> {
+    let stats = dom.job_stats().await?;
     let phase = match dom.state().await.ok().and_then(StateReason::pause_reason) {
         Some(PauseReason::Postcopy(_)) => Phase::Postcopy,
         Some(PauseReason::User) => Phase::Paused,
         // MIGRATION: libvirt's own pause for the final switch-over.
         _ => Phase::Precopy,
     };
-    Some((stats, phase))
+    Ok((stats, phase))
 }
 
 /// Why one of the ladder's actions did not happen.

@@ -1,19 +1,39 @@
-//! The migrate call, watched: every 0.5 s the job's statistics feed the
-//! progress display and the policy ladder, whose actions are carried out
-//! (journalled first); an operator's interrupt aborts the job, repeated
-//! until libvirt takes it. Completion is noticed when the call returns,
-//! not at the next tick.
+//! The migration job, watched until it ends: every 0.5 s the job's
+//! statistics feed the progress display and the policy ladder, whose
+//! actions are carried out (journalled first); an operator's interrupt
+//! aborts the job, repeated until libvirt takes it. What ends the watch
+//! ([`Until`]): for `live`, its own migrate call returning — completion is
+//! noticed when the call returns, not at the next tick; for `attach`, whose
+//! call died with its process, the job's end seen at a tick (`job_end`).
 
 use std::time::{Duration, Instant};
 
+use super::job_end::{self, JobEnd};
 use super::monitor::{disk_bytes, Tick};
 use super::run::Run;
-use super::setup::Ready;
 use super::steer::{act, observe, Interrupted, PolicyEvent};
-use crate::hypervisor::{Domain, JobKind, MigrateError};
-use crate::policy::ladder::{Action, Ladder, Observation, Rung, Trigger};
+use crate::hypervisor::{Domain, JobStats, LibvirtError, MigrateError, MigrateRequest};
+use crate::policy::ladder::{Action, Ladder, Observation, Phase, Rung, Trigger};
 use crate::signals::Interrupt;
 use crate::state::Record;
+
+/// What ends the watch.
+pub(super) enum Until<'a> {
+    /// `live`: the migrate call, made here on the source's main
+    /// connection; it returns when libvirt is done.
+    Call {
+        dom: &'a Domain,
+        request: &'a MigrateRequest,
+    },
+    /// `attach`: the process that made the call died; the job's end is
+    /// seen on the watching connection. `started`: when the job began.
+    JobEnd { started: Instant },
+}
+
+/// Ticks in a row the source may leave unanswered (`attach`) before the
+/// watch ends with it unreachable: 10 s, longer than libvirt's keepalive
+/// takes to give up on a dead connection.
+const UNANSWERED_TICKS: u32 = 20;
 
 /// What watching learnt, for the conclusion.
 pub(super) struct Watch {
@@ -28,44 +48,87 @@ pub(super) struct Watch {
     /// When the guest was paused (by the policy or `force-complete`).
     pub paused_at: Option<Instant>,
     pub stop: Interrupted,
+    /// An abort was asked before this process watched (`attach`: the
+    /// journal says so): a failure is that abort.
+    pub abort_asked: bool,
+    /// The job's elapsed time when last seen running.
+    seen_elapsed: Option<u64>,
+    /// `attach`: the job was seen ended once, without certainty.
+    end_seen: bool,
+    /// `attach`: ticks in a row the source did not answer.
+    unanswered: u32,
 }
 
-/// The call's end and what watching learnt.
-pub(super) struct Watched {
-    pub result: Result<(), MigrateError>,
-    /// When libvirt returned.
-    pub returned: Instant,
-    pub call_started: Instant,
-    pub watch: Watch,
-}
-
-impl Run<'_> {
-    /// Makes the migrate call and watches it until it returns.
-    pub(super) async fn watch(&mut self, ready: &Ready, interrupt: &mut Interrupt) -> Watched {
-        let mut w = Watch {
-            ladder: Ladder::new(&self.settings.policy, self.pre.data_bytes),
+impl Watch {
+    /// Nothing learnt yet; the ladder runs `ladder`.
+    pub(super) fn new(ladder: Ladder) -> Watch {
+        Watch {
+            ladder,
             shown: 0,
             disk_seen: None,
             timed_out: false,
             paused_at: None,
             stop: Interrupted::default(),
-        };
+            abort_asked: false,
+            seen_elapsed: None,
+            end_seen: false,
+            unanswered: 0,
+        }
+    }
+}
+
+/// The job's end and what watching learnt.
+pub(super) struct Watched {
+    pub result: Result<(), MigrateError>,
+    /// When libvirt returned (`attach`: when the end was seen).
+    pub returned: Instant,
+    /// When the job began.
+    pub call_started: Instant,
+    pub watch: Watch,
+}
+
+/// How the job ended, and when that was noticed.
+type Ending = (Result<(), MigrateError>, Instant);
+
+impl Run<'_> {
+    /// Watches the job on `dom` (the watching connection) until `until`;
+    /// for `live`, makes the migrate call.
+    pub(super) async fn watch(
+        &mut self,
+        until: Until<'_>,
+        dom: &Domain,
+        mut w: Watch,
+        interrupt: &mut Interrupt,
+    ) -> Watched {
         let mut ticker = tokio::time::interval(Duration::from_millis(500));
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         // Until libvirt takes the abort, it is repeated this often.
         let mut retry = tokio::time::interval(Duration::from_millis(100));
         retry.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-        let call_started = Instant::now();
-        let call = ready.dom.migrate(&ready.request);
+        let (call_started, polling) = match until {
+            Until::Call { .. } => (Instant::now(), false),
+            Until::JobEnd { started } => (started, true),
+        };
+        let call = async move {
+            match until {
+                Until::Call { dom, request } => dom.migrate(request).await,
+                // Nothing returns: the ticks see the end.
+                Until::JobEnd { .. } => std::future::pending().await,
+            }
+        };
         tokio::pin!(call);
         let (result, returned) = loop {
             tokio::select! {
                 r = &mut call => break r,
-                _ = ticker.tick() => self.tick(&mut w, &ready.watched).await,
-                () = interrupt.wait(), if !w.stop.asked() => {
-                    self.interrupted(&mut w, &ready.watched).await;
+                _ = ticker.tick() => {
+                    if let Some(end) = self.tick(&mut w, dom, polling).await {
+                        break end;
+                    }
                 }
-                _ = retry.tick(), if w.stop.pending() => self.abort_again(&mut w, &ready.watched).await,
+                () = interrupt.wait(), if !w.stop.asked() => {
+                    self.interrupted(&mut w, dom).await;
+                }
+                _ = retry.tick(), if w.stop.pending() => self.abort_again(&mut w, dom).await,
             }
         };
         Watched {
@@ -76,16 +139,53 @@ impl Run<'_> {
         }
     }
 
-    /// One 0.5 s observation: progress, and the policy's reaction.
-    async fn tick(&mut self, w: &mut Watch, dom: &Domain) {
-        let Some((stats, phase)) = observe(dom).await else {
-            return;
-        };
-        if stats.kind == JobKind::None {
-            return;
+    /// One 0.5 s observation: progress, and the policy's reaction; when
+    /// `polling` (no call will return), the job's end.
+    async fn tick(&mut self, w: &mut Watch, dom: &Domain, polling: bool) -> Option<Ending> {
+        match observe(dom).await {
+            Ok((stats, phase)) if stats.kind.running() => {
+                (w.end_seen, w.unanswered) = (false, 0);
+                w.seen_elapsed = stats.time_elapsed.or(w.seen_elapsed);
+                self.progress(w, &stats, phase, dom).await;
+                None
+            }
+            seen if polling => self.job_ended(w, dom, seen.err()).await,
+            _ => None,
         }
-        let mut tick = Tick::from_stats(&stats);
-        w.disk_seen = w.disk_seen.max(disk_bytes(&stats));
+    }
+
+    /// The job no longer runs, or the source did not answer (`err`): its
+    /// end once it is certain or seen twice; a source that stays silent
+    /// ends the watch as unreachable.
+    async fn job_ended(
+        &mut self,
+        w: &mut Watch,
+        dom: &Domain,
+        err: Option<LibvirtError>,
+    ) -> Option<Ending> {
+        let end = match err {
+            None => look_at_end(dom).await,
+            Some(LibvirtError::NoDomain { .. }) => JobEnd::Gone,
+            Some(e) => {
+                w.unanswered += 1;
+                let silent = w.unanswered >= UNANSWERED_TICKS;
+                return silent.then(|| (Err(MigrateError::Failed(e)), Instant::now()));
+            }
+        };
+        w.unanswered = 0;
+        if !end.definite(w.seen_elapsed) && !w.end_seen {
+            w.end_seen = true;
+            return None;
+        }
+        let r = job_end::result(&end, dom.host(), w.seen_elapsed);
+        Some((r, Instant::now()))
+    }
+
+    /// Shows one observation of the running job, and carries out the
+    /// policy's reaction to it.
+    async fn progress(&mut self, w: &mut Watch, stats: &JobStats, phase: Phase, dom: &Domain) {
+        let mut tick = Tick::from_stats(stats);
+        w.disk_seen = w.disk_seen.max(disk_bytes(stats));
         let actions = w.ladder.observe(&Observation {
             elapsed_ms: tick.elapsed_ms,
             data_remaining: tick.data_remaining,
@@ -185,5 +285,17 @@ impl Run<'_> {
                 "vmigrate: {why}; waiting for the migration to finish on {dst}"
             ));
         }
+    }
+}
+
+/// The source's record of the job that ended: its completed statistics,
+/// or the domain gone; none, when libvirt kept none or could not be asked.
+pub(super) async fn look_at_end(dom: &Domain) -> JobEnd {
+    match dom.completed_job_stats().await {
+        Ok(c) => JobEnd::Ended {
+            completed: Some(Box::new(c)),
+        },
+        Err(LibvirtError::NoDomain { .. }) => JobEnd::Gone,
+        Err(_) => JobEnd::Ended { completed: None },
     }
 }

@@ -1,6 +1,9 @@
 //! What the journal says about the last run on a VM: the hosts, what it
 //! created, how far it got, whether it switched to post-copy — everything
-//! `recover` reconciles against.
+//! `recover` reconciles against — and how it migrates (its policy) and who
+//! watches it, for `attach`. A process that attached to the run (its own
+//! died) writes the rest of the run's records under its own run id: they
+//! count as the run's.
 
 use std::path::Path;
 
@@ -11,9 +14,13 @@ use crate::error::Error;
 use crate::migrate::Outcome;
 
 /// The last run on a VM, as journalled.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct LastRun {
     pub run: String,
+    /// The run ids of the processes that attached to it, in order.
+    pub attached: Vec<String>,
+    /// What its `start` record says.
+    pub start: RunStart,
     pub source: Option<String>,
     pub destination: Option<String>,
     /// (host, path) of each disk the run pre-created that is still there
@@ -32,6 +39,39 @@ pub struct LastRun {
     pub switch: Option<Switch>,
     /// What the run recorded as it started the migration.
     pub started: Option<MigrateStart>,
+    /// When the guest was paused to finish (by the run's policy or by
+    /// `force-complete`; Unix ms): it arrives paused and must be resumed.
+    pub paused_ms: Option<u64>,
+    /// The run's policy aborted the migration at its completion timeout.
+    pub policy_aborted: bool,
+    /// An abort was asked for (the run's Ctrl-C or `vmigrate abort`).
+    pub abort_asked: bool,
+}
+
+/// The `start` record: when the run began and how it migrates.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunStart {
+    pub ts_ms: u64,
+    pub block_migration: bool,
+    /// The run's resolved policy (absent in older journals).
+    pub policy: Option<crate::policy::Policy>,
+    /// Guest RAM plus the disks copied, bytes (absent in older journals).
+    pub data_bytes: Option<u64>,
+}
+
+impl LastRun {
+    /// The process id of whoever watches the run now: the last process
+    /// that attached to it, else the run's own (a run id begins with its
+    /// process id).
+    pub fn watcher_pid(&self) -> Option<u32> {
+        let run = self.attached.last().unwrap_or(&self.run);
+        run.split('-').next()?.parse().ok()
+    }
+
+    /// Whether `run` is this run's: its own id or an attached process's.
+    fn owns(&self, run: &str) -> bool {
+        self.run == run || self.attached.iter().any(|r| r == run)
+    }
 }
 
 /// The journal's record of a switch to post-copy.
@@ -64,34 +104,41 @@ pub(crate) fn read(path: &Path, vm: &str) -> Result<Option<LastRun>, Error> {
 /// The last run on `vm` among the journal's `entries`.
 pub(crate) fn parse(entries: &[Entry], vm: &str) -> Option<LastRun> {
     let entries: Vec<&Entry> = entries.iter().filter(|e| e.vm == vm).collect();
-    let (at, (source, destination)) = entries
+    let (at, mut last) = entries
         .iter()
         .enumerate()
         .rev()
-        .find_map(|(i, e)| Some((i, hosts_of_start(e)?)))?;
-    let run = entries[at].run.clone();
-    let mut last = LastRun {
-        run: run.clone(),
-        source: Some(source.clone()),
-        destination: Some(destination.clone()),
-        ..Default::default()
-    };
-    // The run's own records, and later ones by `force-complete`, `abort`
-    // and `recover`.
+        .find_map(|(i, e)| Some((i, of_start(e)?)))?;
+    // The run's own records (and its attached processes'), and later ones
+    // by `force-complete`, `abort` and `recover`.
     for e in &entries[at..] {
-        apply(&mut last, e, e.run == run);
+        let own = last.owns(&e.run);
+        apply(&mut last, e, own);
     }
     Some(last)
 }
 
-/// The source and destination of a `start` record.
-fn hosts_of_start(e: &Entry) -> Option<(&String, &String)> {
+/// The run a `start` record begins.
+fn of_start(e: &Entry) -> Option<LastRun> {
     match &e.record {
         Record::Start {
             source,
             destination,
-            ..
-        } => Some((source, destination)),
+            block_migration,
+            policy,
+            data_bytes,
+        } => Some(LastRun {
+            run: e.run.clone(),
+            source: Some(source.clone()),
+            destination: Some(destination.clone()),
+            start: RunStart {
+                ts_ms: e.ts_ms,
+                block_migration: *block_migration,
+                policy: policy.clone(),
+                data_bytes: *data_bytes,
+            },
+            ..Default::default()
+        }),
         _ => None,
     }
 }
@@ -130,6 +177,15 @@ fn apply(last: &mut LastRun, e: &Entry, own: bool) {
             });
         }
         Record::Finish { outcome, .. } if own => last.finished = outcome_name(*outcome),
+        Record::Attach { .. } if !own => last.attached.push(e.run.clone()),
+        Record::PolicyPause {} | Record::ForcePause { .. } => {
+            last.paused_ms = last.paused_ms.or(Some(e.ts_ms));
+        }
+        Record::PolicyAbort {} if own => last.policy_aborted = true,
+        Record::AbortRequested {
+            before_start: false,
+        }
+        | Record::Abort { .. } => last.abort_asked = true,
         Record::PostcopyStarted { by, .. } => {
             last.postcopy = true;
             last.switch = Some(Switch {

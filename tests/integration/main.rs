@@ -6,6 +6,7 @@
     reason = "drop guards are declared where they start guarding"
 )]
 
+mod attach;
 mod bad_input;
 mod catalogue;
 mod check;

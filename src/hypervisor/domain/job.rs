@@ -31,6 +31,13 @@ pub struct JobStats {
     pub auto_converge_throttle: Option<u64>,
     /// The guest's downtime (completed jobs).
     pub downtime: Option<u64>,
+    /// The job is an outgoing migration (`VIR_DOMAIN_JOB_OPERATION`), when
+    /// libvirt says which operation it was: completed statistics outlive
+    /// their job, and an incoming migration's are not this run's.
+    pub outgoing: Option<bool>,
+    /// libvirt's message for a job that failed (`VIR_DOMAIN_JOB_ERRMSG`,
+    /// completed statistics of a failed job, where libvirt keeps them).
+    pub error: Option<String>,
 }
 
 impl From<virt::domain::JobStats> for JobStats {
@@ -53,6 +60,11 @@ impl From<virt::domain::JobStats> for JobStats {
                 .auto_converge_throttle
                 .map(|t| u64::try_from(t).unwrap_or(0)),
             downtime: s.downtime,
+            outgoing: s
+                .operation
+                .and_then(|o| u32::try_from(o).ok())
+                .map(|o| o == sys::VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT),
+            error: s.error_message,
         }
     }
 }
