@@ -267,6 +267,10 @@ pub struct EvacuateArgs {
     /// Print the plan and the prediction; change nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// After maintenance: migrate the VMs the host's last drain moved, and
+    /// that are still where it put them, back to the host.
+    #[arg(long = "return")]
+    pub return_: bool,
     /// Migrations at once (`oVirt` and `KubeVirt` run 2 per host).
     #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=64))]
     pub concurrency: u32,

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::Error;
 
+mod drains;
 #[cfg(test)]
 mod fuzz_tests;
 mod journal;
@@ -24,11 +25,12 @@ mod rotate;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use drains::last_drain;
 pub use journal::{Journal, JournalError};
 #[cfg(test)]
 pub use last_run::MigrateStart;
 pub use last_run::{LastRun, Switch};
-pub use record::Record;
+pub use record::{drain_key, DrainMove, Record};
 
 /// The state directory (created on first use, made private).
 pub fn dir() -> Result<PathBuf, Error> {

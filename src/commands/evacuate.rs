@@ -11,6 +11,7 @@
 //! place), 3 when the plan is refused (nothing moved), 6 partial (VMs
 //! left, each listed with why), 130 interrupted.
 
+mod back;
 mod execute;
 mod measure;
 mod progress;
@@ -57,21 +58,33 @@ pub async fn run(config: &Config, args: EvacuateArgs) -> Result<ExitCode, Error>
     let Some(snap) = snapshot::take(config, &inv, &args.host, &mut interrupt).await? else {
         return Ok(ExitCode::Interrupted);
     };
-    let plan = plan(&snap, &inv, &args);
+    let moves = if args.return_ {
+        back::moves(&snap, &args.host).await?
+    } else {
+        drain_moves(&snap, &inv, &args)
+    };
+    let plan = &moves.plan;
     let spinner = config.printer.spinner(&format!(
         "sampling the dirty rate of {} VMs for {} s",
         plan.placed.len(),
         args.measure
     ));
     let measured = tokio::select! {
-        m = measure::all(&snap, &plan, args.measure) => m,
+        m = measure::all(&snap, &moves, args.measure) => m,
         () = interrupt.wait() => {
             spinner.finish_and_clear();
             return Ok(ExitCode::Interrupted);
         }
     };
     spinner.finish_and_clear();
-    let report = predicted(&snap, &plan, &measured, &policy, &args, window);
+    // A return brings back only what runs: the drained host's stopped
+    // domains are the drain's business.
+    let stopped = if args.return_ {
+        Vec::new()
+    } else {
+        snap.stopped()
+    };
+    let report = predicted(&moves, &measured, &policy, &args, window, &stopped);
     let refused = !plan.unplaceable.is_empty() && !args.continue_on_error;
     if args.dry_run || refused || plan.placed.is_empty() {
         print(config, &report)?;
@@ -111,6 +124,33 @@ fn validate(config: &Config, args: &EvacuateArgs) -> Result<Inventory, Error> {
     Ok(inv)
 }
 
+/// What a run moves: the placements, where each VM is now, its memory,
+/// and the VMs left out with why.
+pub(super) struct Moves {
+    pub plan: Plan,
+    pub source_of: HashMap<String, String>,
+    pub memory_mb: HashMap<String, u64>,
+    /// `--return`: VMs not where the drain put them, left where they are.
+    pub skipped: Vec<Left>,
+}
+
+/// A drain: every running VM of the host, placed.
+fn drain_moves(snap: &Snapshot, inv: &Inventory, args: &EvacuateArgs) -> Moves {
+    let leaving = snap.leaving();
+    Moves {
+        plan: plan(snap, inv, args),
+        source_of: leaving
+            .iter()
+            .map(|v| (v.name.clone(), args.host.clone()))
+            .collect(),
+        memory_mb: leaving
+            .iter()
+            .map(|v| (v.name.clone(), v.memory_mb))
+            .collect(),
+        skipped: Vec::new(),
+    }
+}
+
 /// Places every running VM of the host.
 fn plan(snap: &Snapshot, inv: &Inventory, args: &EvacuateArgs) -> Plan {
     let hosts: Vec<_> = snap
@@ -146,25 +186,21 @@ fn plan(snap: &Snapshot, inv: &Inventory, args: &EvacuateArgs) -> Plan {
 
 /// The plan, its forecast and the window's verdict, as a report.
 fn predicted(
-    snap: &Snapshot,
-    plan: &Plan,
+    moves: &Moves,
     measured: &Measured,
     policy: &Policy,
     args: &EvacuateArgs,
     window: Option<u64>,
+    stopped: &[String],
 ) -> DrainReport {
-    let memory: HashMap<&str, u64> = snap
-        .leaving()
-        .into_iter()
-        .map(|v| (v.name.as_str(), v.memory_mb))
-        .collect();
+    let (plan, memory) = (&moves.plan, &moves.memory_mb);
     let mut jobs: Vec<Job> = plan
         .placed
         .iter()
         .map(|p| Job {
             vm: p.vm.clone(),
             destination: p.destination.clone(),
-            memory_bytes: memory.get(p.vm.as_str()).copied().unwrap_or(0) << 20,
+            memory_bytes: memory.get(&p.vm).copied().unwrap_or(0) << 20,
             disk_bytes: 0,
             dirty_bps: measured.dirty_bps.get(&p.vm).copied(),
             policy: policy.clone(),
@@ -192,7 +228,13 @@ fn predicted(
         BlockMode::No => Some(false),
         BlockMode::Auto => None,
     };
-    let mut plan_rows = rows(plan, &f, |vm| memory.get(vm).copied().unwrap_or(0), block);
+    let mut plan_rows = rows(
+        plan,
+        &f,
+        |vm| moves.source_of.get(vm).cloned().unwrap_or_default(),
+        |vm| memory.get(vm).copied().unwrap_or(0),
+        block,
+    );
     for r in &mut plan_rows {
         r.dirty_mib_per_sec = measured
             .dirty_bps
@@ -203,6 +245,7 @@ fn predicted(
     let mut rep = DrainReport {
         host: args.host.clone(),
         dry_run: args.dry_run,
+        returning: args.return_,
         plan: plan_rows,
         unplaceable: plan
             .unplaceable
@@ -219,7 +262,8 @@ fn predicted(
         concurrency: args.concurrency,
         max_incoming: args.max_incoming,
         order: args.order,
-        stopped: snap.stopped(),
+        stopped: stopped.to_vec(),
+        skipped: moves.skipped.clone(),
         left: None,
         measured_secs: None,
         message: String::new(),

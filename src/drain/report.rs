@@ -16,6 +16,9 @@ use crate::policy::predict::Verdict;
 #[derive(Debug, Clone, Serialize)]
 pub struct Row {
     pub vm: String,
+    /// Where it runs before its migration (the drained host; with
+    /// `--return`, where the drain put it).
+    pub source: String,
     pub destination: String,
     pub memory_mb: u64,
     /// `null` when the checks decide as it starts (`--block-migration auto`).
@@ -54,6 +57,9 @@ pub struct Left {
 pub struct DrainReport {
     pub host: String,
     pub dry_run: bool,
+    /// `--return`: the VMs go back to `host`.
+    #[serde(rename = "return")]
+    pub returning: bool,
     pub plan: Vec<Row>,
     pub unplaceable: Vec<Left>,
     /// Predicted time until the last migration ends.
@@ -68,6 +74,9 @@ pub struct DrainReport {
     pub order: Order,
     /// Domains defined on the host but not running: not moved.
     pub stopped: Vec<String>,
+    /// `--return`: VMs not where the drain put them, left where they are.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<Left>,
     /// After a drain: VMs still running on the host, with why.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub left: Option<Vec<Left>>,
@@ -101,6 +110,7 @@ pub(crate) fn window_verdict(f: &Forecast, window: Option<u64>) -> (Option<bool>
 pub(crate) fn rows(
     plan: &Plan,
     f: &Forecast,
+    source: impl Fn(&str) -> String,
     memory_mb: impl Fn(&str) -> u64,
     block: Option<bool>,
 ) -> Vec<Row> {
@@ -109,6 +119,7 @@ pub(crate) fn rows(
         .filter(|m| plan.placed.iter().any(|p| p.vm == m.vm))
         .map(|m| Row {
             vm: m.vm.clone(),
+            source: source(&m.vm),
             destination: m.destination.clone(),
             memory_mb: memory_mb(&m.vm),
             block_migration: block,
@@ -134,7 +145,15 @@ pub(crate) fn round1(s: f64) -> f64 {
 pub(crate) fn summary(r: &DrainReport, continue_on_error: bool) -> String {
     let host = &r.host;
     if r.plan.is_empty() && r.unplaceable.is_empty() {
-        return format!("{host} runs no VM: nothing to move");
+        if !r.returning {
+            return format!("{host} runs no VM: nothing to move");
+        }
+        let skipped: Vec<String> = r
+            .skipped
+            .iter()
+            .map(|l| format!("{} ({})", l.vm, l.reason))
+            .collect();
+        return format!("nothing to return to {host}: {}", skipped.join(", "));
     }
     let mut s = String::new();
     if !r.unplaceable.is_empty() {
@@ -151,15 +170,20 @@ pub(crate) fn summary(r: &DrainReport, continue_on_error: bool) -> String {
         });
     }
     let n = r.plan.len();
+    let which = if r.returning {
+        format!("{n} VM(s) back to {host}")
+    } else {
+        format!("{n} VM(s) off {host}")
+    };
     match r.estimated_secs {
         Some(t) => s.push_str(&format!(
-            "{n} VM(s) off {host}: estimated {} at {} at once, {} into one host",
+            "{which}: estimated {} at {} at once, {} into one host",
             duration(t),
             r.concurrency,
             r.max_incoming
         )),
         None => s.push_str(&format!(
-            "{n} VM(s) off {host}: no estimate (no link speed known: pass --bandwidth or set migration_bandwidth_mib)"
+            "{which}: no estimate (no link speed known: pass --bandwidth or set migration_bandwidth_mib)"
         )),
     }
     match (r.fits_window, r.window_secs) {
@@ -173,6 +197,14 @@ pub(crate) fn summary(r: &DrainReport, continue_on_error: bool) -> String {
             s.push_str(&format!("; may not finish: {}", r.at_risk.join(", ")));
         }
         _ => {}
+    }
+    if !r.skipped.is_empty() {
+        let names: Vec<String> = r
+            .skipped
+            .iter()
+            .map(|l| format!("{} ({})", l.vm, l.reason))
+            .collect();
+        s.push_str(&format!("; not returned: {}", names.join(", ")));
     }
     if !r.stopped.is_empty() {
         s.push_str(&format!(

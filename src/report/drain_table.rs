@@ -14,7 +14,8 @@ pub fn render(r: &DrainReport, color: bool) -> String {
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_header(vec![
             "VM",
-            "DESTINATION",
+            "FROM",
+            "TO",
             "MEMORY MiB",
             "DIRTY MiB/s",
             "VERDICT",
@@ -37,6 +38,7 @@ pub fn render(r: &DrainReport, color: bool) -> String {
         let paint = |c: Cell, bad: bool| if color && bad { c.fg(Color::Red) } else { c };
         t.add_row(vec![
             Cell::new(sanitize(&row.vm)),
+            Cell::new(sanitize(&row.source)),
             Cell::new(sanitize(&row.destination)),
             Cell::new(row.memory_mb),
             Cell::new(opt(row.dirty_mib_per_sec)),
@@ -52,6 +54,7 @@ pub fn render(r: &DrainReport, color: bool) -> String {
     for u in &r.unplaceable {
         t.add_row(vec![
             Cell::new(sanitize(&u.vm)),
+            Cell::new(sanitize(&r.host)),
             if color {
                 Cell::new("(none)").fg(Color::Red)
             } else {

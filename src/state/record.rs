@@ -122,6 +122,24 @@ pub enum Record {
     /// `attach` (process `pid`) took over watching the run's migration,
     /// whose own process died.
     Attach { pid: u32 },
+    /// `evacuate` is about to empty `host` per `plan` (journalled under
+    /// the host's drain key, [`drain_key`]).
+    Drain { host: String, plan: Vec<DrainMove> },
+    /// The drain of `host` ended; `moved`: where each VM went.
+    Drained { host: String, moved: Vec<DrainMove> },
+}
+
+/// One VM of a drain and the host it goes (or went) to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DrainMove {
+    pub vm: String,
+    pub destination: String,
+}
+
+/// The journal key a host's drains are recorded under: it cannot be a
+/// VM's name, since libvirt refuses '/' in domain names.
+pub fn drain_key(host: &str) -> String {
+    format!("/drain/{host}")
 }
 
 impl Record {
@@ -150,6 +168,8 @@ impl Record {
             Record::Recover { .. } => "recover",
             Record::PostcopyResume { .. } => "postcopy_resume",
             Record::Attach { .. } => "attach",
+            Record::Drain { .. } => "drain",
+            Record::Drained { .. } => "drained",
         }
     }
 }
@@ -178,6 +198,8 @@ pub(crate) const STEPS: &[&str] = &[
     "recover",
     "postcopy_resume",
     "attach",
+    "drain",
+    "drained",
 ];
 
 /// A line's envelope, readable whatever its step: enough to tell whose
@@ -302,6 +324,17 @@ mod tests {
                 attempt: 1,
             },
             Record::Attach { pid: 42 },
+            Record::Drain {
+                host: "kvm1".into(),
+                plan: vec![DrainMove {
+                    vm: "web1".into(),
+                    destination: "kvm2".into(),
+                }],
+            },
+            Record::Drained {
+                host: "kvm1".into(),
+                moved: vec![],
+            },
         ]
     }
 
@@ -389,6 +422,10 @@ mod tests {
         "postcopy_resume.destination",
         "postcopy_resume.attempt",
         "attach.pid",
+        "drain.host",
+        "drain.plan",
+        "drained.host",
+        "drained.moved",
     ];
 
     fn fields(prefix: &str, v: &serde_json::Value, out: &mut Vec<String>) {

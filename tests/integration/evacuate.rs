@@ -160,9 +160,22 @@ fn a_host_is_emptied_within_its_limits_and_groups_stay_apart() {
     );
     assert_eq!(all, 2, "the limit was used");
     dirty.assert_memory_intact(&where_runs("ev-dirty"));
-    for vm in &mut vms {
-        vm.host = where_runs(&vm.name);
+
+    // After maintenance, --return puts every VM back where it was.
+    let r = vmigrate(&["-i", inv, "-o", "json", "evacuate", "lab4", "--return"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    for v in VMS {
+        assert_eq!(where_runs(v), "lab4", "{v} back: {}", r.stdout);
     }
+    dirty.assert_memory_intact("lab4");
+    let again = vmigrate(&["-i", inv, "-o", "json", "evacuate", "lab4", "--return"]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(
+        again.json()["plan"],
+        serde_json::json!([]),
+        "nothing left to return"
+    );
+    drop(vms);
 }
 
 #[test]

@@ -23,10 +23,21 @@ use crate::exit_codes::ExitCode;
 use crate::facts;
 use crate::migrate::Outcome;
 use crate::signals::Interrupt;
+use crate::state::{drain_key, DrainMove, Journal, Record};
+
+/// A migration waiting to start: from where to where (`None`: the
+/// scheduler chooses), and which attempt.
+struct Queued {
+    vm: String,
+    from: String,
+    to: Option<String>,
+    attempt: u32,
+}
 
 /// One migration's end: the VM, the attempt, how it went, how long.
 struct Ended {
     vm: String,
+    from: String,
     dest: String,
     attempt: u32,
     result: Result<Moved, Error>,
@@ -52,12 +63,21 @@ pub(super) async fn run(
 ) -> Result<ExitCode, Error> {
     let events = events_sink(config, args)?;
     let bars = Bars::new(config.printer.progress, events);
-    let inventory = crate::commands::live::validate(config, &check_args(args, "", None))?;
+    let inventory =
+        crate::commands::live::validate(config, &check_args(args, "", &args.host, None))?;
+    if !report.returning {
+        journal_plan(&report).await?;
+    }
     let began = Instant::now();
-    let mut queue: Vec<(String, Option<String>, u32)> = report
+    let mut queue: Vec<Queued> = report
         .plan
         .iter()
-        .map(|r| (r.vm.clone(), Some(r.destination.clone()), 1))
+        .map(|r| Queued {
+            vm: r.vm.clone(),
+            from: r.source.clone(),
+            to: Some(r.destination.clone()),
+            attempt: 1,
+        })
         .collect();
     let mut running = FuturesUnordered::new();
     let mut busy: Vec<String> = Vec::new();
@@ -65,43 +85,14 @@ pub(super) async fn run(
     let mut code = ExitCode::Ok;
     loop {
         while !stopping && running.len() < args.concurrency as usize {
-            let free = |d: &Option<String>| {
-                d.as_ref().is_none_or(|d| {
-                    busy.iter().filter(|b| *b == d).count() < args.max_incoming as usize
-                })
-            };
-            let Some(i) = queue.iter().position(|(_, d, _)| free(d)) else {
+            let Some(q) = next_ready(&mut queue, &busy, args.max_incoming as usize) else {
                 break;
             };
-            let (vm, dest, attempt) = queue.remove(i);
-            let shown = dest.clone().unwrap_or_else(|| "(scheduler)".into());
+            let shown = q.to.clone().unwrap_or_else(|| "(scheduler)".into());
             busy.push(shown.clone());
-            let (bar, sink) = bars.start(&vm, &shown);
-            bars.event(serde_json::json!({"event": "drain_start", "vm": vm, "destination": shown, "attempt": attempt}));
-            let la = LiveArgs {
-                unsafe_: args.unsafe_,
-                events: None,
-                target: check_args(args, &vm, dest),
-            };
-            let inv = inventory.clone();
-            running.push(async move {
-                let mut own = Interrupt::install();
-                let t = Instant::now();
-                let progress = Progress {
-                    draw: false,
-                    quiet: true,
-                    events: Some(sink),
-                };
-                let result = live::one(config, &la, inv, progress, &mut own).await;
-                bar.finish_and_clear();
-                Ended {
-                    vm,
-                    dest: shown,
-                    attempt,
-                    result,
-                    secs: t.elapsed().as_secs_f64(),
-                }
-            });
+            let (bar, sink) = bars.start(&q.vm, &shown);
+            bars.event(serde_json::json!({"event": "drain_start", "vm": q.vm, "destination": shown, "attempt": q.attempt}));
+            running.push(migration(config, args, inventory.clone(), q, bar, sink));
         }
         if running.is_empty() {
             break;
@@ -123,12 +114,57 @@ pub(super) async fn run(
     finish(config, snap, report, began, stopping, code).await
 }
 
+/// The first queued migration whose destination has a free slot.
+fn next_ready(queue: &mut Vec<Queued>, busy: &[String], max_incoming: usize) -> Option<Queued> {
+    let free = |d: &Option<String>| {
+        d.as_ref()
+            .is_none_or(|d| busy.iter().filter(|b| *b == d).count() < max_incoming)
+    };
+    let i = queue.iter().position(|q| free(&q.to))?;
+    Some(queue.remove(i))
+}
+
+/// One migration of the run, as `live` runs it, with its own interrupt
+/// handler (Ctrl-C aborts it) and its progress on `bar`.
+async fn migration(
+    config: &Config,
+    args: &EvacuateArgs,
+    inventory: crate::inventory::Inventory,
+    q: Queued,
+    bar: indicatif::ProgressBar,
+    sink: Box<dyn std::io::Write + Send>,
+) -> Ended {
+    let shown = q.to.clone().unwrap_or_else(|| "(scheduler)".into());
+    let la = LiveArgs {
+        unsafe_: args.unsafe_,
+        events: None,
+        target: check_args(args, &q.vm, &q.from, q.to),
+    };
+    let mut own = Interrupt::install();
+    let t = Instant::now();
+    let progress = Progress {
+        draw: false,
+        quiet: true,
+        events: Some(sink),
+    };
+    let result = live::one(config, &la, inventory, progress, &mut own).await;
+    bar.finish_and_clear();
+    Ended {
+        vm: q.vm,
+        from: q.from,
+        dest: shown,
+        attempt: q.attempt,
+        result,
+        secs: t.elapsed().as_secs_f64(),
+    }
+}
+
 /// The `check` arguments of one of the drain's migrations.
-fn check_args(args: &EvacuateArgs, vm: &str, to: Option<String>) -> CheckArgs {
+fn check_args(args: &EvacuateArgs, vm: &str, from: &str, to: Option<String>) -> CheckArgs {
     CheckArgs {
         vm: vm.to_string(),
         to,
-        from: Some(args.host.clone()),
+        from: Some(from.to_string()),
         block_migration: args.block_migration,
         zone: args.zone.clone(),
         tag: args.tag.clone(),
@@ -145,7 +181,7 @@ fn record(
     report: &mut DrainReport,
     e: &Ended,
     bars: &Bars,
-    queue: &mut Vec<(String, Option<String>, u32)>,
+    queue: &mut Vec<Queued>,
     stopping: bool,
 ) -> ExitCode {
     let Some(row) = report.plan.iter_mut().find(|r| r.vm == e.vm) else {
@@ -187,7 +223,15 @@ fn record(
     let line = match next {
         Next::Moved => format!("{}: migrated to {} in {:.1} s", e.vm, e.dest, e.secs),
         Next::Retry(why) if e.attempt == 1 && !stopping => {
-            queue.insert(0, (e.vm.clone(), None, 2));
+            queue.insert(
+                0,
+                Queued {
+                    vm: e.vm.clone(),
+                    from: e.from.clone(),
+                    to: None,
+                    attempt: 2,
+                },
+            );
             format!(
                 "{}: to {} failed ({why}); trying once more, the scheduler choosing",
                 e.vm, e.dest
@@ -214,7 +258,9 @@ fn outcome_word(o: Outcome) -> String {
         .unwrap_or_default()
 }
 
-/// Reads the host again, lists what still runs there, prints, exits.
+/// Reads the host again, lists what is not where the run meant it to
+/// be (still on the drained host; not back on it), journals where the
+/// VMs went, prints, exits.
 async fn finish(
     config: &Config,
     snap: &Snapshot,
@@ -225,7 +271,28 @@ async fn finish(
 ) -> Result<ExitCode, Error> {
     report.measured_secs = Some(report::round1(began.elapsed().as_secs_f64()));
     let now = facts::gather(snap.source_link()).await;
-    let left: Vec<Left> = if now.reachable {
+    let runs_there = |vm: &str| now.vms.iter().any(|v| v.name == vm && v.is_active());
+    let left: Vec<Left> = if !now.reachable {
+        vec![Left {
+            vm: "(unknown)".into(),
+            reason: format!(
+                "{} could not be read again: {}",
+                report.host,
+                now.error.clone().unwrap_or_default()
+            ),
+        }]
+    } else if report.returning {
+        report
+            .plan
+            .iter()
+            .filter(|r| !runs_there(&r.vm))
+            .map(|r| Left {
+                vm: r.vm.clone(),
+                reason: why_left(&report, &r.vm, interrupted),
+            })
+            .chain(report.unplaceable.iter().cloned())
+            .collect()
+    } else {
         now.vms
             .iter()
             .filter(|v| v.is_active())
@@ -234,35 +301,12 @@ async fn finish(
                 reason: why_left(&report, &v.name, interrupted),
             })
             .collect()
-    } else {
-        vec![Left {
-            vm: "(unknown)".into(),
-            reason: format!(
-                "{} could not be read again: {}",
-                report.host,
-                now.error.unwrap_or_default()
-            ),
-        }]
     };
+    if !report.returning {
+        journal_moved(&report).await;
+    }
+    report.message = ended(&report, &left);
     let empty = left.is_empty();
-    report.message = if empty {
-        format!(
-            "{} runs no VM any more: drained in {:.1} s (predicted {})",
-            report.host,
-            report.measured_secs.unwrap_or(0.0),
-            report.estimated_secs.map_or("-".into(), report::duration)
-        )
-    } else {
-        format!(
-            "{}: {} VM(s) still run there: {}",
-            report.host,
-            left.len(),
-            left.iter()
-                .map(|l| format!("{} ({})", l.vm, l.reason))
-                .collect::<Vec<_>>()
-                .join("; ")
-        )
-    };
     report.left = Some(left);
     super::print(config, &report)?;
     let base = match (empty, interrupted) {
@@ -271,6 +315,80 @@ async fn finish(
         (false, false) => ExitCode::Partial,
     };
     Ok(base.merge(code))
+}
+
+/// The message of a run that ended with `left` not where it should be.
+fn ended(report: &DrainReport, left: &[Left]) -> String {
+    let host = &report.host;
+    let took = format!(
+        "in {:.1} s (predicted {})",
+        report.measured_secs.unwrap_or(0.0),
+        report.estimated_secs.map_or("-".into(), report::duration)
+    );
+    let list = || {
+        left.iter()
+            .map(|l| format!("{} ({})", l.vm, l.reason))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    match (report.returning, left.is_empty()) {
+        (false, true) => format!(
+            "{host} runs no VM any more: drained {took}; it stays in maintenance until `vmigrate maintenance {host} off`, and `vmigrate evacuate {host} --return` brings its VMs back"
+        ),
+        (false, false) => format!("{host}: {} VM(s) still run there: {}", left.len(), list()),
+        (true, true) => format!("{} VM(s) back on {host} {took}", report.plan.len()),
+        (true, false) => format!("{host}: {} VM(s) not back: {}", left.len(), list()),
+    }
+}
+
+/// Journals where the drain's VMs went (`drained`), for `--return`. A
+/// failure is a warning: the VMs are where the report says.
+async fn journal_moved(report: &DrainReport) {
+    let moved: Vec<DrainMove> = report
+        .plan
+        .iter()
+        .filter(|r| r.outcome.as_deref() == Some("migrated"))
+        .filter_map(|r| {
+            Some(DrainMove {
+                vm: r.vm.clone(),
+                destination: r.running_on.clone()?,
+            })
+        })
+        .collect();
+    let record = Record::Drained {
+        host: report.host.clone(),
+        moved,
+    };
+    let written = match Journal::open(&drain_key(&report.host)) {
+        Ok(mut j) => j.commit(record).await.map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    if let Err(e) = written {
+        crate::report::printer::warn(&format!(
+            "{e}; `evacuate {} --return` will go by the drain's plan",
+            report.host
+        ));
+    }
+}
+
+/// Journals the drain's plan before its first migration: a drain that
+/// dies midway still tells `--return` what it meant to move.
+async fn journal_plan(report: &DrainReport) -> Result<(), Error> {
+    let plan = report
+        .plan
+        .iter()
+        .map(|r| DrainMove {
+            vm: r.vm.clone(),
+            destination: r.destination.clone(),
+        })
+        .collect();
+    let mut j = Journal::open(&drain_key(&report.host))?;
+    j.commit(Record::Drain {
+        host: report.host.clone(),
+        plan,
+    })
+    .await?;
+    Ok(())
 }
 
 /// Why `vm` still runs on the host.

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use futures::future::join_all;
 
 use super::snapshot::Snapshot;
-use crate::drain::Plan;
+use super::Moves;
 use crate::hypervisor::Domain;
 use crate::preflight::measure;
 
@@ -23,21 +23,24 @@ pub(super) struct Measured {
     pub link_bps: HashMap<String, f64>,
 }
 
-/// Samples every placed VM for `secs` seconds and reads the links.
-pub(super) async fn all(snap: &Snapshot, plan: &Plan, secs: u32) -> Measured {
+/// Samples every placed VM for `secs` seconds, where it runs, and reads
+/// the links.
+pub(super) async fn all(snap: &Snapshot, moves: &Moves, secs: u32) -> Measured {
     let mut out = Measured::default();
-    let src = snap.source_link();
-    let Ok(lv) = &src.libvirt else {
-        return out;
-    };
     // Start every sample first, so that they share one period.
     let mut samples = Vec::new();
-    for p in &plan.placed {
+    for p in &moves.plan.placed {
+        let from = moves.source_of.get(&p.vm).map_or("", String::as_str);
+        let Some(Ok(lv)) = snap.link(from).map(|l| &l.libvirt) else {
+            out.failed
+                .insert(p.vm.clone(), format!("{from} is not connected"));
+            continue;
+        };
         match Domain::lookup(lv, &p.vm).await {
             Ok(Some(d)) => samples.push((p.vm.clone(), measure::start(&d, secs).await)),
             Ok(None) => {
                 out.failed
-                    .insert(p.vm.clone(), format!("no longer on {}", src.host.name));
+                    .insert(p.vm.clone(), format!("no longer on {from}"));
             }
             Err(e) => {
                 out.failed.insert(p.vm.clone(), e.detail());
@@ -58,20 +61,24 @@ pub(super) async fn all(snap: &Snapshot, plan: &Plan, secs: u32) -> Measured {
             }
         }
     }
-    out.link_bps = links(snap, plan).await;
+    out.link_bps = links(snap, moves).await;
     out
 }
 
-/// The source's link speed towards each destination of the plan.
-async fn links(snap: &Snapshot, plan: &Plan) -> HashMap<String, f64> {
-    let mut dests: Vec<&str> = plan.placed.iter().map(|p| p.destination.as_str()).collect();
-    dests.sort_unstable();
-    dests.dedup();
-    let Ok(ssh) = &snap.source_link().ssh else {
-        return HashMap::new();
-    };
-    let asks = dests.into_iter().filter_map(|d| {
+/// The link speed towards each destination of the plan, from (the first)
+/// host that sends to it.
+async fn links(snap: &Snapshot, moves: &Moves) -> HashMap<String, f64> {
+    let mut pairs: Vec<(&str, &str)> = moves
+        .plan
+        .placed
+        .iter()
+        .filter_map(|p| Some((p.destination.as_str(), moves.source_of.get(&p.vm)?.as_str())))
+        .collect();
+    pairs.sort_unstable();
+    pairs.dedup_by(|a, b| a.0 == b.0);
+    let asks = pairs.into_iter().filter_map(|(d, from)| {
         let addr = snap.link(d)?.host.migration_address.clone();
+        let ssh = snap.link(from)?.ssh.as_ref().ok()?;
         Some(async move { (d.to_string(), measure::link_mbps(ssh, &addr).await) })
     });
     join_all(asks)
