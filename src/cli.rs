@@ -158,6 +158,11 @@ pub struct CheckArgs {
     pub strict: bool,
     #[command(flatten)]
     pub policy: PolicyArgs,
+    /// At most this many migrations arriving on the destination at once,
+    /// counted from the claims held there by every run (`evacuate`'s
+    /// `--max-incoming`; not a `check`/`live` option).
+    #[arg(skip)]
+    pub max_incoming: Option<u32>,
 }
 
 /// The convergence policy (inventory values apply where these are not given;

@@ -66,11 +66,25 @@ pub enum Fit {
         shortages: Vec<String>,
         competing: Vec<Claim>,
     },
+    /// It would fit, but `limit` migrations are already arriving (the
+    /// drain's `--max-incoming`): wait for one to end.
+    Busy {
+        arriving: Vec<Claim>,
+        limit: u32,
+    },
 }
 
 impl Fit {
     /// The one-line refusal for `vm` on `host` (`None` when it fits).
     pub fn refusal(&self, host: &str, vm: &str) -> Option<String> {
+        if let Fit::Busy { arriving, limit } = self {
+            let names: Vec<String> = arriving.iter().map(Claim::describe).collect();
+            return Some(format!(
+                "{host} already has {} migration(s) arriving (at most {limit} at once): {}; {vm} waits for one to end",
+                arriving.len(),
+                names.join("; ")
+            ));
+        }
         let Fit::Short {
             shortages,
             competing,
@@ -96,12 +110,33 @@ impl Fit {
     pub fn competitors(&self) -> String {
         match self {
             Fit::Fits => String::new(),
-            Fit::Short { competing, .. } => competing
+            Fit::Short { competing, .. }
+            | Fit::Busy {
+                arriving: competing,
+                ..
+            } => competing
                 .iter()
                 .map(Claim::describe)
                 .collect::<Vec<_>>()
                 .join("; "),
         }
+    }
+}
+
+/// Whether another migration may arrive on a host where `current` claims
+/// are held, at most `limit` at once: the claims of VMs not yet there
+/// (another run's, or this run's for other VMs) are the ones arriving.
+pub fn slots(need: &Claim, current: &[Claim], present: &[&str], limit: u32) -> Fit {
+    let arriving: Vec<Claim> = current
+        .iter()
+        .filter(|c| !(c.run == need.run && c.vm_uuid == need.vm_uuid))
+        .filter(|c| !present.contains(&c.vm_uuid.as_str()))
+        .cloned()
+        .collect();
+    if arriving.len() >= limit as usize {
+        Fit::Busy { arriving, limit }
+    } else {
+        Fit::Fits
     }
 }
 
@@ -154,6 +189,31 @@ mod tests {
         vcpus: 8,
         disk_mb: Some(100),
     };
+
+    #[test]
+    fn incoming_slots_count_the_migrations_not_yet_arrived() {
+        let a = claim("r1", "web1", "u1", 1, 0);
+        let b = claim("r2", "web2", "u2", 1, 0);
+        let me = claim("r3", "web3", "u3", 1, 0);
+        assert_eq!(slots(&me, &[a.clone(), b.clone()], &[], 3), Fit::Fits);
+        let busy = slots(&me, &[a.clone(), b.clone()], &[], 2);
+        assert_eq!(
+            busy,
+            Fit::Busy {
+                arriving: vec![a.clone(), b.clone()],
+                limit: 2
+            }
+        );
+        let why = busy.refusal("kvm2", "web3").unwrap();
+        assert!(
+            why.starts_with("kvm2 already has 2 migration(s) arriving (at most 2 at once)"),
+            "{why}"
+        );
+        // web1 has arrived; its run has not released the claim yet.
+        assert_eq!(slots(&me, &[a, b], &["u1"], 2), Fit::Fits);
+        // Its own earlier claim is not a competitor.
+        assert_eq!(slots(&me, std::slice::from_ref(&me), &[], 1), Fit::Fits);
+    }
 
     #[test]
     fn one_fits_the_second_does_not_and_is_told_who_took_it() {

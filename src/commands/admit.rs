@@ -30,6 +30,9 @@ pub enum Admission {
     /// Not migratable (checks failed, or the claim was refused): report
     /// `planned.preflight`, exit 3.
     Refused(Planned),
+    /// The destination already has as many migrations arriving as the
+    /// run allows (`max_incoming`): try again when one has ended.
+    Busy(String),
     Interrupted,
 }
 
@@ -53,7 +56,7 @@ pub async fn admit(
         let (Some(dest), true) = (pre.destination.clone(), pre.migratable) else {
             return Ok(Admission::Refused(planned));
         };
-        let (check, held) = match claim(&planned, &dest, run).await {
+        let (check, held) = match claim(&planned, &dest, run, args.max_incoming).await {
             Claimed::Held(h) => (
                 Check::pass(
                     "dest.claim",
@@ -72,6 +75,7 @@ pub async fn admit(
                 ),
                 None,
             ),
+            Claimed::Refused(Fit::Busy { .. }) => return Ok(Admission::Busy(dest)),
             Claimed::Refused(fit) if args.to.is_some() || attempt == REPLANS => {
                 let pre = &mut planned.preflight;
                 let why = fit.refusal(&dest, &pre.vm).unwrap_or_default();
@@ -102,7 +106,7 @@ pub async fn admit(
 }
 
 /// One check-and-claim on `dest` for the planned VM.
-async fn claim(planned: &Planned, dest: &str, run: &str) -> Claimed {
+async fn claim(planned: &Planned, dest: &str, run: &str, max_incoming: Option<u32>) -> Claimed {
     let pre = &planned.preflight;
     let (Some((_, sf)), Some((dl, df))) = (planned.host(&pre.source), planned.host(dest)) else {
         return Claimed::Unavailable(format!("{dest} or {} is not in the fleet", pre.source));
@@ -124,7 +128,13 @@ async fn claim(planned: &Planned, dest: &str, run: &str) -> Claimed {
     };
     let need = Claim::new(run, &pre.vm, &vm.uuid, vm.memory_mb, vm.vcpus, disk_mb);
     let present = df.active_uuids();
-    let decide = |current: &[Claim]| claims::decide(&cap, &need, current, &present);
+    let decide = |current: &[Claim]| match max_incoming {
+        Some(limit) => match claims::fit::slots(&need, current, &present, limit) {
+            Fit::Fits => claims::decide(&cap, &need, current, &present),
+            busy => busy,
+        },
+        None => claims::decide(&cap, &need, current, &present),
+    };
     match claims::take(ssh.clone(), need.clone(), decide).await {
         Ok(Taken::Held(h)) => Claimed::Held(h),
         Ok(Taken::Refused { fit, .. }) => Claimed::Refused(fit),

@@ -37,6 +37,10 @@ pub async fn run(config: &Config, args: LiveArgs) -> Result<ExitCode, Error> {
     match one(config, &args, inventory, progress, &mut interrupt).await? {
         Moved::Interrupted => Ok(ExitCode::Interrupted),
         Moved::Refused(pre) => refuse(config, &pre),
+        // `live` sets no incoming limit; a limit comes only from `evacuate`.
+        Moved::Busy(dest) => Err(Error::NotMigratable(format!(
+            "{dest} has as many migrations arriving as allowed; try again shortly"
+        ))),
         Moved::Done(report) => {
             if config.json() {
                 config.printer.json(&report)?;
@@ -63,6 +67,9 @@ pub(crate) enum Moved {
     /// The checks (or the claim) said no: nothing was changed.
     Refused(Box<Preflight>),
     Interrupted,
+    /// The destination has as many migrations arriving as allowed
+    /// (`CheckArgs::max_incoming`): nothing was changed; try later.
+    Busy(String),
     Done(Box<Report>),
 }
 
@@ -93,6 +100,7 @@ pub(crate) async fn one(
         } => (planned, dest, held),
         Admission::Refused(planned) => return Ok(Moved::Refused(Box::new(planned.preflight))),
         Admission::Interrupted => return Ok(Moved::Interrupted),
+        Admission::Busy(dest) => return Ok(Moved::Busy(dest)),
     };
     let (pre, links) = (planned.preflight, planned.links);
 

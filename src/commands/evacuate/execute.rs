@@ -32,7 +32,14 @@ struct Queued {
     from: String,
     to: Option<String>,
     attempt: u32,
+    /// Waiting for a free incoming slot on `to` (another run's migrations
+    /// hold them): not before then.
+    not_before: Option<Instant>,
 }
+
+/// How long a migration waits for a destination's incoming slot before it
+/// asks again.
+const SLOT_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// One migration's end: the VM, the attempt, how it went, how long.
 struct Ended {
@@ -77,6 +84,7 @@ pub(super) async fn run(
             from: r.source.clone(),
             to: Some(r.destination.clone()),
             attempt: 1,
+            not_before: None,
         })
         .collect();
     let mut running = FuturesUnordered::new();
@@ -94,11 +102,14 @@ pub(super) async fn run(
             bars.event(serde_json::json!({"event": "drain_start", "vm": q.vm, "destination": shown, "attempt": q.attempt}));
             running.push(migration(config, args, inventory.clone(), q, bar, sink));
         }
-        if running.is_empty() {
+        let waiting = queue.iter().filter_map(|q| q.not_before).min();
+        if running.is_empty() && (queue.is_empty() || stopping) {
             break;
         }
+        let wake = waiting.unwrap_or_else(|| Instant::now() + std::time::Duration::from_secs(3600));
         let ended = tokio::select! {
-            e = running.next() => e,
+            e = running.next(), if !running.is_empty() => e,
+            () = tokio::time::sleep_until(wake.into()), if waiting.is_some() => continue,
             () = interrupt.wait(), if !stopping => {
                 stopping = true;
                 bars.note("vmigrate: interrupted: no new migrations; the running ones are aborted");
@@ -120,7 +131,10 @@ fn next_ready(queue: &mut Vec<Queued>, busy: &[String], max_incoming: usize) -> 
         d.as_ref()
             .is_none_or(|d| busy.iter().filter(|b| *b == d).count() < max_incoming)
     };
-    let i = queue.iter().position(|q| free(&q.to))?;
+    let now = Instant::now();
+    let i = queue
+        .iter()
+        .position(|q| free(&q.to) && q.not_before.is_none_or(|t| t <= now))?;
     Some(queue.remove(i))
 }
 
@@ -172,6 +186,7 @@ fn check_args(args: &EvacuateArgs, vm: &str, from: &str, to: Option<String>) -> 
         no_measure: true,
         strict: false,
         policy: args.policy.clone(),
+        max_incoming: Some(args.max_incoming),
     }
 }
 
@@ -184,6 +199,19 @@ fn record(
     queue: &mut Vec<Queued>,
     stopping: bool,
 ) -> ExitCode {
+    if let Ok(Moved::Busy(dest)) = &e.result {
+        // Another run's migrations hold the slots: wait, then ask again.
+        queue.push(Queued {
+            vm: e.vm.clone(),
+            from: e.from.clone(),
+            to: (e.dest != "(scheduler)").then(|| dest.clone()),
+            attempt: e.attempt,
+            not_before: Some(Instant::now() + SLOT_WAIT),
+        });
+        let line = format!("{}: {dest} has no free incoming slot; waiting", e.vm);
+        bars.event(serde_json::json!({"event": "drain_end", "vm": e.vm, "destination": e.dest, "attempt": e.attempt, "line": line, "waiting": true}));
+        return ExitCode::Ok;
+    }
     let Some(row) = report.plan.iter_mut().find(|r| r.vm == e.vm) else {
         return ExitCode::Ok;
     };
@@ -214,7 +242,7 @@ fn record(
             row.error = Some(why.clone());
             (Next::Retry(why), false)
         }
-        Ok(Moved::Interrupted) => (Next::Stays("interrupted".into()), false),
+        Ok(Moved::Interrupted | Moved::Busy(_)) => (Next::Stays("interrupted".into()), false),
         Err(err) => {
             row.error = Some(err.to_string());
             (Next::Retry(err.to_string()), false)
@@ -230,6 +258,7 @@ fn record(
                     from: e.from.clone(),
                     to: None,
                     attempt: 2,
+                    not_before: None,
                 },
             );
             format!(
@@ -238,7 +267,7 @@ fn record(
             )
         }
         Next::Retry(why) | Next::Stays(why) => {
-            format!("{}: stays on {} ({why})", e.vm, report.host)
+            format!("{}: stays on {} ({why})", e.vm, e.from)
         }
     };
     bars.note(&format!("vmigrate: {line}"));
