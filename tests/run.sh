@@ -18,6 +18,8 @@ fi
 # run starts from the same state.
 tests/lab/lab.sh down >/dev/null 2>&1 || true
 trap 'tests/lab/lab.sh down' EXIT
+# Four hosts: lab4 is the host the evacuation tests empty (the other tests
+# see lab1..lab3 only).
 tests/lab/lab.sh up 4
 
 cargo fmt --check
