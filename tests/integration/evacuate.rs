@@ -226,3 +226,111 @@ fn a_vm_that_fits_nowhere_refuses_the_plan_before_anything_moves() {
         "nothing moved: {doc:#}"
     );
 }
+
+/// `vm` runs on exactly one host and is defined there only.
+fn assert_only_where_it_runs(vm: &str, doc: &serde_json::Value) {
+    let host = where_runs(vm);
+    let defined: Vec<&str> = ["lab1", "lab2", "lab3", "lab4"]
+        .into_iter()
+        .filter(|h| state(h, vm) != "absent")
+        .collect();
+    assert_eq!(
+        defined,
+        [host.as_str()],
+        "{vm} defined where it runs only: {doc:#}"
+    );
+}
+
+/// The destination of `vm`'s first `drain_start` in the events file, once
+/// it is there.
+fn started_to(events: &std::path::Path, vm: &str) -> Option<String> {
+    let text = std::fs::read_to_string(events).ok()?;
+    text.lines().find_map(|l| {
+        let v: serde_json::Value = serde_json::from_str(l).ok()?;
+        (v["event"] == "drain_start" && v["vm"] == vm)
+            .then(|| v["destination"].as_str().map(String::from))?
+    })
+}
+
+#[test]
+fn a_destination_lost_mid_drain_costs_one_migration_a_retry_not_the_drain() {
+    let Some((lab, _guard)) = Lab::exclusive() else {
+        return;
+    };
+    let _one = LAB4
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let names: &[&str] = &["ev-k-slow", "ev-k-a", "ev-k-b"];
+    let _gone = Everywhere(&["ev-k-slow", "ev-k-a", "ev-k-b"]);
+    let dir = tempfile::tempdir().unwrap();
+    let inv = lab.all_hosts_inventory(dir.path(), |t| t);
+    let inv = inv.to_str().unwrap();
+    let _slow = TestVm::filled("lab4", "ev-k-slow", 16);
+    let _a = TestVm::create("lab4", "ev-k-a", "net");
+    let _b = TestVm::create("lab4", "ev-k-b", "net");
+    let events = dir.path().join("events.jsonl");
+    let child = crate::util::Vm::cmd()
+        .inventory(inv)
+        .json()
+        .args([
+            "evacuate",
+            "lab4",
+            "--concurrency",
+            "3",
+            "--bandwidth",
+            "2",
+            "--order",
+            "largest",
+        ])
+        .args(["--events", events.to_str().unwrap()])
+        .spawn();
+    crate::util::wait_for(120, "ev-k-slow's migration started", || {
+        started_to(&events, "ev-k-slow").is_some()
+    });
+    let dest = started_to(&events, "ev-k-slow").unwrap();
+    crate::util::wait_for(120, "the incoming copy exists", || {
+        state(&dest, "ev-k-slow") != "absent"
+    });
+    let restart = crate::util::Restart(match dest.as_str() {
+        "lab1" => "lab1",
+        "lab2" => "lab2",
+        _ => "lab3",
+    });
+    lab_sh(&["libvirtd", "stop", &dest]);
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    drop(restart);
+    let r = crate::util::Run::wait(child);
+    assert!(r.code == 0 || r.code == 6, "{}\n{}", r.stdout, r.stderr);
+    let doc = r.json();
+    for v in names {
+        assert_only_where_it_runs(v, &doc);
+    }
+    // The others were not held up: they migrated.
+    for v in ["ev-k-a", "ev-k-b"] {
+        let row = doc["plan"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["vm"] == v)
+            .unwrap();
+        assert_eq!(row["outcome"], "migrated", "{row:#}");
+    }
+    // The lost one: retried elsewhere (exit 0), or listed as left with why (6).
+    let left = doc["left"].as_array().unwrap();
+    if r.code == 6 {
+        assert!(
+            left.iter()
+                .any(|l| l["vm"] == "ev-k-slow" && !l["reason"].as_str().unwrap().is_empty()),
+            "{doc:#}"
+        );
+        assert_eq!(where_runs("ev-k-slow"), "lab4");
+    } else {
+        assert!(left.is_empty(), "{doc:#}");
+        assert_ne!(where_runs("ev-k-slow"), "lab4");
+    }
+    let text = std::fs::read_to_string(&events).unwrap();
+    assert!(
+        text.contains("\"attempt\":2") || r.code == 6,
+        "a retry: {text}"
+    );
+}
