@@ -334,3 +334,54 @@ fn a_destination_lost_mid_drain_costs_one_migration_a_retry_not_the_drain() {
         "a retry: {text}"
     );
 }
+
+#[test]
+fn ctrl_c_starts_nothing_more_and_rolls_the_running_ones_back() {
+    let Some((lab, _guard)) = Lab::shared() else {
+        return;
+    };
+    let _one = LAB4
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let names: &[&str] = &["ev-i-1", "ev-i-2", "ev-i-3"];
+    let _gone = Everywhere(&["ev-i-1", "ev-i-2", "ev-i-3"]);
+    let dir = tempfile::tempdir().unwrap();
+    let inv = lab.all_hosts_inventory(dir.path(), |t| t);
+    let inv = inv.to_str().unwrap();
+    let _vms: Vec<TestVm> = names
+        .iter()
+        .map(|n| TestVm::filled("lab4", n, 16))
+        .collect();
+    let events = dir.path().join("events.jsonl");
+    let child = crate::util::Vm::cmd()
+        .inventory(inv)
+        .json()
+        .args(["evacuate", "lab4", "--concurrency", "1", "--bandwidth", "2"])
+        .args(["--events", events.to_str().unwrap()])
+        .spawn();
+    crate::util::wait_for(120, "the first migration is under way", || {
+        names
+            .iter()
+            .any(|n| started_to(&events, n).is_some_and(|d| state(&d, n) != "absent"))
+    });
+    crate::util::sigint(&child);
+    let r = crate::util::Run::wait(child);
+    assert_eq!(r.code, 130, "{}\n{}", r.stdout, r.stderr);
+    let doc = r.json();
+    for v in names {
+        assert_eq!(
+            where_runs(v),
+            "lab4",
+            "rolled back or never started: {doc:#}"
+        );
+        assert_only_where_it_runs(v, &doc);
+    }
+    let left = doc["left"].as_array().unwrap();
+    assert_eq!(left.len(), 3, "{doc:#}");
+    let started = std::fs::read_to_string(&events)
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains("\"drain_start\""))
+        .count();
+    assert_eq!(started, 1, "nothing more started after Ctrl-C");
+}
