@@ -588,3 +588,19 @@ pub fn wait_for(secs: u64, what: &str, mut cond: impl FnMut() -> bool) {
         std::thread::sleep(std::time::Duration::from_millis(250));
     }
 }
+
+/// `lab.sh ARGS`' stdout when it succeeds, `None` otherwise (a host
+/// whose libvirtd is stopped, a VM that is not there).
+pub fn lab_out(args: &[&str]) -> Option<String> {
+    Command::new(lab_script())
+        .args(args)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+}
+
+/// The lab's directory, where lab.sh keeps its records (`vms/NAME.meta`).
+pub fn lab_state_dir() -> PathBuf {
+    lab_dir()
+}

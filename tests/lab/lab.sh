@@ -97,6 +97,8 @@ Commands:
                          (default 8, within 60 s); vm create --dirty does this before returning
   link HOST down|up      take HOST's veth on $BRIDGE down (a cut network: its daemons and guests keep
                          running, nothing reaches it, vmigrate's SSH included) or up again
+  ssh HOST cut|restore   drop (or let through again) the operator's SSH to HOST: packets from $BRIDGE_ADDR to
+                         its port 22, open connections included; host-to-host traffic is untouched
   bridge add HOST BR     create Linux bridge BR inside HOST's network namespace only
   bridge del HOST BR     delete it
   help                   this text
@@ -142,6 +144,7 @@ main() {
 	vm) cmd_vm "$@" ;;
 	bridge) cmd_bridge "$@" ;;
 	link) cmd_link "$@" ;;
+	ssh) cmd_ssh "$@" ;;
 	help | -h | --help) usage ;;
 	*)
 		usage >&2

@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# tests/lab/lib/faults.sh — Faults and topology for tests: libvirtd stop|start, bridges inside a host, link down|up.
+# tests/lab/lib/faults.sh — Faults and topology for tests: libvirtd stop|start, bridges inside a host, link down|up,
+# the operator's SSH to a host cut|restore.
 # Sourced by tests/lab/lab.sh, which sets the configuration these functions use.
 
 # ---------------------------------------------------------------------------------------------------
@@ -61,4 +62,33 @@ cmd_link() {
 	need_root
 	require_host "$host"
 	ip link set "$(host_veth "$host")" "$action"
+}
+
+# ---------------------------------------------------------------------------------------------------
+# ssh HOST cut|restore: the operator's SSH to a host cut, the host itself still fine
+
+# Drops every packet from the bridge address (where the operator's vmigrate runs) to the host's port
+# 22, open connections included, with an nftables table inside the host's network namespace only:
+# host-to-host traffic (peer-to-peer migration) and the host's own connections out to the bridge
+# address (its NBD disks) go on. The kernel has no tc actions or classifiers (README).
+SSH_CUT_TABLE=vmlab_ssh_cut
+
+cmd_ssh() {
+	local host=${1:-} action=${2:-} ns
+	[[ $action == cut || $action == restore ]] || die "usage: lab.sh ssh HOST cut|restore"
+	need_root
+	require_host "$host"
+	command -v nft >/dev/null || die "ssh cut needs nft (Debian package nftables; lab.sh up installs it)"
+	ns=$(host_ns "$host")
+	[[ -e /run/netns/$ns ]] || die "$host is not running (try: lab.sh up)"
+	ip netns exec "$ns" nft delete table inet "$SSH_CUT_TABLE" 2>/dev/null || true
+	[[ $action == cut ]] || return 0
+	ip netns exec "$ns" nft -f - <<EOF
+table inet $SSH_CUT_TABLE {
+	chain input {
+		type filter hook input priority 0; policy accept;
+		ip saddr $BRIDGE_ADDR tcp dport 22 drop
+	}
+}
+EOF
 }

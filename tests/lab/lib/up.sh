@@ -23,7 +23,7 @@ apt_install() {
 
 ensure_packages() {
 	local want=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev qemu-system-x86
-		openssh-server openssh-client iproute2 pkg-config nasm qemu-utils)
+		openssh-server openssh-client iproute2 pkg-config nasm qemu-utils nftables)
 	local missing=() p installed
 	# One dpkg-query for all of them keeps a no-op `up` fast.
 	installed=" $(dpkg-query -W -f='${Package}=${Status}\n' "${want[@]}" 2>/dev/null |
@@ -133,6 +133,11 @@ namespaces = [ ]
 stdio_handler = "file"
 user = "root"
 group = "root"
+# The source libvirtd's keepalive on its peer-to-peer connection to the destination: a cut link
+# fails the migration after about interval x count seconds (default 5 x 5 = 30 s; README: the
+# fault matrix's link-cut cells wait on it).
+keepalive_interval = 2
+keepalive_count = 3
 EOF
 	if [[ ! -s $d/ssh_host_ed25519_key ]]; then
 		rm -f "$d/ssh_host_ed25519_key" "$d/ssh_host_ed25519_key.pub"

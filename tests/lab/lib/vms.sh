@@ -206,6 +206,8 @@ vm_create() {
 	# A dirtying guest needs a few seconds (~3 s under KVM, more on a loaded machine) before it dirties
 	# memory; whatever is measured or migrated before then sees an idle guest (lab.md). So `create`
 	# returns once QEMU measures it dirtying, not after a fixed time.
+	# The wait changes nothing in the lab: other lab.sh commands (another test's VM) need not wait for it.
+	flock -u 9
 	((dirty == 0)) || vm_wait_dirty "$host" "$name"
 }
 
