@@ -64,7 +64,11 @@ pub async fn run(config: &Config, args: MaintenanceArgs) -> Result<ExitCode, Err
         })?;
     } else {
         config.printer.table(&table(&rows))?;
-        for r in rows.iter().filter(|r| r.reachable) {
+        // `status`'s table says it all; `on` and `off` say what they did.
+        for r in rows
+            .iter()
+            .filter(|r| r.reachable && action != Action::Status)
+        {
             config.printer.text(&r.note)?;
         }
     }

@@ -20,6 +20,7 @@ mod hosts;
 mod hygiene;
 mod inventory_errors;
 mod live;
+mod maintenance;
 mod output;
 mod recover;
 mod util;
