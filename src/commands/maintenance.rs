@@ -207,9 +207,8 @@ fn table(rows: &[Row]) -> String {
 /// `evacuate`'s mark, set on the host being emptied before its first
 /// migration (why = "evacuate") and left on at the end: the operator ends
 /// it after the maintenance. Says what it did on stderr; a failure is a
-/// warning, not a reason to keep the VMs where they are. Returns whether
-/// the host is in maintenance now.
-pub async fn evacuating(link: &crate::fleet::HostLink) -> bool {
+/// warning, not a reason to keep the VMs where they are.
+pub async fn evacuating(link: &crate::fleet::HostLink) {
     let name = &link.host.name;
     let ssh = match &link.ssh {
         Ok(s) => s,
@@ -217,26 +216,23 @@ pub async fn evacuating(link: &crate::fleet::HostLink) -> bool {
             printer::warn(&format!(
                 "cannot mark {name} in maintenance: {e}; other operators' runs may place VMs on it"
             ));
-            return false;
+            return;
         }
     };
     match maintenance::set(ssh, &Mark::new("evacuate")).await {
         Ok(Set::Set { .. }) => {
             printer::line(&format!("vmigrate: {name} is in maintenance now (no run, from any machine, brings a VM there); end it with `vmigrate maintenance {name} off`"));
-            true
         }
         Ok(Set::Kept(m)) => {
             printer::line(&format!(
                 "vmigrate: {name} was already in maintenance ({}): kept",
                 m.describe()
             ));
-            true
         }
         Err(e) => {
             printer::warn(&format!(
                 "cannot mark {name} in maintenance: {e}; other operators' runs may place VMs on it"
             ));
-            false
         }
     }
 }
