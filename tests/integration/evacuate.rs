@@ -284,6 +284,7 @@ fn a_destination_lost_mid_drain_costs_one_migration_a_retry_not_the_drain() {
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let names: &[&str] = &["ev-k-slow", "ev-k-a", "ev-k-b"];
     let _gone = Everywhere(&["ev-k-slow", "ev-k-a", "ev-k-b"]);
+    let _mark = MarkGone;
     let dir = tempfile::tempdir().unwrap();
     let inv = lab.all_hosts_inventory(dir.path(), |t| t);
     let inv = inv.to_str().unwrap();
@@ -367,6 +368,7 @@ fn ctrl_c_starts_nothing_more_and_rolls_the_running_ones_back() {
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let names: &[&str] = &["ev-i-1", "ev-i-2", "ev-i-3"];
     let _gone = Everywhere(&["ev-i-1", "ev-i-2", "ev-i-3"]);
+    let _mark = MarkGone;
     let dir = tempfile::tempdir().unwrap();
     let inv = lab.all_hosts_inventory(dir.path(), |t| t);
     let inv = inv.to_str().unwrap();
