@@ -112,6 +112,13 @@ pub enum Command {
     /// (nothing moved), 6 partial (VMs left, each listed with why), 130
     /// interrupted.
     Evacuate(EvacuateArgs),
+    /// Put a host in maintenance, end it, or show it: a mark kept on the host
+    /// itself, so that every operator's check, live and evacuate treats the
+    /// host as disabled. `vmigrate maintenance status` shows every host.
+    ///
+    /// Exit 0 done (also `on` for a host already in maintenance: the first
+    /// mark is kept), 2 usage, 6 when a host could not be reached.
+    Maintenance(MaintenanceArgs),
     /// Print a shell completion script to stdout.
     Completions {
         /// The shell.
@@ -315,6 +322,29 @@ pub struct EvacuateArgs {
     pub events: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub policy: PolicyArgs,
+}
+
+/// `maintenance`: which host, and what to do.
+#[derive(Debug, clap::Args)]
+pub struct MaintenanceArgs {
+    /// The host (inventory name); or `status` alone, for every host.
+    #[arg(value_name = "HOST")]
+    pub host: String,
+    /// on: put the host in maintenance; off: end it; status: show it.
+    #[arg(value_enum, value_name = "ACTION")]
+    pub action: Option<MaintenanceAction>,
+    /// Why (with `on`): kept in the mark, shown to every operator.
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+}
+
+/// What `maintenance` does to a host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MaintenanceAction {
+    On,
+    Off,
+    Status,
 }
 
 /// `live`: where and how to migrate.

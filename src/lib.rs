@@ -24,6 +24,7 @@ mod fleet;
 mod fuzz_config;
 mod hypervisor;
 mod inventory;
+mod maintenance;
 mod migrate;
 pub(crate) mod plan;
 mod policy;

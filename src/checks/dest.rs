@@ -42,8 +42,20 @@ pub(crate) fn known(dest: &str, inv: &Inventory) -> Check {
     }
 }
 
-/// `dest.enabled`.
-pub(crate) fn enabled(host: &Host) -> Check {
+/// `dest.enabled`: not disabled in the inventory, and not in maintenance
+/// (a mark on the host itself, `crate::maintenance`).
+pub(crate) fn enabled(host: &Host, f: &HostFacts) -> Check {
+    if let Some(m) = &f.maintenance {
+        return Check::fail(
+            "dest.enabled",
+            format!(
+                "{} is in maintenance ({}); choose another host, or end it with `vmigrate maintenance {} off`",
+                host.name,
+                m.describe(),
+                host.name
+            ),
+        );
+    }
     if host.disabled {
         Check::fail(
             "dest.enabled",
@@ -193,8 +205,27 @@ mod tests {
         let mut h = lab_host("lab3");
         h.disabled = true;
         h.disabled_reason = Some("kernel update".into());
-        let c = enabled(&h);
+        let f = lab_facts("lab3");
+        let c = enabled(&h, &f);
         assert_eq!(c.status, Status::Fail);
         assert!(c.message.contains("kernel update"));
+        h.disabled = false;
+        assert_eq!(enabled(&h, &f).status, Status::Pass);
+        let mut f = f;
+        f.maintenance = Some(crate::maintenance::Mark::new("disk swap"));
+        let c = enabled(&h, &f);
+        assert_eq!(c.status, Status::Fail);
+        assert!(
+            c.message.starts_with("lab3 is in maintenance (since "),
+            "{}",
+            c.message
+        );
+        assert!(
+            c.message.contains(
+                ": disk swap); choose another host, or end it with `vmigrate maintenance lab3 off`"
+            ),
+            "{}",
+            c.message
+        );
     }
 }

@@ -81,7 +81,7 @@ fn safe_part(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-fn operator_host() -> String {
+pub fn operator_host() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_string())
         .ok()
@@ -89,7 +89,7 @@ fn operator_host() -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-fn now_ms() -> u64 {
+pub fn now_ms() -> u64 {
     let ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default()

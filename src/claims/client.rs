@@ -14,6 +14,7 @@ use tokio::task::JoinHandle;
 use super::fit::Fit;
 use super::protocol::{parse_line, Line, TAKE};
 use super::{Claim, DIR};
+use crate::maintenance::{self, Mark};
 use crate::ssh::{SshError, SshSession};
 
 /// Waiting for the listing may include waiting for another run's
@@ -65,10 +66,19 @@ impl Conversation {
             host: host.clone(),
             reason: format!("local socket pair: {e}"),
         })?;
-        let argv: Vec<String> = ["sh", "-c", TAKE, "vmigrate-claim", DIR, file]
-            .iter()
-            .map(std::string::ToString::to_string)
-            .collect();
+        let script = format!("{}{TAKE}", maintenance::protocol::READ_FN);
+        let argv: Vec<String> = [
+            "sh",
+            "-c",
+            &script,
+            "vmigrate-claim",
+            DIR,
+            file,
+            maintenance::FILE,
+        ]
+        .iter()
+        .map(std::string::ToString::to_string)
+        .collect();
         let task = tokio::spawn(async move { ssh.pipe(&argv, far).await });
         let (rd, input) = near.into_split();
         Ok(Conversation {
@@ -165,8 +175,10 @@ pub async fn take(
     let mut conv = Conversation::start(ssh, &file)?;
     let listing = conv.until(Line::Listed, LISTING).await?;
     let mut current = Vec::new();
+    let mut mark = None;
     for line in listing {
         match line {
+            Line::Maintenance(text) => mark = Some(Mark::parse(&text)),
             Line::Claim(c) => current.push(c),
             Line::Unreadable(s) => {
                 tracing::warn!(host, claim = s, "a live claim vmigrate cannot read");
@@ -174,7 +186,8 @@ pub async fn take(
             _ => {}
         }
     }
-    let fit = decide(&current);
+    // A host put in maintenance since the facts were read: no claim there.
+    let fit = mark.map_or_else(|| decide(&current), Fit::Maintenance);
     if fit != Fit::Fits {
         conv.say("cancel\n").await.ok();
         conv.end().await;

@@ -8,6 +8,7 @@
 //! sparse image while it runs, so free space reflects it only at the end.
 
 use super::Claim;
+use crate::maintenance::Mark;
 
 /// What a host can give new VMs before claims are counted, from its facts
 /// (Nova's arithmetic, in `crate::capacity`). `disk_mb` is `None` when unknown.
@@ -72,11 +73,20 @@ pub enum Fit {
         arriving: Vec<Claim>,
         limit: u32,
     },
+    /// The host went into maintenance (`crate::maintenance`) after the
+    /// facts were read: nothing is claimed there, whatever the room.
+    Maintenance(Mark),
 }
 
 impl Fit {
     /// The one-line refusal for `vm` on `host` (`None` when it fits).
     pub fn refusal(&self, host: &str, vm: &str) -> Option<String> {
+        if let Fit::Maintenance(m) = self {
+            return Some(format!(
+                "{host} went into maintenance while {vm} was being checked ({}); choose another host",
+                m.describe()
+            ));
+        }
         if let Fit::Busy { arriving, limit } = self {
             let names: Vec<String> = arriving.iter().map(Claim::describe).collect();
             return Some(format!(
@@ -110,6 +120,7 @@ impl Fit {
     pub fn competitors(&self) -> String {
         match self {
             Fit::Fits => String::new(),
+            Fit::Maintenance(m) => format!("a maintenance mark ({})", m.describe()),
             Fit::Short { competing, .. }
             | Fit::Busy {
                 arriving: competing,

@@ -19,7 +19,7 @@ pub mod protocol;
 #[cfg(test)]
 mod script_tests;
 
-pub use claim::{new_run_id, Claim};
+pub use claim::{new_run_id, now_ms, operator_host, Claim};
 pub use client::{take, Held, Taken};
 pub use fit::{counted, decide, Capacity, Counted, Fit};
 

@@ -29,10 +29,13 @@ pub const LIST_FN: &str = r#"vmigrate_claims() {
 "#;
 
 /// Check-and-claim, then hold, in one exec. `$1`: claims directory, `$2`:
-/// the claim's file name. The conversation (one line each way):
+/// the claim's file name, `$3`: the maintenance mark's file (needs
+/// `crate::maintenance::protocol::READ_FN` before it). The conversation
+/// (one line each way):
 ///
-/// 1. host, under `.lock`: `claim <json>`… for every live claim (stale
-///    files are removed), then `listed`;
+/// 1. host, under `.lock`: `maintenance <json>` when the host is in
+///    maintenance (marks are set under the same lock), `claim <json>`… for
+///    every live claim (stale files are removed), then `listed`;
 /// 2. vmigrate: `take <json>` when it fits (anything else: nothing is written);
 /// 3. host: the file is written, locked and renamed into place, `.lock`
 ///    released, `held`;
@@ -48,6 +51,7 @@ case $f in *[!A-Za-z0-9._-]* | .* | '') echo "error invalid claim file name"; ex
 mkdir -p -- "$d" && chmod 700 -- "$d" || { echo "error cannot create $d"; exit 1; }
 exec 9>>"$d/.lock"
 flock -w 30 9 || { echo "error $d/.lock stayed locked for 30 s"; exit 1; }
+[ -n "$3" ] && vmigrate_maint "$3"
 for c in "$d"/*.json; do
   [ -f "$c" ] || continue
   flock -n -s -E 75 7 2>/dev/null 7<"$c"
@@ -81,6 +85,8 @@ pub enum Line {
     Claim(Claim),
     /// A live claim whose file is not a claim vmigrate wrote.
     Unreadable(String),
+    /// The host is in maintenance: the mark's text.
+    Maintenance(String),
     Listed,
     Held,
     Released,
@@ -95,6 +101,9 @@ pub fn parse_line(line: &str) -> Line {
         "listed" => Line::Listed,
         "held" => Line::Held,
         "released" => Line::Released,
+        _ if line.starts_with("maintenance ") => {
+            Line::Maintenance(line["maintenance ".len()..].to_string())
+        }
         _ => match line.strip_prefix("claim ") {
             Some(json) => serde_json::from_str(json)
                 .map_or_else(|_| Line::Unreadable(json.to_string()), Line::Claim),
@@ -131,6 +140,10 @@ mod tests {
         );
         assert_eq!(parse_line("claim "), Line::Unreadable(String::new()));
         assert_eq!(parse_line("listed"), Line::Listed);
+        assert_eq!(
+            parse_line("maintenance {\"by\":1}"),
+            Line::Maintenance("{\"by\":1}".into())
+        );
         assert_eq!(parse_line("held\r\n"), Line::Held);
         assert_eq!(parse_line("released"), Line::Released);
         assert_eq!(

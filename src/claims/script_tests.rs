@@ -9,6 +9,8 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
 use super::protocol::{parse_line, parse_listing, Line, LIST_FN, TAKE};
 use super::Claim;
+use crate::maintenance::protocol::READ_FN;
+use crate::maintenance::Mark;
 
 /// A running TAKE: its stdin, and its stdout line by line.
 struct Taker {
@@ -20,10 +22,17 @@ struct Taker {
 impl Taker {
     /// Starts TAKE under a hostile umask (the script must not care).
     fn start(dir: &Path, file: &str) -> Taker {
+        Taker::start_marked(dir, file, Path::new(""))
+    }
+
+    /// Starts TAKE on a host whose maintenance mark would be `mark`.
+    fn start_marked(dir: &Path, file: &str, mark: &Path) -> Taker {
+        let script = format!("umask 000\n{READ_FN}{TAKE}");
         let mut child = Command::new("sh")
-            .args(["-c", &format!("umask 000\n{TAKE}"), "vmigrate-claim"])
+            .args(["-c", &script, "vmigrate-claim"])
             .arg(dir)
             .arg(file)
+            .arg(mark)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -155,4 +164,27 @@ fn refuses_names_that_are_not_plain_file_names() {
         );
         assert!(!t.child.wait().unwrap().success());
     }
+}
+
+#[test]
+fn a_host_in_maintenance_says_so_under_the_lock() {
+    if !have_flock() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("claims");
+    let mark_file = tmp.path().join("maintenance.json");
+    let mut t = Taker::start_marked(&dir, "run-a.u-a.json", &mark_file);
+    assert_eq!(t.until_word(), vec![Line::Listed]);
+    t.send("cancel\n");
+    assert!(t.child.wait().unwrap().success());
+
+    let m = Mark::new("kernel update");
+    std::fs::write(&mark_file, m.to_line() + "\n").unwrap();
+    let mut t = Taker::start_marked(&dir, "run-a.u-a.json", &mark_file);
+    let lines = t.until_word();
+    assert_eq!(lines, vec![Line::Maintenance(m.to_line()), Line::Listed]);
+    t.send("cancel\n");
+    assert!(t.child.wait().unwrap().success());
+    assert!(list(&dir).is_empty());
 }

@@ -17,8 +17,9 @@ struct HostsReport<'a> {
 }
 
 /// Gathers and prints the facts of the selected hosts. Exit 6 when an
-/// enabled host is unreachable; a disabled host being down is expected
-/// (it is in maintenance) and does not make the run partial.
+/// enabled host is unreachable; a disabled host, or one whose maintenance
+/// mark could still be read (over SSH), being down is expected and does
+/// not make the run partial.
 pub async fn run(config: &Config, only: &[String]) -> Result<ExitCode, Error> {
     let path = inventory::locate(config.inventory.as_deref())?;
     let inv = inventory::load(&path)?;
@@ -42,7 +43,9 @@ pub async fn run(config: &Config, only: &[String]) -> Result<ExitCode, Error> {
     // The rows are shown (they are how the operator sees the duplicate),
     // then the inventory is refused.
     fleet::refuse_same_host_twice(&facts)?;
-    let partial = facts.iter().any(|h| !h.reachable && !h.disabled);
+    let partial = facts
+        .iter()
+        .any(|h| !h.reachable && !h.disabled && h.maintenance.is_none());
     Ok(if partial {
         ExitCode::Partial
     } else {

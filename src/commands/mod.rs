@@ -10,6 +10,7 @@ mod find;
 mod force_complete;
 pub mod hosts;
 mod live;
+mod maintenance;
 mod plan;
 mod recover;
 
@@ -33,6 +34,7 @@ pub async fn execute(command: Command, config: &Config) -> Result<ExitCode, Erro
         Command::Attach { vm } => attach::run(config, &vm).await,
         Command::Recover { vm, dry_run } => recover::run(config, &vm, dry_run).await,
         Command::Evacuate(args) => evacuate::run(config, args).await,
+        Command::Maintenance(args) => maintenance::run(config, args).await,
         Command::Completions { shell } => completions::run(shell),
     }
 }

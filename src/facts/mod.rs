@@ -17,6 +17,7 @@ use crate::claims::Claim;
 use crate::fleet::HostLink;
 use crate::hypervisor::{version_string, LibvirtError};
 use crate::inventory::Host;
+use crate::maintenance::Mark;
 use crate::ssh::SshError;
 pub use libvirt::VmFacts;
 
@@ -89,6 +90,11 @@ pub struct HostFacts {
     /// they are bringing here (`crate::claims`).
     #[serde(default)]
     pub claims: Vec<Claim>,
+    /// The host's maintenance mark, set on the host itself by any operator
+    /// (`vmigrate maintenance`, `evacuate`): while it is there, the host
+    /// takes no VM, as if disabled. `None` also when SSH failed.
+    #[serde(default)]
+    pub maintenance: Option<Mark>,
 }
 
 impl HostFacts {
@@ -178,11 +184,13 @@ fn assemble(
         host_uuid: None,
         vms: Vec::new(),
         claims: Vec::new(),
+        maintenance: None,
     };
     if let Ok(r) = remote {
         f.hostname = Some(r.hostname);
         f.disk_free_mb = r.disk_free_mb;
         f.claims = r.claims;
+        f.maintenance = r.maintenance;
         if let (Some(e), None) = (r.disk_error, &f.error) {
             f.error = Some(e);
         }

@@ -1,11 +1,16 @@
 //! Facts only a shell on the host can tell: its hostname, the free space
-//! where instance disks live, and the capacity other runs have claimed there.
+//! where instance disks live, the capacity other runs have claimed there,
+//! and the host's maintenance mark.
 
 use crate::claims::{self, Claim};
+use crate::maintenance::{self, Mark};
 use crate::ssh::{SshError, SshSession};
 
 /// Ends the df section of the output; the live claims follow.
 const CLAIMS_MARK: &str = "@@vmigrate-claims";
+
+/// Ends the claims section; the maintenance mark, if any, follows.
+const MAINTENANCE_MARK: &str = "@@vmigrate-maintenance";
 
 /// Facts read over SSH.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,6 +23,8 @@ pub(crate) struct RemoteFacts {
     pub disk_error: Option<String>,
     /// Other runs' live claims on the host.
     pub claims: Vec<Claim>,
+    /// The host's maintenance mark (`crate::maintenance`).
+    pub maintenance: Option<Mark>,
 }
 
 /// Reads the facts with one command on the reused connection (every extra
@@ -29,10 +36,16 @@ pub(crate) async fn gather(
     // The path travels as "$1", never inside the script text. `uname -n`
     // rather than `hostname`: present everywhere, no options needed. df's
     // POSIX format (-P) gives one line per filesystem, sizes in KiB (-k).
-    // The claims are listed by the same exec: no extra round trip.
+    // The claims and the maintenance mark are read by the same exec: no
+    // extra round trip.
     const SCRIPT: &str = "uname -n || exit 1; df -Pk -- \"$1\" 2>&1 || true; \
-                          echo @@vmigrate-claims; vmigrate_claims \"$2\" || true";
-    let script = format!("{}{SCRIPT}", claims::protocol::LIST_FN);
+                          echo @@vmigrate-claims; vmigrate_claims \"$2\" || true; \
+                          echo @@vmigrate-maintenance; vmigrate_maint \"$3\"";
+    let script = format!(
+        "{}{}{SCRIPT}",
+        claims::protocol::LIST_FN,
+        maintenance::protocol::READ_FN
+    );
     let argv = [
         "sh",
         "-c",
@@ -40,9 +53,11 @@ pub(crate) async fn gather(
         "vmigrate-facts",
         instances_path,
         claims::DIR,
+        maintenance::FILE,
     ];
     let out = ssh.check(&argv).await?;
-    let (out, listing) = split_claims(&out);
+    let (out, mark) = split_at(&out, MAINTENANCE_MARK);
+    let (out, listing) = split_at(out, CLAIMS_MARK);
     let (hostname, df) = out.split_once('\n').unwrap_or((out, ""));
     let (disk_free_mb, disk_error) = match parse_df_available_kib(df) {
         Some(kib) => (Some(kib / 1024), None),
@@ -60,13 +75,14 @@ pub(crate) async fn gather(
         disk_free_mb,
         disk_error,
         claims: claims::protocol::parse_listing(listing),
+        maintenance: maintenance::protocol::parse_facts(mark),
     })
 }
 
-/// The output before the claims mark, and the claim lines after it.
-fn split_claims(out: &str) -> (&str, &str) {
-    match out.find(&format!("\n{CLAIMS_MARK}\n")) {
-        Some(i) => (&out[..=i], &out[i + CLAIMS_MARK.len() + 2..]),
+/// The output before the line `marker`, and the lines after it.
+fn split_at<'a>(out: &'a str, marker: &str) -> (&'a str, &'a str) {
+    match out.rfind(&format!("\n{marker}\n")) {
+        Some(i) => (&out[..=i], &out[i + marker.len() + 2..]),
         None => (out, ""),
     }
 }
@@ -104,10 +120,29 @@ mod tests {
         let c = Claim::new("r1", "web1", "u1", 128, 1, 0);
         let json = serde_json::to_string(&c).unwrap();
         let out = format!("lab3\nFilesystem ...\n/dev/x 1 2 3 4% /\n{CLAIMS_MARK}\nclaim {json}\n");
-        let (head, listing) = split_claims(&out);
+        let (head, listing) = split_at(&out, CLAIMS_MARK);
         assert_eq!(head, "lab3\nFilesystem ...\n/dev/x 1 2 3 4% /\n");
         assert_eq!(claims::protocol::parse_listing(listing), vec![c]);
-        let (head, listing) = split_claims("lab3\ndf: x: No such file\n@@vmigrate-claims\n");
+        let (head, listing) = split_at(
+            "lab3\ndf: x: No such file\n@@vmigrate-claims\n",
+            CLAIMS_MARK,
+        );
         assert_eq!((head, listing), ("lab3\ndf: x: No such file\n", ""));
+    }
+
+    #[test]
+    fn splits_the_mark_off() {
+        let m = Mark::new("disk swap");
+        let out = format!(
+            "lab3\ndf\n{CLAIMS_MARK}\n{MAINTENANCE_MARK}\nmaintenance {}\n",
+            m.to_line()
+        );
+        let (rest, mark) = split_at(&out, MAINTENANCE_MARK);
+        assert_eq!(maintenance::protocol::parse_facts(mark), Some(m));
+        let (head, listing) = split_at(rest, CLAIMS_MARK);
+        assert_eq!((head, listing), ("lab3\ndf\n", ""));
+        let none = format!("lab3\n{CLAIMS_MARK}\n{MAINTENANCE_MARK}\n");
+        let (_, mark) = split_at(&none, MAINTENANCE_MARK);
+        assert_eq!(maintenance::protocol::parse_facts(mark), None);
     }
 }

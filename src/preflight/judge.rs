@@ -28,7 +28,7 @@ pub(super) fn source(src: &Source) -> Vec<Check> {
 /// Every check about one destination.
 pub(super) fn destination(src: &Source, dst: &Destination, requested: BlockMode) -> Judged {
     let (host, df, spec) = (dst.host, dst.facts, &src.vm.spec);
-    let mut checks = vec![dest::enabled(host), dest::reachable(df)];
+    let mut checks = vec![dest::enabled(host, df), dest::reachable(df)];
     let Some(p) = &dst.probed else {
         return Judged {
             checks,

@@ -65,23 +65,39 @@ pub fn render(hosts: &[HostFacts], color: bool) -> String {
     t.to_string()
 }
 
+/// The STATUS cell: up, or why the host takes no VM (disabled in the
+/// inventory, in maintenance by a mark on the host — shown also when
+/// libvirt is down, the usual state of a host in maintenance), or what is
+/// down.
 fn status(h: &HostFacts) -> (String, Color) {
-    match (h.reachable, h.disabled) {
-        (true, false) => ("up".into(), Color::Green),
-        (true, true) => (
-            format!(
-                "disabled{}",
-                h.disabled_reason
-                    .as_deref()
-                    .map(|r| format!(": {}", sanitize(r)))
-                    .unwrap_or_default()
-            ),
-            Color::Yellow,
-        ),
-        (false, _) if h.ssh.reachable => ("libvirt down".into(), Color::Red),
-        (false, _) if h.libvirt.reachable => ("ssh down".into(), Color::Red),
-        (false, _) => ("unreachable".into(), Color::Red),
+    let mut why = Vec::new();
+    if !h.reachable {
+        why.push(if h.ssh.reachable {
+            "libvirt down".to_string()
+        } else if h.libvirt.reachable {
+            "ssh down".to_string()
+        } else {
+            "unreachable".to_string()
+        });
     }
+    if h.disabled {
+        why.push(format!(
+            "disabled{}",
+            h.disabled_reason
+                .as_deref()
+                .map(|r| format!(": {}", sanitize(r)))
+                .unwrap_or_default()
+        ));
+    }
+    if let Some(m) = &h.maintenance {
+        why.push(format!("maintenance {}", sanitize(&m.describe())));
+    }
+    let colour = match (h.reachable, why.is_empty()) {
+        (false, _) => Color::Red,
+        (true, true) => return ("up".into(), Color::Green),
+        (true, false) => Color::Yellow,
+    };
+    (why.join("; "), colour)
 }
 
 /// "2 running / 3" and the running names, short enough for a cell.
@@ -101,4 +117,36 @@ fn vms(h: &HostFacts) -> String {
         s.push_str(&format!(": {}", sanitize(&names)));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts::testdata::lab_facts;
+
+    #[test]
+    fn status_names_the_maintenance_mark() {
+        let mut h = lab_facts("lab3");
+        assert_eq!(status(&h).0, "up");
+        h.maintenance = Some(crate::maintenance::Mark {
+            since_ms: 1_795_734_452_542,
+            by: "ann@ops1 pid 42".into(),
+            reason: "bios\u{1b}[2J".into(),
+        });
+        assert_eq!(
+            status(&h).0,
+            "maintenance since 2026-11-26 23:07 UTC by ann@ops1 pid 42: bios\\u{1b}[2J"
+        );
+        h.disabled = true;
+        assert!(status(&h).0.starts_with("disabled; maintenance since"));
+        h.reachable = false;
+        assert!(status(&h)
+            .0
+            .starts_with("libvirt down; disabled; maintenance since"));
+        h.ssh.reachable = false;
+        h.libvirt.reachable = false;
+        h.maintenance = None;
+        h.disabled = false;
+        assert_eq!(status(&h), ("unreachable".into(), Color::Red));
+    }
 }

@@ -26,7 +26,7 @@ fn reject(filter: &'static str, why: impl Into<String>) -> Rejection {
 
 /// Runs every filter; the first to reject the host says why.
 pub(crate) fn run_all(req: &Request, host: &Host, f: &HostFacts) -> Result<(), Rejection> {
-    enabled(host)?;
+    enabled(host, f)?;
     reachable(f)?;
     ram(req, host, f)?;
     vcpu(req, host, f)?;
@@ -48,14 +48,22 @@ pub(crate) fn host_fit(
     host: &Host,
     f: &HostFacts,
 ) -> Result<(), Rejection> {
-    enabled(host)?;
+    enabled(host, f)?;
     reachable(f)?;
     hypervisor(source, f)?;
     zone(zone_wanted, host)?;
     tag(tag_wanted, host)
 }
 
-fn enabled(host: &Host) -> Result<(), Rejection> {
+/// Not disabled in the inventory, and not in maintenance: a mark on the
+/// host itself, set by any operator (`crate::maintenance`).
+fn enabled(host: &Host, f: &HostFacts) -> Result<(), Rejection> {
+    if let Some(m) = &f.maintenance {
+        return Err(reject(
+            "enabled",
+            format!("host is in maintenance ({})", m.describe()),
+        ));
+    }
     if host.disabled {
         return Err(reject(
             "enabled",
@@ -225,5 +233,35 @@ mod tests {
         let req = Request { cpu: &none, ..req };
         let r = run_all(&req, &lab_host("lab2"), &dst).unwrap_err();
         assert_eq!(r.to_string(), "tag: lacks tag gpu");
+    }
+
+    #[test]
+    fn a_host_in_maintenance_is_rejected_with_the_mark() {
+        let (src, mut dst) = (lab_facts("lab1"), lab_facts("lab2"));
+        let vm = VmSpec {
+            memory_mb: 128,
+            vcpus: 1,
+            ..Default::default()
+        };
+        let none = HashMap::new();
+        let req = Request {
+            vm: &vm,
+            source: &src,
+            block_disk_mb: None,
+            zone: None,
+            tag: None,
+            cpu: &none,
+        };
+        assert_eq!(run_all(&req, &lab_host("lab2"), &dst), Ok(()));
+        dst.maintenance = Some(crate::maintenance::Mark {
+            since_ms: 1_795_734_452_542,
+            by: "ann@ops1 pid 42".into(),
+            reason: "evacuate".into(),
+        });
+        let why = "enabled: host is in maintenance (since 2026-11-26 23:07 UTC by ann@ops1 pid 42: evacuate)";
+        let r = run_all(&req, &lab_host("lab2"), &dst).unwrap_err();
+        assert_eq!(r.to_string(), why);
+        let r = host_fit(&src, None, None, &lab_host("lab2"), &dst).unwrap_err();
+        assert_eq!(r.to_string(), why);
     }
 }

@@ -6,7 +6,17 @@
 
 use std::sync::Mutex;
 
-use crate::util::{lab_sh, state, vmigrate, Everywhere, Lab, TestVm};
+use crate::util::{host_row, lab_sh, lab_try, state, vmigrate, Everywhere, Lab, TestVm};
+
+/// lab4's maintenance mark (set by a drain), removed when dropped.
+struct MarkGone;
+
+impl Drop for MarkGone {
+    fn drop(&mut self) {
+        let file = "/var/lib/libvirt/vmigrate/maintenance.json";
+        lab_try(&["exec", "lab4", "rm", "-f", file]);
+    }
+}
 
 static LAB4: Mutex<()> = Mutex::new(());
 
@@ -116,6 +126,7 @@ fn a_host_is_emptied_within_its_limits_and_groups_stay_apart() {
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let _gone = Everywhere(VMS);
+    let _mark = MarkGone;
     let dir = tempfile::tempdir().unwrap();
     let inv = lab.all_hosts_inventory(dir.path(), |t| {
         t + "\n[[groups]]\nname = \"ev-web\"\npolicy = \"anti-affinity\"\nvms = [\"ev-web1\", \"ev-web2\", \"ev-web3\"]\n"
@@ -161,6 +172,13 @@ fn a_host_is_emptied_within_its_limits_and_groups_stay_apart() {
     assert_eq!(all, 2, "the limit was used");
     dirty.assert_memory_intact(&where_runs("ev-dirty"));
 
+    // The drain left lab4 in maintenance, for every operator to see.
+    let hosts = vmigrate(&["-i", inv, "-o", "json", "hosts", "lab4"]);
+    let mark = host_row(&hosts.json(), "lab4")["maintenance"].clone();
+    assert_eq!(mark["reason"], "evacuate", "{}", hosts.stdout);
+    let off = vmigrate(&["-i", inv, "maintenance", "lab4", "off"]);
+    assert_eq!(off.code, 0, "{off:?}");
+
     // After maintenance, --return puts every VM back where it was.
     let r = vmigrate(&["-i", inv, "-o", "json", "evacuate", "lab4", "--return"]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
@@ -187,6 +205,7 @@ fn a_vm_that_fits_nowhere_refuses_the_plan_before_anything_moves() {
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let _gone = Everywhere(&["ev-big", "ev-small"]);
+    let _mark = MarkGone;
     let _big = TestVm::create_with("lab4", "ev-big", &["--disk", "net", "--memory", "256"]);
     let _small = TestVm::create("lab4", "ev-small", "net");
     // Every other host offers next to no memory (ram_allocation_ratio
@@ -225,6 +244,9 @@ fn a_vm_that_fits_nowhere_refuses_the_plan_before_anything_moves() {
         "running",
         "nothing moved: {doc:#}"
     );
+    let hosts = vmigrate(&["-i", inv, "-o", "json", "hosts", "lab4"]);
+    let mark = host_row(&hosts.json(), "lab4")["maintenance"].clone();
+    assert!(mark.is_null(), "a refused plan marks nothing: {mark}");
 }
 
 /// `vm` runs on exactly one host and is defined there only.
@@ -262,6 +284,7 @@ fn a_destination_lost_mid_drain_costs_one_migration_a_retry_not_the_drain() {
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let names: &[&str] = &["ev-k-slow", "ev-k-a", "ev-k-b"];
     let _gone = Everywhere(&["ev-k-slow", "ev-k-a", "ev-k-b"]);
+    let _mark = MarkGone;
     let dir = tempfile::tempdir().unwrap();
     let inv = lab.all_hosts_inventory(dir.path(), |t| t);
     let inv = inv.to_str().unwrap();
@@ -345,6 +368,7 @@ fn ctrl_c_starts_nothing_more_and_rolls_the_running_ones_back() {
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let names: &[&str] = &["ev-i-1", "ev-i-2", "ev-i-3"];
     let _gone = Everywhere(&["ev-i-1", "ev-i-2", "ev-i-3"]);
+    let _mark = MarkGone;
     let dir = tempfile::tempdir().unwrap();
     let inv = lab.all_hosts_inventory(dir.path(), |t| t);
     let inv = inv.to_str().unwrap();

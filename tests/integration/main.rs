@@ -20,6 +20,7 @@ mod hosts;
 mod hygiene;
 mod inventory_errors;
 mod live;
+mod maintenance;
 mod matrix;
 mod output;
 mod recover;

@@ -74,6 +74,9 @@ pub(super) async fn run(
         crate::commands::live::validate(config, &check_args(args, "", &args.host, None))?;
     if !report.returning {
         journal_plan(&report).await?;
+        // Before the first migration: every operator's runs keep off the
+        // host from now on (the mark stays until `maintenance HOST off`).
+        crate::commands::maintenance::evacuating(snap.source_link()).await;
     }
     let began = Instant::now();
     let mut queue: Vec<Queued> = report
