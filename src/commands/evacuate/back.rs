@@ -29,8 +29,15 @@ pub(super) async fn moves(snap: &Snapshot, host: &str) -> Result<Moves, Error> {
     let target = &snap.facts[snap.source];
     let target_host = &snap.links[snap.source].host;
     if let Err(r) = host_fit(target, None, None, target_host, target) {
+        let what_to_do = if target.maintenance.is_some() {
+            format!(
+                "; once its maintenance is over: `vmigrate maintenance {host} off`, then return"
+            )
+        } else {
+            String::new()
+        };
         return Err(Error::NotMigratable(format!(
-            "{host} cannot take its VMs back: {r}; nothing was moved"
+            "{host} cannot take its VMs back: {r}; nothing was moved{what_to_do}"
         )));
     }
     let mut room = Room::of(target_host, target);
