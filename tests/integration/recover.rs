@@ -445,3 +445,57 @@ fn recover_resumes_a_failed_post_copy() {
     assert_eq!(reason("lab2", &name), "running (migrated)");
     assert_resumed_to_lab2(inv, &mut vm, guard.state(), attempts);
 }
+
+#[test]
+fn recover_retries_a_resume_that_fails_again() {
+    let Some((lab, guard)) = Lab::shared() else {
+        return;
+    };
+    let inv = lab.inv();
+    let mut vm = TestVm::dirtying("lab1", "rec-postcopy-retry", 100);
+    let name = vm.name.clone();
+    let (live, force) = switched_to_post_copy(inv, &name);
+    lab_sh(&["virsh", "lab1", "domjobabort", &name, "--postcopy"]);
+    wait_for(60, "post-copy failed on both hosts", || {
+        reason("lab1", &name) == "paused (post-copy failed)"
+            && reason("lab2", &name) == "running (post-copy failed)"
+    });
+    assert_eq!(exit_within(force, 60), Some(5), "force-complete");
+    assert_eq!(exit_within(live, 120), Some(5), "live");
+
+    // Still capped at 2 MiB/s: the resumed migration runs long enough to
+    // be broken again, as a second network fault would.
+    let recover = Vm::cmd()
+        .inventory(inv)
+        .json()
+        .args(["recover", &name])
+        .spawn();
+    wait_for(60, "the first resume under way", || {
+        reason("lab1", &name) == "paused (post-copy)"
+    });
+    lab_sh(&["virsh", "lab1", "domjobabort", &name, "--postcopy"]);
+    wait_for(60, "the first resume failed", || {
+        reason("lab1", &name) == "paused (post-copy failed)"
+    });
+    let _ = lab_try(&[
+        "virsh",
+        "lab1",
+        "migrate-setspeed",
+        &name,
+        "100",
+        "--postcopy",
+    ]);
+    let r = crate::util::Run::wait(recover);
+    eprintln!("{}", r.stderr);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let doc = r.json();
+    assert_eq!(doc["postcopy"]["resumed"], true, "{doc:#}");
+    assert_eq!(doc["postcopy"]["attempts"], 2, "{doc:#}");
+    assert_eq!(doc["running_on"], "lab2", "{doc:#}");
+    assert!(
+        r.stderr.contains("vmigrate: attempt 1 failed (") && r.stderr.contains("then retrying"),
+        "one line between the attempts: {}",
+        r.stderr
+    );
+    assert_resumed_to_lab2(inv, &mut vm, guard.state(), 2);
+}
