@@ -3,8 +3,10 @@
 //! inventory host into one snapshot (`read`, `snapshot`), decides from it
 //! alone (`plan`: pure, its scenarios are the specification), carries the
 //! actions out through the one executor (`crate::plan`), reads the hosts
-//! again, and reports. A migration caught in post-copy is only described,
-//! with what the operator can do (`postcopy`).
+//! again, and reports. A migration that failed after the switch to
+//! post-copy is resumed when both hosts hold their half; otherwise a
+//! migration caught in post-copy is only described, with what the operator
+//! can do (`postcopy`, `resumed`).
 //!
 //! Exit 0 when consistent, 5 with what it found when an operator must
 //! decide, 3 when the VM is on no host at all.
@@ -14,6 +16,7 @@ mod output;
 mod plan;
 mod postcopy;
 mod read;
+mod resumed;
 mod snapshot;
 
 use self::output::{NotAsked, RecoverReport};
@@ -40,19 +43,25 @@ pub async fn run(config: &Config, vm: &str, dry_run: bool) -> Result<ExitCode, E
     let snap = read::snapshot(vm, &gathered, last).await;
     let decision = plan::decide(&snap, &inv.hosts);
     let mut report = report_of(&snap, dry_run);
-    match decision.verdict {
-        Verdict::NotFound(m) => return Err(Error::NotFound(m)),
+    match &decision.verdict {
+        Verdict::NotFound(m) => return Err(Error::NotFound(m.clone())),
         Verdict::Postcopy(stuck) => {
             report.message.clone_from(&stuck.summary);
-            report.postcopy = Some(*stuck);
+            report.postcopy = Some((**stuck).clone());
             output::print(config, &report)?;
             return Ok(ExitCode::NeedsAttention);
         }
+        Verdict::Resume(stuck) => report.postcopy = Some((**stuck).clone()),
         _ => {}
     }
     report.notes.clone_from(&decision.notes);
     let after = act(&decision, &snap, &gathered, &mut report).await?;
     conclude(&mut report, &decision.verdict, &after);
+    if let Verdict::Resume(_) = decision.verdict {
+        if let Some(m) = resumed::message(&report, &describe(&after)) {
+            report.message = m;
+        }
+    }
     output::print(config, &report)?;
     Ok(if report.consistent {
         ExitCode::Ok
@@ -111,12 +120,16 @@ async fn act(
         .iter()
         .map(|done| {
             let what = done.action.describe(vm);
-            match &done.result {
-                Ok(()) => what,
-                Err(e) => format!("FAILED to {what}: {e}"),
+            match (&done.result, done.tries) {
+                (Ok(()), 0 | 1) => what,
+                (Ok(()), n) => format!("{what} (attempt {n})"),
+                (Err(e), _) => format!("FAILED to {what}: {e}"),
             }
         })
         .collect();
+    for done in &ex.done {
+        resumed::note(report, done);
+    }
     // Look again: consistent means running on exactly one host, defined on one.
     let again = Snapshot {
         hosts: ex.after,

@@ -106,4 +106,4 @@ mod read;
 
 pub use inspect::DomainInfo;
 pub use job::{AbortTry, JobStats};
-pub use migrate::{virsh_options, MigrateError, MigrateFlags, MigrateRequest};
+pub use migrate::{virsh_options, MigrateError, MigrateFlags, MigrateRequest, ResumeRequest};

@@ -22,7 +22,7 @@ use virt::connect::Connect;
 
 pub use domain::{
     virsh_options, AbortTry, Domain, DomainInfo, JobStats, MigrateError, MigrateFlags,
-    MigrateRequest,
+    MigrateRequest, ResumeRequest,
 };
 pub use error::LibvirtError;
 pub use host::{CpuComparison, DomainSummary, GuestTarget, Host, Network};

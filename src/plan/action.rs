@@ -1,6 +1,6 @@
 //! The changes a plan can make to a host, as data.
 
-use crate::hypervisor::DomainState;
+use crate::hypervisor::{DomainState, ResumeRequest};
 
 /// One change to one host.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,17 +18,28 @@ pub(crate) enum Action {
     /// Delete the source's copy of a disk a completed block migration
     /// copied — unless a domain on `host` uses it when the time comes.
     RemoveStaleCopy { host: String, path: String },
+    /// Resume the VM's migration from `source` to `destination`, which
+    /// failed after the switch to post-copy (each half holds part of the
+    /// guest's memory), as it was started; retried while both halves
+    /// show "post-copy failed" again.
+    ResumePostcopy {
+        source: String,
+        destination: String,
+        request: ResumeRequest,
+    },
 }
 
 impl Action {
-    /// The host it changes.
+    /// The host it changes (a post-copy resume: the source, where it is
+    /// called; the destination takes part).
     pub(crate) fn host(&self) -> &str {
         match self {
             Action::Resume { host }
             | Action::DestroyIncoming { host, .. }
             | Action::Undefine { host }
             | Action::RemoveDisk { host, .. }
-            | Action::RemoveStaleCopy { host, .. } => host,
+            | Action::RemoveStaleCopy { host, .. }
+            | Action::ResumePostcopy { source: host, .. } => host,
         }
     }
 
@@ -54,6 +65,11 @@ impl Action {
             Action::RemoveStaleCopy { host, path } => format!(
                 "delete the stale copy {path} on {host} (the block migration copied it and {vm} no longer runs there)"
             ),
+            Action::ResumePostcopy {
+                source,
+                destination,
+                ..
+            } => format!("resume the post-copy migration of {vm} from {source} to {destination}"),
         }
     }
 }

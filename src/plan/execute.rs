@@ -5,6 +5,7 @@
 //! caller reports what is, not what was meant.
 
 use super::disks::{users_of, UsersError};
+use super::resume::{resume, Resume};
 use super::seen::{read_all, Seen};
 use super::Action;
 use crate::fleet::HostLink;
@@ -42,6 +43,9 @@ pub(crate) enum ActionError {
     InUse(String),
     #[error(transparent)]
     Users(#[from] UsersError),
+    /// Resuming a post-copy migration failed: each attempt's error.
+    #[error("{0}")]
+    Resume(String),
 }
 
 /// One action and what became of it.
@@ -49,6 +53,9 @@ pub(crate) enum ActionError {
 pub(crate) struct Done {
     pub action: Action,
     pub result: Result<(), ActionError>,
+    /// How many times it was tried (a post-copy resume is retried; 0: it
+    /// was not taken).
+    pub tries: u32,
 }
 
 /// What the executor did, and the hosts afterwards.
@@ -74,20 +81,15 @@ pub(crate) async fn execute(
     let mut done = Vec::with_capacity(actions.len());
     let mut stopped = None;
     for a in actions {
-        let result = if stopped.is_some() {
-            Err(ActionError::NotJournalled)
+        let (result, tries) = if stopped.is_some() {
+            (Err(ActionError::NotJournalled), 0)
         } else {
-            match links.iter().find(|l| l.host.name == a.host()) {
-                Some(link) => journalled(a, vm, by, link, journal, &mut stopped).await,
-                None => Err(ActionError::Unreachable(format!(
-                    "{} is not in the inventory",
-                    a.host()
-                ))),
-            }
+            one(a, vm, by, links, journal, &mut stopped).await
         };
         done.push(Done {
             action: a.clone(),
             result,
+            tries,
         });
     }
     let after = if actions.is_empty() {
@@ -99,6 +101,44 @@ pub(crate) async fn execute(
         done,
         stopped,
         after,
+    }
+}
+
+/// Carries out `a` on its host(s): the result and how many times it was
+/// tried.
+async fn one(
+    a: &Action,
+    vm: &str,
+    by: By<'_>,
+    links: &[&HostLink],
+    journal: &mut Journal,
+    stopped: &mut Option<JournalError>,
+) -> (Result<(), ActionError>, u32) {
+    let link = |host: &str| links.iter().copied().find(|l| l.host.name == host);
+    let missing = |host: &str| ActionError::Unreachable(format!("{host} is not in the inventory"));
+    if let Action::ResumePostcopy {
+        source,
+        destination,
+        request,
+    } = a
+    {
+        return match (link(source), link(destination)) {
+            (Some(src), Some(dst)) => {
+                let r = Resume {
+                    vm,
+                    src,
+                    dst,
+                    request,
+                };
+                resume(&r, journal, stopped).await
+            }
+            (None, _) => (Err(missing(source)), 0),
+            (_, None) => (Err(missing(destination)), 0),
+        };
+    }
+    match link(a.host()) {
+        Some(l) => (journalled(a, vm, by, l, journal, stopped).await, 1),
+        None => (Err(missing(a.host())), 0),
     }
 }
 
@@ -165,6 +205,11 @@ async fn apply(a: &Action, vm: &str, link: &HostLink) -> Result<(), ActionError>
         }
         Action::Resume { .. } => domain(vm, link).await?.resume().await.map_err(Into::into),
         Action::Undefine { .. } => domain(vm, link).await?.undefine().await.map_err(Into::into),
+        // `one` hands it to `resume`, which journals each attempt itself:
+        // it never comes here.
+        Action::ResumePostcopy { .. } => Err(ActionError::Resume(
+            "a post-copy resume is not a single step".into(),
+        )),
         Action::DestroyIncoming { .. } => {
             let d = domain(vm, link).await?;
             let info = d.inspect().await?;
@@ -181,7 +226,7 @@ async fn apply(a: &Action, vm: &str, link: &HostLink) -> Result<(), ActionError>
 }
 
 /// `vm` on `link`'s host.
-async fn domain(vm: &str, link: &HostLink) -> Result<Domain, ActionError> {
+pub(super) async fn domain(vm: &str, link: &HostLink) -> Result<Domain, ActionError> {
     let lv = link.libvirt.as_ref().map_err(Clone::clone)?;
     Domain::lookup(lv, vm)
         .await?

@@ -10,11 +10,12 @@
 mod action;
 mod disks;
 mod execute;
+mod resume;
 mod seen;
 #[cfg(test)]
 pub(crate) mod testkit;
 
 pub(crate) use action::Action;
 pub(crate) use disks::users_of;
-pub(crate) use execute::{execute, ActionError, By, Executed};
+pub(crate) use execute::{execute, ActionError, By, Done, Executed};
 pub(crate) use seen::{kind, Seen};

@@ -1,14 +1,16 @@
 //! Lab tests of `vmigrate recover` (and of `abort`/`force-complete` where
 //! they meet the same states): a damaged journal, a VM that exists
 //! nowhere, a block migration that finished after its `live` was killed,
-//! and a post-copy migration whose link was cut after the switch. Each
-//! asserts what the lab hosts really hold afterwards.
+//! and post-copy migrations that failed after the switch (a cut link, a
+//! paused stream), which `recover` resumes. Each asserts what the lab hosts
+//! really hold afterwards.
 
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::live::{spawn_live, under_way};
-use crate::util::{lab_sh, lab_try, reason, state, vmigrate, wait_for, Lab, TestVm, Vm};
+use crate::util::{lab_sh, lab_try, reason, state, virsh, vmigrate, wait_for, Lab, TestVm, Vm};
 
 /// A journal line as `live` writes it.
 fn record(vm: &str, run: &str, step: &str, details: &str) -> String {
@@ -174,6 +176,12 @@ fn switched_to_post_copy(inv: &str, name: &str) -> (Child, Child) {
     ];
     let live = spawn_live(inv, &capped);
     under_way("lab2", name);
+    // The incoming copy exists before the source's QEMU is told to allow
+    // post-copy: a switch asked in between is refused ("Enable postcopy
+    // with migrate_set_capability before the start of migration") and
+    // `force-complete` pauses the guest instead. Memory being copied means
+    // QEMU's migration, with its capabilities, has begun.
+    wait_for(60, "memory being copied", || memory_copied(name) > 0.0);
     lab_sh(&["virsh", "lab1", "migrate-setspeed", name, "2", "--postcopy"]);
     let force = Vm::cmd()
         .inventory(inv)
@@ -187,9 +195,22 @@ fn switched_to_post_copy(inv: &str, name: &str) -> (Child, Child) {
     (live, force)
 }
 
+/// MiB of memory the source's migration job has sent (0 without a job).
+fn memory_copied(name: &str) -> f64 {
+    let out = std::process::Command::new(crate::util::lab_script())
+        .args(["virsh", "lab1", "domjobinfo", name])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("Memory processed:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0.0)
+}
+
 #[test]
-fn post_copy_cut_after_the_switch_is_described_and_left_alone() {
-    let Some((lab, _guard)) = Lab::exclusive() else {
+fn post_copy_cut_after_the_switch_is_described_then_resumed() {
+    let Some((lab, guard)) = Lab::exclusive() else {
         return;
     };
     let inv = lab.inv();
@@ -228,7 +249,7 @@ fn post_copy_cut_after_the_switch_is_described_and_left_alone() {
         msg.contains("lab2 could not be asked"),
         "what it could not ask: {msg}"
     );
-    let resume = pc["resume_command"].as_str().unwrap().to_string();
+    let resume = pc["resume_command"].as_str().unwrap();
     for part in [
         " migrate --live --p2p --persistent --undefinesource --abort-on-error --postcopy --postcopy-resume ",
         "'qemu+ssh://root@10.213.77.11:22/system?",
@@ -263,20 +284,19 @@ fn post_copy_cut_after_the_switch_is_described_and_left_alone() {
     assert_ne!(reason("lab2", &name), "absent");
 
     drop(relink);
-    finish_after_the_cut(&name, &resume);
-    let r = vmigrate(&["-i", inv, "-o", "json", "recover", &name]);
-    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
-    assert_eq!(r.json()["running_on"], "lab2");
-    assert_eq!(state("lab2", &name), "running");
-    assert_eq!(state("lab1", &name), "absent");
-    vm.host = "lab2".into();
-    vm.assert_memory_intact("lab2");
+    let resumed = finish_after_the_cut(inv, &name);
+    assert_resumed_to_lab2(inv, &mut vm, guard.state(), resumed);
 }
 
-/// With the link back, the migration's own connection (TCP survives a
-/// short cut) lets post-copy complete by itself; if it does not within a
-/// minute, the resume command `recover` printed is run as printed.
-fn finish_after_the_cut(name: &str, resume: &str) {
+/// With the link back, post-copy may complete by itself: libvirt on the
+/// source declared it failed when its connection to lab2's libvirtd timed
+/// out, but QEMU's own migration stream survives a short cut (seen here:
+/// lab1 "paused (post-copy failed)" while its QEMU stayed
+/// "postcopy-active" and completed once the link was up; lab1 then shows
+/// "shut off (migrated)", still defined, and `recover` removes that copy).
+/// If instead both hosts show it failed, `recover` resumes it. Returns how
+/// many resume attempts `recover` made (0: it completed by itself).
+fn finish_after_the_cut(inv: &str, name: &str) -> u64 {
     let _ = lab_try(&[
         "virsh",
         "lab1",
@@ -285,36 +305,107 @@ fn finish_after_the_cut(name: &str, resume: &str) {
         "100",
         "--postcopy",
     ]);
-    let done = || {
-        reason("lab1", name) != "paused (post-copy failed)"
-            && reason("lab2", name) == "running (migrated)"
+    let both_failed = || {
+        reason("lab1", name) == "paused (post-copy failed)"
+            && reason("lab2", name).ends_with("(post-copy failed)")
     };
-    let until = Instant::now() + Duration::from_secs(60);
-    while !done() && Instant::now() < until {
-        std::thread::sleep(Duration::from_millis(500));
+    wait_for(180, "post-copy completed or failed on both hosts", || {
+        completed(name) || both_failed()
+    });
+    if !completed(name) {
+        eprintln!("post-copy failed on both hosts with the link back: recover resumes it");
+        return recover_resumes(inv, name);
     }
-    if done() {
-        eprintln!("post-copy completed by itself once the link was back");
-    } else {
-        eprintln!("post-copy still failed with the link back: resuming it");
-        run_as_printed(resume);
-    }
-    wait_for(300, "post-copy completed", done);
+    eprintln!("post-copy completed by itself once the link was back");
+    let r = vmigrate(&["-i", inv, "-o", "json", "recover", name]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let doc = r.json();
+    assert_eq!(doc["consistent"], true, "{doc:#}");
+    assert_eq!(doc["running_on"], "lab2", "{doc:#}");
+    assert!(doc["postcopy"].is_null(), "nothing to resume: {doc:#}");
+    0
 }
 
-/// Runs a command line `recover` printed, as an operator would paste it.
-fn run_as_printed(cmd: &str) {
-    let out = Command::new("sh").args(["-c", cmd]).output().unwrap();
+/// The migration's memory is all on lab2: it runs there, not in
+/// post-copy, and lab1's QEMU is gone.
+fn completed(name: &str) -> bool {
+    matches!(state("lab1", name).as_str(), "absent" | "shut off")
+        && reason("lab2", name) == "running (migrated)"
+}
+
+/// `vmigrate recover` on a post-copy migration that failed on both hosts:
+/// it resumes it and reports the VM consistent on lab2. Returns its
+/// attempts.
+fn recover_resumes(inv: &str, name: &str) -> u64 {
+    let r = vmigrate(&["-i", inv, "-o", "json", "recover", name]);
+    eprintln!("{}", r.stderr);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let doc = r.json();
+    assert_eq!(doc["consistent"], true, "{doc:#}");
+    assert_eq!(doc["running_on"], "lab2", "{doc:#}");
+    let pc = &doc["postcopy"];
+    assert_eq!(pc["resumed"], true, "{doc:#}");
+    assert!(pc["resume_command"].is_string(), "kept: {doc:#}");
+    let attempts = pc["attempts"].as_u64().unwrap();
+    assert!((1..=3).contains(&attempts), "{doc:#}");
+    let action = doc["actions"][0].as_str().unwrap();
     assert!(
-        out.status.success(),
-        "{cmd}: {}",
-        String::from_utf8_lossy(&out.stderr)
+        action.starts_with(&format!(
+            "resume the post-copy migration of {name} from lab1 to lab2"
+        )),
+        "{doc:#}"
     );
+    assert!(
+        r.stderr.contains(&format!(
+            "resuming the post-copy migration of {name} from lab1 to lab2 (attempt 1 of 3)"
+        )),
+        "{}",
+        r.stderr
+    );
+    attempts
+}
+
+/// The VM runs on lab2 only, defined there, its memory whole, and the
+/// journal holds one `postcopy_resume` record per attempt `recover` made.
+fn assert_resumed_to_lab2(inv: &str, vm: &mut TestVm, state_dir: &Path, attempts: u64) {
+    let name = vm.name.clone();
+    assert_eq!(state("lab2", &name), "running");
+    assert_eq!(state("lab1", &name), "absent");
+    vm.host = "lab2".into();
+    let info = virsh("lab2", &["dominfo", &name]);
+    assert!(
+        info.lines()
+            .any(|l| l.starts_with("Persistent:") && l.ends_with("yes")),
+        "{info}"
+    );
+    let journal = std::fs::read_to_string(state_dir.join("journal.jsonl")).unwrap();
+    let records: Vec<serde_json::Value> = journal
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|e| e["vm"] == name.as_str() && e["step"] == "postcopy_resume")
+        .collect();
+    let numbers: Vec<u64> = records
+        .iter()
+        .filter_map(|e| e["details"]["attempt"].as_u64())
+        .collect();
+    assert_eq!(numbers, (1..=attempts).collect::<Vec<_>>(), "{journal}");
+    for e in &records {
+        assert_eq!(
+            (&e["details"]["source"], &e["details"]["destination"]),
+            (&"lab1".into(), &"lab2".into()),
+            "{e}"
+        );
+    }
+    // Nothing is left for a second recover to do.
+    let r = vmigrate(&["-i", inv, "-o", "json", "recover", &name]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(r.json()["actions"], serde_json::json!([]), "{}", r.stdout);
+    vm.assert_memory_intact("lab2");
 }
 
 #[test]
-fn a_failed_post_copy_resumes_with_the_printed_command() {
-    let Some((lab, _guard)) = Lab::shared() else {
+fn recover_resumes_a_failed_post_copy() {
+    let Some((lab, guard)) = Lab::shared() else {
         return;
     };
     let inv = lab.inv();
@@ -331,16 +422,17 @@ fn a_failed_post_copy_resumes_with_the_printed_command() {
     assert_eq!(exit_within(force, 60), Some(5), "force-complete");
     assert_eq!(exit_within(live, 120), Some(5), "live");
 
-    let r = vmigrate(&["-i", inv, "-o", "json", "recover", &name]);
-    assert_eq!(r.code, 5, "{}\n{}", r.stdout, r.stderr);
-    let doc = r.json();
-    assert_eq!(doc["postcopy"]["phase"], "failed", "{doc:#}");
-    let msg = doc["message"].as_str().unwrap();
+    let dry = vmigrate(&["-i", inv, "recover", "--dry-run", &name]);
+    assert_eq!(dry.code, 5, "{}\n{}", dry.stdout, dry.stderr);
     assert!(
-        msg.contains("lab2 holds it running (post-copy failed)"),
-        "{msg}"
+        dry.stdout.contains(&format!(
+            "would resume the post-copy migration of {name} from lab1 to lab2"
+        )),
+        "{}",
+        dry.stdout
     );
-    let resume = doc["postcopy"]["resume_command"].as_str().unwrap();
+    assert_eq!(reason("lab1", &name), "paused (post-copy failed)");
+    // Back to full speed: the cap only served to catch it in post-copy.
     let _ = lab_try(&[
         "virsh",
         "lab1",
@@ -349,13 +441,61 @@ fn a_failed_post_copy_resumes_with_the_printed_command() {
         "100",
         "--postcopy",
     ]);
-    run_as_printed(resume);
-    wait_for(120, "the resumed migration completed", || {
-        state("lab1", &name) == "absent" && reason("lab2", &name) == "running (migrated)"
+    let attempts = recover_resumes(inv, &name);
+    assert_eq!(reason("lab2", &name), "running (migrated)");
+    assert_resumed_to_lab2(inv, &mut vm, guard.state(), attempts);
+}
+
+#[test]
+fn recover_retries_a_resume_that_fails_again() {
+    let Some((lab, guard)) = Lab::shared() else {
+        return;
+    };
+    let inv = lab.inv();
+    let mut vm = TestVm::dirtying("lab1", "rec-postcopy-retry", 100);
+    let name = vm.name.clone();
+    let (live, force) = switched_to_post_copy(inv, &name);
+    lab_sh(&["virsh", "lab1", "domjobabort", &name, "--postcopy"]);
+    wait_for(60, "post-copy failed on both hosts", || {
+        reason("lab1", &name) == "paused (post-copy failed)"
+            && reason("lab2", &name) == "running (post-copy failed)"
     });
-    vm.host = "lab2".into();
-    let r = vmigrate(&["-i", inv, "-o", "json", "recover", &name]);
+    assert_eq!(exit_within(force, 60), Some(5), "force-complete");
+    assert_eq!(exit_within(live, 120), Some(5), "live");
+
+    // Still capped at 2 MiB/s: the resumed migration runs long enough to
+    // be broken again, as a second network fault would.
+    let recover = Vm::cmd()
+        .inventory(inv)
+        .json()
+        .args(["recover", &name])
+        .spawn();
+    wait_for(60, "the first resume under way", || {
+        reason("lab1", &name) == "paused (post-copy)"
+    });
+    lab_sh(&["virsh", "lab1", "domjobabort", &name, "--postcopy"]);
+    wait_for(60, "the first resume failed", || {
+        reason("lab1", &name) == "paused (post-copy failed)"
+    });
+    let _ = lab_try(&[
+        "virsh",
+        "lab1",
+        "migrate-setspeed",
+        &name,
+        "100",
+        "--postcopy",
+    ]);
+    let r = crate::util::Run::wait(recover);
+    eprintln!("{}", r.stderr);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
-    assert_eq!(r.json()["running_on"], "lab2");
-    vm.assert_memory_intact("lab2");
+    let doc = r.json();
+    assert_eq!(doc["postcopy"]["resumed"], true, "{doc:#}");
+    assert_eq!(doc["postcopy"]["attempts"], 2, "{doc:#}");
+    assert_eq!(doc["running_on"], "lab2", "{doc:#}");
+    assert!(
+        r.stderr.contains("vmigrate: attempt 1 failed (") && r.stderr.contains("then retrying"),
+        "one line between the attempts: {}",
+        r.stderr
+    );
+    assert_resumed_to_lab2(inv, &mut vm, guard.state(), 2);
 }

@@ -32,8 +32,8 @@ pub(crate) struct RecoverReport {
     pub consistent: bool,
     pub running_on: Option<String>,
     pub message: String,
-    /// Set when the VM is caught in post-copy: which host holds what and
-    /// what to do (nothing was changed).
+    /// Set when the VM is caught in post-copy: which host holds what, what
+    /// to do, and whether `recover` resumed the migration.
     pub postcopy: Option<Stuck>,
 }
 
@@ -70,7 +70,9 @@ pub(crate) fn print(config: &Config, r: &RecoverReport) -> Result<(), Error> {
     }
     lines.extend(r.actions.iter().chain(&r.notes).cloned());
     lines.push(r.message.clone());
-    if let Some(s) = &r.postcopy {
+    // Advice when nothing is to be done by vmigrate, or its resume failed.
+    let advise = |s: &Stuck| s.resume.is_none() || !(r.dry_run || s.resumed);
+    if let Some(s) = r.postcopy.as_ref().filter(|s| advise(s)) {
         lines.push("what you can do:".into());
         lines.extend(s.advice.iter().map(|a| format!("  - {a}")));
     }

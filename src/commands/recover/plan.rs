@@ -2,8 +2,10 @@
 //! host is contacted here). In order:
 //! - the VM on no host that answered, none of its run's hosts missed:
 //!   not found;
-//! - caught in post-copy (libvirt's state reason, or the journal's record
-//!   of the switch): described, never touched (`postcopy`);
+//! - failed after the switch to post-copy, both hosts answering and each
+//!   holding its half: resume the migration (`postcopy`);
+//! - otherwise caught in post-copy (libvirt's state reason, or the
+//!   journal's record of the switch): described, never touched;
 //! - a libvirt job on it, or one that cannot be read: nothing, wait;
 //! - paused with no job, running nowhere else → resume it;
 //! - running on one host and an inactive copy still defined on the other
@@ -31,6 +33,9 @@ pub(crate) enum Verdict {
     NotFound(String),
     /// Caught in post-copy: what each host holds and what to do (exit 5).
     Postcopy(Box<Stuck>),
+    /// Failed in post-copy with both halves held: the action resumes the
+    /// migration; the VM then runs on the destination.
+    Resume(Box<Stuck>),
     /// An operator must decide; nothing is done (exit 5).
     Operator(String),
     /// Once the actions are done, it runs on this host, defined there only.
@@ -66,7 +71,13 @@ pub(crate) fn decide(s: &Snapshot, inventory: &[Host]) -> Decision {
         return Decision::only(Verdict::NotFound(nowhere(s)));
     }
     if let Some(stuck) = postcopy::assess(vm, &found, s.last.as_ref(), inventory, &unreachable) {
-        return Decision::only(Verdict::Postcopy(Box::new(stuck)));
+        return match stuck.resume.clone() {
+            Some(resume) => Decision {
+                actions: vec![resume],
+                ..Decision::only(Verdict::Resume(Box::new(stuck)))
+            },
+            None => Decision::only(Verdict::Postcopy(Box::new(stuck))),
+        };
     }
     let busy: Vec<&str> = found
         .iter()

@@ -1,18 +1,25 @@
 //! A migration caught in post-copy. Once it has switched, the guest's newest
 //! memory is on the destination and the rest only on the source: resuming
 //! the source would run stale memory, removing either copy loses the guest,
-//! and libvirt refuses to abort it. Until vmigrate resumes post-copy itself,
-//! `recover` only says exactly where each half is and what the operator can
-//! do — restore the link and let it finish, resume it (the exact `virsh`
-//! command), or, with the destination gone, that the memory is lost — and
+//! and libvirt refuses to abort it. The one way forward is the migration
+//! itself: when it failed (a network fault) and both hosts answered, each
+//! holding its half — the source paused (post-copy failed), the destination
+//! with post-copy failed — `recover` resumes it (`resume`:
+//! `VIR_MIGRATE_POSTCOPY_RESUME`, libvirt >= 8.5, retried by the executor).
+//! Otherwise it only says exactly where each half is and what the operator
+//! can do — wait while it still copies, restore the link, resume it by hand
+//! (the exact `virsh` command, also kept when vmigrate's own resume
+//! failed), or, with the destination gone, that the memory is lost — and
 //! changes nothing.
 
 use serde::Serialize;
 
+mod resume;
+
 use super::snapshot::Copy;
-use crate::hypervisor::{uri, virsh_options, DomainState, MigrateFlags, Postcopy};
+use crate::hypervisor::{DomainState, Postcopy};
 use crate::inventory::Host;
-use crate::ssh::quote::quote;
+use crate::plan::Action;
 use crate::state::{LastRun, Switch};
 
 /// How far the migration got, as far as can be told.
@@ -38,11 +45,22 @@ pub(crate) struct Stuck {
     pub switch: Option<Switch>,
     /// `virsh … migrate … --postcopy-resume …`, when resuming can help.
     pub resume_command: Option<String>,
+    /// `recover` resumed the migration and it completed.
+    pub resumed: bool,
+    /// How many resume calls `recover` made.
+    pub attempts: u32,
+    /// Why `recover`'s resume failed: each attempt's libvirt error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
     /// What the operator can do, in order.
     pub advice: Vec<String>,
     /// One paragraph: which host holds what.
     #[serde(skip)]
     pub summary: String,
+    /// The resume `recover` takes: both halves are held by hosts that
+    /// answered.
+    #[serde(skip)]
+    pub resume: Option<Action>,
 }
 
 /// The two hosts of the migration and what each was found to hold.
@@ -135,19 +153,24 @@ pub(crate) fn assess(
         unreachable,
     };
     let switch = last.and_then(|l| l.switch.clone());
-    let resume = match phase {
+    let target = match phase {
         Phase::Active => None,
         _ if sides.destination_gone() => None,
-        _ => resume_command(vm, &sides, last, hosts),
+        _ => resume::target(&sides, last, hosts),
     };
+    let command = target.as_ref().map(|t| resume::command(vm, t));
     Some(Stuck {
         phase,
         summary: summary(&sides, phase, switch.as_ref()),
-        advice: advice(&sides, phase, resume.as_deref()),
+        advice: advice(&sides, phase, command.as_deref()),
         source: sides.src.clone(),
         destination: sides.dst.clone(),
         switch,
-        resume_command: resume,
+        resume_command: command,
+        resumed: false,
+        attempts: 0,
+        error: None,
+        resume: target.and_then(|t| resume::action(&sides, phase, t)),
     })
 }
 
@@ -239,37 +262,6 @@ fn ago(ts_ms: u64) -> String {
         120..=7199 => format!("{} min ago", s / 60),
         _ => format!("{} h ago", s / 3600),
     }
-}
-
-/// The `virsh` command that resumes the failed post-copy migration from
-/// the source, with the URIs vmigrate itself used (from the inventory,
-/// else the journal) and the run's flags.
-fn resume_command(vm: &str, s: &Sides, last: Option<&LastRun>, hosts: &[Host]) -> Option<String> {
-    let find = |h: &Option<String>| hosts.iter().find(|x| Some(&x.name) == h.as_ref());
-    let src = find(&s.src)?;
-    let started = last.and_then(|l| l.started.clone()).unwrap_or_default();
-    let (peer, mig) = match find(&s.dst) {
-        Some(d) => (d.peer_uri.clone(), d.migration_uri.clone()),
-        None => (started.peer_uri?, started.migration_uri?),
-    };
-    let connect = uri::effective_uri(&src.libvirt_uri, src.identity_file.as_deref());
-    let mut argv = vec![
-        "virsh".to_string(),
-        "-c".into(),
-        quote(&connect),
-        "migrate".into(),
-    ];
-    // A run whose `migrate_start` record is missing used vmigrate's
-    // flags for a post-copy migration.
-    let default = MigrateFlags {
-        postcopy: true,
-        ..MigrateFlags::default()
-    };
-    let flags = started.flags.unwrap_or(default.bits());
-    argv.extend(virsh_options(flags).into_iter().map(String::from));
-    argv.push("--postcopy-resume".into());
-    argv.extend([quote(vm), quote(&peer), "--migrateuri".into(), quote(&mig)]);
-    Some(argv.join(" "))
 }
 
 #[cfg(test)]

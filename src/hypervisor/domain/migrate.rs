@@ -1,7 +1,9 @@
 //! Starting a migration: `virDomainMigrateToURI3`'s flags and parameters
 //! from a typed request, and the call itself, which blocks for the whole
-//! migration. A cancelled job (`virDomainAbortJob`, by anyone) is told
-//! from a failure by libvirt's error code, never by its words.
+//! migration; and resuming one that failed in post-copy (the same call
+//! with `VIR_MIGRATE_POSTCOPY_RESUME`). A cancelled job
+//! (`virDomainAbortJob`, by anyone) is told from a failure by libvirt's
+//! error code, never by its words.
 
 use std::time::Instant;
 
@@ -49,6 +51,13 @@ impl MigrateFlags {
         }
         f
     }
+
+    /// The flags that resume a post-copy migration started with `bits`:
+    /// libvirt wants the original migration's flags again, with
+    /// `POSTCOPY` and `POSTCOPY_RESUME` (libvirt >= 8.5).
+    pub fn postcopy_resume(bits: u32) -> u32 {
+        bits | sys::VIR_MIGRATE_POSTCOPY | sys::VIR_MIGRATE_POSTCOPY_RESUME
+    }
 }
 
 /// `virsh migrate`'s options for migrateToURI3 flag `bits`, with
@@ -92,6 +101,18 @@ pub struct MigrateRequest {
     pub flags: MigrateFlags,
 }
 
+/// Resuming a migration that failed after the switch to post-copy, from
+/// its source: what the original migration was started with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResumeRequest {
+    /// The destination's libvirt, as the source's libvirtd reaches it.
+    pub peer_uri: String,
+    /// Where the migration stream goes (`VIR_MIGRATE_PARAM_URI`).
+    pub migration_uri: String,
+    /// The original migration's flag bits (without the resume flags).
+    pub flags: u32,
+}
+
 /// Why the migrate call failed.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum MigrateError {
@@ -117,16 +138,47 @@ impl Domain {
     /// when libvirt is done, with the instant it returned (before this
     /// task was scheduled again).
     pub async fn migrate(&self, req: &MigrateRequest) -> (Result<(), MigrateError>, Instant) {
-        const WHAT: &str = "migrate";
-        let (peer, bits) = (req.peer_uri.clone(), req.flags.bits());
         let params = MigrateParameters {
             uri: Some(req.migration_uri.clone()),
             bandwidth: req.bandwidth_mib,
             migrate_disks: req.copy_disks.clone(),
             ..Default::default()
         };
+        self.migrate_to_uri3("migrate", &req.peer_uri, params, req.flags.bits())
+            .await
+    }
+
+    /// Resumes the migration that failed after the switch to post-copy,
+    /// from the source (this domain). In peer-to-peer mode libvirt's call
+    /// returns once the resumed migration is over: `Ok` means the guest
+    /// now runs whole on the destination. Both halves must show "post-copy
+    /// failed" first, or libvirt refuses.
+    pub async fn resume_postcopy(&self, req: &ResumeRequest) -> Result<(), MigrateError> {
+        let params = MigrateParameters {
+            uri: Some(req.migration_uri.clone()),
+            ..Default::default()
+        };
+        let bits = MigrateFlags::postcopy_resume(req.flags);
+        self.migrate_to_uri3(
+            "resume the post-copy migration",
+            &req.peer_uri,
+            params,
+            bits,
+        )
+        .await
+        .0
+    }
+
+    async fn migrate_to_uri3(
+        &self,
+        what: &'static str,
+        peer: &str,
+        params: MigrateParameters,
+        bits: u32,
+    ) -> (Result<(), MigrateError>, Instant) {
+        let peer = peer.to_string();
         let called = self
-            .call(WHAT, move |d| {
+            .call(what, move |d| {
                 Ok((d.migrate_to_uri3(Some(&peer), params, bits), Instant::now()))
             })
             .await;
@@ -134,7 +186,7 @@ impl Domain {
             Ok((Ok(()), at)) => (Ok(()), at),
             Ok((Err(e), at)) => {
                 let cancelled = e.code().to_raw() == sys::VIR_ERR_OPERATION_ABORTED;
-                let e = self.lv.call_error(WHAT, e);
+                let e = self.lv.call_error(what, e);
                 let e = if cancelled {
                     MigrateError::Cancelled(e)
                 } else {
@@ -175,6 +227,21 @@ mod tests {
             postcopy: true,
         };
         assert_eq!(all.bits() & none, none);
+    }
+
+    #[test]
+    fn a_resume_keeps_the_original_flags_and_adds_postcopy_resume() {
+        let plain = MigrateFlags {
+            auto_converge: true,
+            ..Default::default()
+        }
+        .bits();
+        let resume = MigrateFlags::postcopy_resume(plain);
+        assert_eq!(resume & plain, plain);
+        assert_eq!(
+            resume & !plain,
+            sys::VIR_MIGRATE_POSTCOPY | sys::VIR_MIGRATE_POSTCOPY_RESUME
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@
 use super::super::postcopy::Phase;
 use super::super::snapshot::DiskSeen;
 use super::*;
-use crate::hypervisor::{PauseReason, Postcopy};
+use crate::hypervisor::{MigrateFlags, PauseReason, Postcopy, ResumeRequest};
 use crate::plan::testkit::{
     arrived, incoming, job_unknown, migrating, paused, postcopy_destination, postcopy_source,
     running, shutoff, transient, unreachable,
@@ -36,6 +36,8 @@ struct Scenario {
 enum Want {
     NotFound,
     Postcopy(Phase),
+    /// The post-copy migration is resumed.
+    Resume,
     Operator,
     Settles(&'static str),
     Unsettled,
@@ -47,7 +49,8 @@ impl Want {
             (Want::NotFound, Verdict::NotFound(_))
             | (Want::Operator, Verdict::Operator(_))
             | (Want::Unsettled, Verdict::Unsettled) => true,
-            (Want::Postcopy(p), Verdict::Postcopy(s)) => *p == s.phase,
+            (Want::Postcopy(p), Verdict::Postcopy(s)) => *p == s.phase && s.resume.is_none(),
+            (Want::Resume, Verdict::Resume(s)) => s.phase == Phase::Failed,
             (Want::Settles(h), Verdict::Settles(got)) => h == got,
             _ => false,
         }
@@ -173,6 +176,25 @@ fn destroy_incoming() -> Action {
     }
 }
 
+/// The resume of the post-copy migration from kvm1 to kvm2, with the
+/// inventory's URIs and vmigrate's post-copy flags (the journal has none).
+fn resume_postcopy() -> Action {
+    let inv = inventory();
+    Action::ResumePostcopy {
+        source: "kvm1".into(),
+        destination: "kvm2".into(),
+        request: ResumeRequest {
+            peer_uri: inv[1].peer_uri.clone(),
+            migration_uri: inv[1].migration_uri.clone(),
+            flags: MigrateFlags {
+                postcopy: true,
+                ..MigrateFlags::default()
+            }
+            .bits(),
+        },
+    }
+}
+
 fn undefine(host: &str) -> Action {
     Action::Undefine { host: host.into() }
 }
@@ -189,6 +211,70 @@ fn base() -> Scenario {
         want_actions: Vec::new(),
         want_outcome: Want::Unsettled,
     }
+}
+
+/// A migration that failed after the switch to post-copy: resumed only
+/// when both halves are held by hosts that answered.
+fn postcopy_failures() -> Vec<Scenario> {
+    vec![
+        Scenario {
+            name: "post-copy failed with the destination paused (post-copy failed): resumed",
+            src: postcopy_source(Postcopy::Failed),
+            dst: paused(PauseReason::Postcopy(Postcopy::Failed)),
+            journal: postcopy_run(),
+            want_actions: vec![resume_postcopy()],
+            want_outcome: Want::Resume,
+            ..base()
+        },
+        Scenario {
+            name: "post-copy failed with no journal: resumed between the hosts libvirt shows",
+            src: postcopy_source(Postcopy::Failed),
+            dst: postcopy_destination(Postcopy::Failed),
+            want_actions: vec![resume_postcopy()],
+            want_outcome: Want::Resume,
+            ..base()
+        },
+        Scenario {
+            name: "post-copy failed and the destination's copy is gone: the memory is lost, nothing done",
+            src: postcopy_source(Postcopy::Failed),
+            journal: postcopy_run(),
+            want_outcome: Want::Postcopy(Phase::Failed),
+            ..base()
+        },
+        Scenario {
+            name: "post-copy failed with the destination unreachable: described, nothing done",
+            src: postcopy_source(Postcopy::Failed),
+            dst: unreachable(),
+            journal: postcopy_run(),
+            want_outcome: Want::Postcopy(Phase::Failed),
+            ..base()
+        },
+        Scenario {
+            name: "post-copy failed with the source unreachable: described, nothing done",
+            src: unreachable(),
+            dst: postcopy_destination(Postcopy::Failed),
+            journal: postcopy_run(),
+            want_outcome: Want::Postcopy(Phase::Failed),
+            ..base()
+        },
+        Scenario {
+            name: "post-copy failed on the source while the destination still copies: described, nothing done",
+            src: postcopy_source(Postcopy::Failed),
+            dst: postcopy_destination(Postcopy::Active),
+            journal: postcopy_run(),
+            want_outcome: Want::Postcopy(Phase::Failed),
+            ..base()
+        },
+        Scenario {
+            name: "post-copy failed with the VM also live on a third host: nothing done",
+            src: postcopy_source(Postcopy::Failed),
+            dst: postcopy_destination(Postcopy::Failed),
+            third: running(),
+            journal: postcopy_run(),
+            want_outcome: Want::Postcopy(Phase::Failed),
+            ..base()
+        },
+    ]
 }
 
 #[allow(clippy::too_many_lines, reason = "a table: one entry per scenario")]
@@ -244,11 +330,12 @@ fn killed_runs() -> Vec<Scenario> {
             ..base()
         },
         Scenario {
-            name: "killed after postcopy_started and post-copy failed: described, neither copy touched",
+            name: "killed after postcopy_started and post-copy failed, both halves held: the migration is resumed",
             src: postcopy_source(Postcopy::Failed),
             dst: postcopy_destination(Postcopy::Failed),
             journal: postcopy_run(),
-            want_outcome: Want::Postcopy(Phase::Failed),
+            want_actions: vec![resume_postcopy()],
+            want_outcome: Want::Resume,
             ..base()
         },
         Scenario {
@@ -454,8 +541,12 @@ fn inventory() -> Vec<Host> {
 
 #[test]
 fn every_scenario_ends_as_specified() {
-    let all: Vec<Scenario> = killed_runs().into_iter().chain(found_states()).collect();
-    assert!(all.len() >= 25, "{} scenarios", all.len());
+    let all: Vec<Scenario> = killed_runs()
+        .into_iter()
+        .chain(found_states())
+        .chain(postcopy_failures())
+        .collect();
+    assert!(all.len() >= 32, "{} scenarios", all.len());
     for s in &all {
         let d = decide(&snapshot(s), &inventory());
         assert_eq!(d.actions, s.want_actions, "{}: {d:#?}", s.name);

@@ -1,5 +1,5 @@
 use super::*;
-use crate::hypervisor::PauseReason;
+use crate::hypervisor::{MigrateFlags, PauseReason, ResumeRequest};
 use crate::plan::testkit::{arrived, paused, postcopy_destination, postcopy_source};
 use crate::plan::Seen;
 use std::path::Path;
@@ -73,6 +73,8 @@ fn failed_with_the_destination_cut_off_says_what_each_host_holds() {
     );
     assert_eq!(s.advice.len(), 3, "{:?}", s.advice);
     assert!(s.advice[0].starts_with("restore the link between kvm1 and kvm2"));
+    // The destination could not be asked: vmigrate does not resume.
+    assert_eq!(s.resume, None);
 }
 
 #[test]
@@ -93,6 +95,19 @@ fn the_runs_own_flags_are_resumed() {
         copy("kvm2", &postcopy_destination(Postcopy::Failed)),
     ];
     let s = assess("web1", &found, Some(&last), &hosts(), &[]).unwrap();
+    // Both halves held: `recover` resumes it as the command would.
+    assert_eq!(
+        s.resume,
+        Some(Action::ResumePostcopy {
+            source: "kvm1".into(),
+            destination: "kvm2".into(),
+            request: ResumeRequest {
+                peer_uri: "qemu+ssh://10.0.0.12/system?keyfile=/k/id&no_tty=1".into(),
+                migration_uri: "tcp://10.0.0.12".into(),
+                flags: last.started.as_ref().unwrap().flags.unwrap(),
+            },
+        })
+    );
     let cmd = s.resume_command.unwrap();
     assert!(
         cmd.contains(
