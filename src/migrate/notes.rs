@@ -13,10 +13,13 @@ struct Disks<'a> {
 }
 
 impl Disks<'_> {
-    fn note(&self) -> String {
+    fn note(&self, vm: &str) -> String {
         let host = self.host;
         if !self.failed.is_empty() {
-            format!("could not remove on {host}: {}", self.failed.join("; "))
+            format!(
+                "could not remove on {host}: {}; `vmigrate recover {vm}` removes them once {host} answers",
+                self.failed.join("; ")
+            )
         } else if self.stale {
             let paths = self.done.join(", ");
             format!("removed the source's copy of {paths} on {host}")
@@ -56,7 +59,7 @@ pub(super) fn of(ex: &Executed, vm: &str, source: &str) -> Vec<String> {
             Err(e) => disks[at].failed.push(format!("{path}: {e}")),
         }
     }
-    notes.extend(disks.iter().map(Disks::note));
+    notes.extend(disks.iter().map(|d| d.note(vm)));
     notes
 }
 

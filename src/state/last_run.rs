@@ -26,6 +26,9 @@ pub struct LastRun {
     /// (host, path) of each disk the run pre-created that is still there
     /// as far as the journal knows.
     pub precreated: Vec<(String, String)>,
+    /// Pre-created disks whose removal was journalled: removed unless the
+    /// host could not be reached then (`recover` looks).
+    pub removal_asked: Vec<(String, String)>,
     /// Block migration: the paths of the local disks the run copied (it
     /// pre-created each on the destination, at the same path) whose
     /// source copy no later record removed.
@@ -157,6 +160,12 @@ fn apply(last: &mut LastRun, e: &Entry, own: bool) {
             last.precreated.push((host.clone(), path.clone()));
         }
         Record::RemoveDisk { host, path, .. } => {
+            // Journalled before the removal: whether it happened (the
+            // host may have been cut off) only the host can say.
+            let pair = (host.clone(), path.clone());
+            if last.precreated.contains(&pair) && !last.removal_asked.contains(&pair) {
+                last.removal_asked.push(pair);
+            }
             last.precreated.retain(|(h, p)| (h, p) != (host, path));
             if last.source.as_ref() == Some(host) {
                 last.source_copies.retain(|p| p != path);

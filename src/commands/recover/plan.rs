@@ -211,6 +211,18 @@ fn disks(s: &Snapshot, found: &[Copy], home: &Copy, d: &mut Decision) {
             path: path.clone(),
         });
     }
+    // Removals journalled but not done (the host was cut off then): the
+    // file is still there and no domain names it.
+    for (h, disk) in &s.leftovers {
+        let no_copy_left = !found.iter().any(|c| &c.host == h)
+            || d.actions.iter().any(|a| a.clears_copy() && a.host() == h);
+        if *h != home.host && no_copy_left && disk.exists && disk.users.is_empty() {
+            d.actions.push(Action::RemoveDisk {
+                host: h.clone(),
+                path: disk.path.clone(),
+            });
+        }
+    }
 }
 
 /// After a block migration that completed (the VM runs on the run's

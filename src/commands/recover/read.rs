@@ -3,7 +3,7 @@
 //! and the last run's stale disk copies when they may matter.
 
 use super::disks;
-use super::snapshot::{Probe, Snapshot};
+use super::snapshot::{DiskSeen, Probe, Snapshot};
 use crate::facts::HostFacts;
 use crate::fleet::HostLink;
 use crate::hypervisor::DomainState;
@@ -32,9 +32,36 @@ pub(super) async fn snapshot(
         hosts,
         last,
         disks: Probe::NotNeeded,
+        leftovers: Vec::new(),
     };
     s.disks = stale_disks(&s, gathered).await;
+    s.leftovers = leftovers(&s, gathered).await;
     s
+}
+
+/// The pre-created disks whose removal was journalled, looked for on
+/// their hosts (those that answer).
+async fn leftovers(s: &Snapshot, gathered: &[(HostLink, HostFacts)]) -> Vec<(String, DiskSeen)> {
+    let Some(last) = &s.last else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (link, _) in gathered {
+        let host = &link.host.name;
+        let paths: Vec<String> = last
+            .removal_asked
+            .iter()
+            .filter(|(h, _)| h == host)
+            .map(|(_, p)| p.clone())
+            .collect();
+        if paths.is_empty() {
+            continue;
+        }
+        if let Probe::Found(seen) = disks::probe(link, &paths).await {
+            out.extend(seen.into_iter().map(|d| (host.clone(), d)));
+        }
+    }
+    out
 }
 
 /// The last run's source copies, asked only when the journal names some

@@ -18,6 +18,9 @@ pub(crate) struct Snapshot {
     pub last: Option<LastRun>,
     /// The last run's source's copies of the disks it copied.
     pub disks: Probe,
+    /// Pre-created disks whose removal the journal asked for, as found on
+    /// their hosts (a rollback cut off from the destination leaves them).
+    pub leftovers: Vec<(String, DiskSeen)>,
 }
 
 /// The run's source's disk copies, as found there.

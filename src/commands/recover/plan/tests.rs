@@ -27,6 +27,8 @@ struct Scenario {
     journal: Vec<u8>,
     /// The run's source's disk copies, as found there.
     disks: Probe,
+    /// Pre-created disks whose removal was journalled, as found.
+    leftovers: Vec<(String, DiskSeen)>,
     want_actions: Vec<Action>,
     want_outcome: Want,
 }
@@ -208,6 +210,7 @@ fn base() -> Scenario {
         third: Seen::Absent,
         journal: Vec::new(),
         disks: Probe::NotNeeded,
+        leftovers: Vec::new(),
         want_actions: Vec::new(),
         want_outcome: Want::Unsettled,
     }
@@ -284,6 +287,43 @@ fn killed_runs() -> Vec<Scenario> {
             name: "killed after start: the VM runs on the source and nothing is done",
             src: running(),
             journal: journal(&block_run(1)),
+            want_outcome: Want::Settles("kvm1"),
+            ..base()
+        },
+        Scenario {
+            name: "a rollback cut off from the destination journalled the disk's removal, but it is still there: deleted",
+            src: running(),
+            journal: journal(&[
+                start(true),
+                precreate(),
+                migrate_start(true),
+                migrate_done(false),
+                Record::RemoveDisk {
+                    host: "kvm2".into(),
+                    path: DISK.into(),
+                    stale_copy: false,
+                },
+            ]),
+            leftovers: vec![("kvm2".into(), DiskSeen { path: DISK.into(), exists: true, users: vec![] })],
+            want_actions: vec![remove_disk()],
+            want_outcome: Want::Settles("kvm1"),
+            ..base()
+        },
+        Scenario {
+            name: "a journalled removal that did happen: nothing to do",
+            src: running(),
+            journal: journal(&[
+                start(true),
+                precreate(),
+                migrate_start(true),
+                migrate_done(false),
+                Record::RemoveDisk {
+                    host: "kvm2".into(),
+                    path: DISK.into(),
+                    stale_copy: false,
+                },
+            ]),
+            leftovers: vec![("kvm2".into(), DiskSeen { path: DISK.into(), exists: false, users: vec![] })],
             want_outcome: Want::Settles("kvm1"),
             ..base()
         },
@@ -527,6 +567,7 @@ fn snapshot(s: &Scenario) -> Snapshot {
         ],
         last: crate::state::last_run_in(&s.journal, "web1"),
         disks: s.disks.clone(),
+        leftovers: s.leftovers.clone(),
     }
 }
 
@@ -589,6 +630,7 @@ fn messages_say_why_nothing_was_done() {
         ],
         last: None,
         disks: Probe::NotNeeded,
+        leftovers: Vec::new(),
     };
     let Verdict::NotFound(m) = decide(&s, &inventory()).verdict else {
         panic!("not found")
