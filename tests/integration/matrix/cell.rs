@@ -29,6 +29,8 @@ pub struct Outcome {
     pub secs: f64,
     /// The run's `error` (its report), shortened.
     pub error: String,
+    /// Everything the run's report said: its error and notes.
+    pub said: String,
     /// What `recover` said and did, when it was run.
     pub recover: Vec<String>,
     /// Facts worth reporting (what the fault's repair saw, …).
@@ -72,11 +74,12 @@ fn faulted(fault: Fault, phase: Phase, ws: &Workspace, mut started: Started, out
     if alone && fault != Fault::DestLink {
         phase::unthrottle(&ws.pair.src, &ws.name);
     }
-    let (exit, report) = finish(&mut started.child, fault == Fault::Sigkill);
+    let (exit, report, said) = finish(&mut started.child, fault == Fault::Sigkill);
     out.exit = exit;
     out.error = report;
+    out.said = said;
     if let Some(force) = started.force.as_mut() {
-        let (code, _) = finish(force, false);
+        let (code, ..) = finish(force, false);
         out.notes.push(format!("force-complete exit {code:?}"));
     }
     if exit.is_none() && fault != Fault::Sigkill {
@@ -90,9 +93,10 @@ fn faulted(fault: Fault, phase: Phase, ws: &Workspace, mut started: Started, out
     }
 }
 
-/// Waits (bounded) for `child`: its exit code and its report's error; a
-/// run killed by the test (`killed`) or for hanging has no code.
-fn finish(child: &mut Child, killed: bool) -> (Option<i32>, String) {
+/// Waits (bounded) for `child`: its exit code, its report's error, and
+/// all its report said (error and notes); a run killed by the test
+/// (`killed`) or for hanging has no code.
+fn finish(child: &mut Child, killed: bool) -> (Option<i32>, String, String) {
     let end = Instant::now() + RUN_END;
     while child.try_wait().unwrap().is_none() && Instant::now() < end {
         std::thread::sleep(Duration::from_millis(100));
@@ -118,8 +122,9 @@ fn finish(child: &mut Child, killed: bool) -> (Option<i32>, String) {
     let error = doc["error"]
         .as_str()
         .map_or_else(|| run.stderr.trim().to_string(), str::to_string);
+    let said = format!("{error} {}", doc["notes"]);
     let code = if killed { None } else { status.code() };
-    (code, error)
+    (code, error, said)
 }
 
 /// Recover where needed, then the invariants and the table's endings.
@@ -157,15 +162,25 @@ fn judge(ws: &Workspace, endings: &[Ending], out: &mut Outcome) {
             out.exit
         ));
     }
-    let left = leftovers(ws, Some(&host));
+    let mut left = leftovers(ws, Some(&host));
     if !left.is_empty() && !matches!(out.exit, None | Some(5)) {
-        // Whether the operator could have cleaned up, had the run said so.
+        // The run's report asks for `recover` when its rollback could not
+        // remove something (the host was cut off): the operator's step.
+        let asked = out.said.contains("vmigrate recover");
         let r = ws.vmigrate().args(["recover", &ws.name]).run();
         out.notes.push(format!(
-            "recover, run although the exit did not ask for it: exit {}, {}",
+            "recover ({}): exit {}, {}",
+            if asked {
+                "the report asked for it"
+            } else {
+                "run although the report did not ask for it"
+            },
             r.code,
             r.doc()["actions"]
         ));
+        if asked {
+            left = leftovers(ws, Some(&host));
+        }
     }
     out.failures
         .extend(left.into_iter().map(|l| format!("left over: {l}")));
