@@ -33,6 +33,7 @@ drain() {
     local out
     out=$("$bin" -i "$work/inventory.toml" -o json -q evacuate lab4 --concurrency "$1" --max-incoming 3)
     python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["left"]==[], d["left"]; print(d["estimated_secs"], d["measured_secs"])' "$out"
+    "$bin" -i "$work/inventory.toml" -q maintenance lab4 off >/dev/null
     "$bin" -i "$work/inventory.toml" -q evacuate lab4 --return --concurrency 3 --max-incoming 3 >/dev/null
 }
 read -r p1 m1 < <(drain 1)
