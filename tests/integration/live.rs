@@ -217,6 +217,7 @@ fn abort_from_another_process() {
 }
 
 #[test]
+#[ignore = "the fault matrix's destination-libvirtd × memory-copy cell runs this case in CI; run with --ignored"]
 fn destination_libvirtd_killed_mid_migration() {
     let Some((lab, _guard)) = Lab::exclusive() else {
         return;

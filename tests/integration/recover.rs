@@ -209,6 +209,7 @@ fn memory_copied(name: &str) -> f64 {
 }
 
 #[test]
+#[ignore = "the fault matrix's link-cut × post-copy cell runs this case in CI; run with --ignored"]
 fn post_copy_cut_after_the_switch_is_described_then_resumed() {
     let Some((lab, guard)) = Lab::exclusive() else {
         return;

@@ -38,7 +38,7 @@ impl Workspace {
             .unwrap();
         std::fs::create_dir(dir.path().join("state")).unwrap();
         std::fs::create_dir(dir.path().join("hold")).unwrap();
-        let inventory = lab.inventory_with(dir.path(), |text| two_hosts(&text, pair));
+        let inventory = lab.all_hosts_inventory(dir.path(), |text| two_hosts(&text, pair));
         let ws = Workspace {
             name: name.to_string(),
             pair: pair.clone(),
