@@ -16,20 +16,7 @@ rounds=${ROUNDS:-2}
 . tests/bench/lib.sh
 bench_lab 6
 bench_inventory
-# Room for every guest on any host: this measures moving them.
-sed -i 's/^\[defaults\]$/[defaults]\ncpu_allocation_ratio = 16.0/' "$work/inventory.toml"
-bin=${BIN:-target/release/vmigrate}
-export VMIGRATE_STATE_DIR="$work/state"
-names=()
-for ((i = 0; i < vms; i++)); do names+=("$(printf 'evload-%02d' "$i")"); done
-cleanup() {
-    local h n
-    for n in "${names[@]}"; do
-        for h in "${hosts[@]}"; do tests/lab/lab.sh vm destroy "$h" "$n" >/dev/null 2>&1 || true; done
-    done
-    bench_teardown
-}
-trap cleanup EXIT
+bench_guests evload "$vms"
 for n in "${names[@]}"; do tests/lab/lab.sh vm create lab6 "$n" --disk net --memory 64 >/dev/null; done
 
 # census WANT_ON: every guest runs on exactly one host and is defined only

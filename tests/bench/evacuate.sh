@@ -13,21 +13,7 @@ vms=${VMS:-6}
 . tests/bench/lib.sh
 bench_lab 4
 bench_inventory
-# Room for every guest on any host (2-CPU lab hosts): this measures moving
-# them, not the capacity checks.
-sed -i 's/^\[defaults\]$/[defaults]\ncpu_allocation_ratio = 16.0/' "$work/inventory.toml"
-bin=${BIN:-target/release/vmigrate}
-export VMIGRATE_STATE_DIR="$work/state"
-names=()
-for ((i = 0; i < vms; i++)); do names+=("$(printf 'bench-ev-%02d' "$i")"); done
-cleanup() {
-    local h n
-    for n in "${names[@]}"; do
-        for h in "${hosts[@]}"; do tests/lab/lab.sh vm destroy "$h" "$n" >/dev/null 2>&1 || true; done
-    done
-    bench_teardown
-}
-trap cleanup EXIT
+bench_guests bench-ev "$vms"
 for n in "${names[@]}"; do tests/lab/lab.sh vm create lab4 "$n" --disk net >/dev/null; done
 
 # drain N: evacuates lab4 at concurrency N, prints "predicted measured",

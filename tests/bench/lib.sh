@@ -45,3 +45,27 @@ bench_inventory() {
     addrs=()
     for h in "${hosts[@]}"; do addrs+=("$(tests/lab/lab.sh addr "$h")"); done
 }
+
+# bench_guests PREFIX N: the inventory gets room for every guest on any
+# host (cpu_allocation_ratio 16: a bench measures moving guests, not the
+# capacity checks, which would rightly refuse a 2-CPU host its 9th vCPU);
+# sets bin, VMIGRATE_STATE_DIR and names (PREFIX-00 …), and on exit removes
+# those guests from every host, then bench_teardown. Call after
+# bench_inventory; create the guests yourself.
+bench_guests() {
+    local i
+    sed -i 's/^\[defaults\]$/[defaults]\ncpu_allocation_ratio = 16.0/' "$work/inventory.toml"
+    bin=${BIN:-target/release/vmigrate}
+    export VMIGRATE_STATE_DIR="$work/state"
+    names=()
+    for ((i = 0; i < $2; i++)); do names+=("$(printf '%s-%02d' "$1" "$i")"); done
+    trap bench_remove_guests EXIT
+}
+
+bench_remove_guests() {
+    local h n
+    for n in "${names[@]}"; do
+        for h in "${hosts[@]}"; do tests/lab/lab.sh vm destroy "$h" "$n" >/dev/null 2>&1 || true; done
+    done
+    bench_teardown
+}

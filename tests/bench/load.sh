@@ -17,21 +17,7 @@ rounds=${ROUNDS:-5}
 . tests/bench/lib.sh
 bench_lab 3
 bench_inventory
-# Room for every guest on any host: this measures moving them, not the
-# capacity checks (which would rightly refuse a 2-CPU host its 9th vCPU).
-sed -i 's/^\[defaults\]$/[defaults]\ncpu_allocation_ratio = 16.0/' "$work/inventory.toml"
-bin=${BIN:-target/release/vmigrate}
-export VMIGRATE_STATE_DIR="$work/state"
-names=()
-for ((i = 0; i < vms; i++)); do names+=("$(printf 'load-%02d' "$i")"); done
-cleanup() {
-    local h n
-    for n in "${names[@]}"; do
-        for h in "${hosts[@]}"; do tests/lab/lab.sh vm destroy "$h" "$n" >/dev/null 2>&1 || true; done
-    done
-    bench_teardown
-}
-trap cleanup EXIT
+bench_guests load "$vms"
 
 for ((i = 0; i < vms; i++)); do
     tests/lab/lab.sh vm create "${hosts[i % 3]}" "${names[i]}" --disk net --memory 64 >/dev/null
