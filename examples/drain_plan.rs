@@ -8,7 +8,7 @@
 
 use std::time::{Duration, Instant};
 
-use vmigrate::testing::{parse_inventory as parse, place, Ask, Group, HostFacts, Leaving, Need};
+use vmigrate::testing::{parse_inventory as parse, place, Ask, Group, HostFacts, Leaving};
 
 const ROUNDS: usize = 21;
 
@@ -30,19 +30,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .iter()
         .find(|h| h.name == fleet.drain)
         .ok_or("the drained host is not in the file")?;
-    let vms: Vec<Leaving> = source
-        .vms
-        .iter()
-        .map(|v| Leaving {
-            name: v.name.clone(),
-            need: Need {
-                ram_mb: v.memory_mb,
-                vcpus: v.vcpus,
-                disk_mb: 0,
-            },
-            cpu_refused: Vec::new(),
-        })
-        .collect();
+    let vms: Vec<Leaving> = source.vms.iter().map(Leaving::of).collect();
     let ask = Ask {
         source,
         hosts: &hosts,

@@ -26,7 +26,6 @@ use crate::cli::EvacuateArgs;
 use crate::config::Config;
 use crate::drain::forecast::{forecast, Job, Limits};
 use crate::drain::report::{self, rows, window_verdict, DrainReport, Left};
-use crate::drain::room::Need;
 use crate::drain::{order, place, window, Ask, Leaving, Plan};
 use crate::error::Error;
 use crate::exit_codes::ExitCode;
@@ -159,21 +158,7 @@ fn plan(snap: &Snapshot, inv: &Inventory, args: &EvacuateArgs) -> Plan {
         .map(|l| &l.host)
         .zip(&snap.facts)
         .collect();
-    let vms: Vec<Leaving> = snap
-        .leaving()
-        .into_iter()
-        .map(|v| Leaving {
-            name: v.name.clone(),
-            need: Need {
-                ram_mb: v.memory_mb,
-                vcpus: v.vcpus,
-                // Disk room is checked and claimed per migration, by the
-                // storage checks that know which disks are local.
-                disk_mb: 0,
-            },
-            cpu_refused: Vec::new(),
-        })
-        .collect();
+    let vms: Vec<Leaving> = snap.leaving().into_iter().map(Leaving::of).collect();
     place(&Ask {
         source: snap.source_facts(),
         hosts: &hosts,

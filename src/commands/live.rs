@@ -28,7 +28,7 @@ pub async fn run(config: &Config, args: LiveArgs) -> Result<ExitCode, Error> {
     let mut interrupt = Interrupt::install();
     // Bad arguments are refused before anything is created, even locally.
     let inventory = validate(config, &args.target)?;
-    let events = events_sink(config, &args)?;
+    let events = events_sink(config, args.events.as_ref())?;
     let progress = Progress {
         draw: config.printer.progress,
         quiet: config.printer.quiet,
@@ -146,8 +146,12 @@ pub(crate) async fn one(
 }
 
 /// Where `--events` lines go: a file, stdout (`-`), or nowhere.
-fn events_sink(config: &Config, args: &LiveArgs) -> Result<Option<Box<dyn Write + Send>>, Error> {
-    Ok(match &args.events {
+/// (`live --events`, `evacuate --events`.)
+pub(crate) fn events_sink(
+    config: &Config,
+    events: Option<&std::path::PathBuf>,
+) -> Result<Option<Box<dyn Write + Send>>, Error> {
+    Ok(match events {
         None => None,
         // One JSON document on stdout must stay one document.
         Some(p) if p.as_os_str() == "-" && config.json() => {

@@ -25,6 +25,23 @@ pub struct Leaving {
     pub cpu_refused: Vec<(String, String)>,
 }
 
+impl Leaving {
+    /// A running VM as its host's facts list it: its RAM and vCPUs. Disk
+    /// room is checked and claimed per migration, by the storage checks
+    /// that know which disks are local.
+    pub fn of(v: &crate::facts::VmFacts) -> Leaving {
+        Leaving {
+            name: v.name.clone(),
+            need: Need {
+                ram_mb: v.memory_mb,
+                vcpus: v.vcpus,
+                disk_mb: 0,
+            },
+            cpu_refused: Vec::new(),
+        }
+    }
+}
+
 /// What to plan: the host to drain, the fleet as one snapshot, the VMs.
 pub struct Ask<'a> {
     pub source: &'a HostFacts,

@@ -68,7 +68,7 @@ pub(super) async fn run(
     mut report: DrainReport,
     interrupt: &mut Interrupt,
 ) -> Result<ExitCode, Error> {
-    let events = events_sink(config, args)?;
+    let events = live::events_sink(config, args.events.as_ref())?;
     let bars = Bars::new(config.printer.progress, events);
     let inventory =
         crate::commands::live::validate(config, &check_args(args, "", &args.host, None))?;
@@ -438,23 +438,4 @@ fn why_left(report: &DrainReport, vm: &str, interrupted: bool) -> String {
         Some(_) => "not started".into(),
         None => "it started running during the drain".into(),
     }
-}
-
-/// Where `--events` lines go: a file, stdout (`-`), or nowhere.
-fn events_sink(
-    config: &Config,
-    args: &EvacuateArgs,
-) -> Result<Option<Box<dyn std::io::Write + Send>>, Error> {
-    Ok(match &args.events {
-        None => None,
-        Some(p) if p.as_os_str() == "-" && config.json() => {
-            return Err(Error::Usage(
-                "--events - would mix event lines into the JSON report on stdout; write the events to a file (--events FILE) or drop -o json".into(),
-            ))
-        }
-        Some(p) if p.as_os_str() == "-" => Some(Box::new(std::io::stdout())),
-        Some(p) => Some(Box::new(std::fs::File::create(p).map_err(|e| {
-            Error::Usage(format!("--events {}: {e}", p.display()))
-        })?)),
-    })
 }
