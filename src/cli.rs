@@ -305,6 +305,10 @@ pub struct EvacuateArgs {
     /// Move the VMs that can be placed even when some cannot.
     #[arg(long)]
     pub continue_on_error: bool,
+    /// Move the host's stopped VMs too, as definitions (defined on the
+    /// destination, undefined here), where their disks are shared.
+    #[arg(long)]
+    pub include_stopped: bool,
     /// Copy local disks: auto = when some disk is on local storage.
     #[arg(long, value_enum, default_value_t = crate::checks::storage::BlockMode::Auto, value_name = "MODE")]
     pub block_migration: crate::checks::storage::BlockMode,

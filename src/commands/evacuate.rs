@@ -12,6 +12,7 @@
 //! left, each listed with why), 130 interrupted.
 
 mod back;
+mod disks;
 mod execute;
 mod measure;
 mod progress;
@@ -19,6 +20,7 @@ mod snapshot;
 
 use std::collections::HashMap;
 
+use self::disks::Survey;
 use self::measure::Measured;
 use self::snapshot::Snapshot;
 use crate::checks::storage::BlockMode;
@@ -60,7 +62,10 @@ pub async fn run(config: &Config, args: EvacuateArgs) -> Result<ExitCode, Error>
     let moves = if args.return_ {
         back::moves(&snap, &args.host).await?
     } else {
-        drain_moves(&snap, &inv, &args)
+        let Some(survey) = survey(config, &snap, &args, &mut interrupt).await else {
+            return Ok(ExitCode::Interrupted);
+        };
+        drain_moves(&snap, &inv, &args, &survey)
     };
     let plan = &moves.plan;
     let spinner = config.printer.spinner(&format!(
@@ -76,14 +81,15 @@ pub async fn run(config: &Config, args: EvacuateArgs) -> Result<ExitCode, Error>
         }
     };
     spinner.finish_and_clear();
-    // A return brings back only what runs: the drained host's stopped
-    // domains are the drain's business.
-    let stopped = if args.return_ {
+    // A return brings back what the drain moved; stopped domains a drain
+    // does not move are listed.
+    let stopped = if args.return_ || args.include_stopped {
         Vec::new()
     } else {
         snap.stopped()
     };
-    let report = predicted(&moves, &measured, &policy, &args, window, &stopped);
+    let mark = snap.source_facts().maintenance.as_ref();
+    let report = predicted(&moves, &measured, &policy, &args, window, &stopped, mark);
     let refused = !plan.unplaceable.is_empty() && !args.continue_on_error;
     if args.dry_run || refused || plan.placed.is_empty() {
         print(config, &report)?;
@@ -131,13 +137,48 @@ pub(super) struct Moves {
     pub memory_mb: HashMap<String, u64>,
     /// `--return`: VMs not where the drain put them, left where they are.
     pub skipped: Vec<Left>,
+    /// The VMs whose disks were read: their block migration is known.
+    pub disks_known: Vec<String>,
 }
 
-/// A drain: every running VM of the host, placed.
-fn drain_moves(snap: &Snapshot, inv: &Inventory, args: &EvacuateArgs) -> Moves {
-    let leaving = snap.leaving();
+/// Reads the leaving VMs' disks and tests their directories against every
+/// other host; `None` when interrupted. Test files are removed either way.
+async fn survey(
+    config: &Config,
+    snap: &Snapshot,
+    args: &EvacuateArgs,
+    interrupt: &mut Interrupt,
+) -> Option<Survey> {
+    let vms = snap.leaving(args.include_stopped);
+    let hosts: Vec<&str> = snap
+        .links
+        .iter()
+        .map(|l| l.host.name.as_str())
+        .filter(|h| *h != args.host)
+        .collect();
+    let spinner = config.printer.spinner(&format!(
+        "reading the disks of {} VMs and testing shared storage on {} hosts",
+        vms.len(),
+        hosts.len()
+    ));
+    let cleanup = crate::preflight::Cleanup::default();
+    let surveyed = tokio::select! {
+        s = disks::survey(snap, &vms, &hosts, &cleanup) => Some(s),
+        () = interrupt.wait() => None,
+    };
+    spinner.finish_and_clear();
+    for left in cleanup.run().await {
+        crate::report::printer::warn(&format!("a shared-storage test file was left: {left}"));
+    }
+    surveyed
+}
+
+/// A drain: every running VM of the host (and with `--include-stopped`
+/// every stopped one), placed.
+fn drain_moves(snap: &Snapshot, inv: &Inventory, args: &EvacuateArgs, survey: &Survey) -> Moves {
+    let leaving = snap.leaving(args.include_stopped);
     Moves {
-        plan: plan(snap, inv, args),
+        plan: plan(snap, inv, args, survey),
         source_of: leaving
             .iter()
             .map(|v| (v.name.clone(), args.host.clone()))
@@ -147,18 +188,32 @@ fn drain_moves(snap: &Snapshot, inv: &Inventory, args: &EvacuateArgs) -> Moves {
             .map(|v| (v.name.clone(), v.memory_mb))
             .collect(),
         skipped: Vec::new(),
+        disks_known: leaving
+            .iter()
+            .filter(|v| survey.read(&v.name))
+            .map(|v| v.name.clone())
+            .collect(),
     }
 }
 
-/// Places every running VM of the host.
-fn plan(snap: &Snapshot, inv: &Inventory, args: &EvacuateArgs) -> Plan {
+/// Places every VM leaving the host.
+fn plan(snap: &Snapshot, inv: &Inventory, args: &EvacuateArgs, survey: &Survey) -> Plan {
     let hosts: Vec<_> = snap
         .links
         .iter()
         .map(|l| &l.host)
         .zip(&snap.facts)
         .collect();
-    let vms: Vec<Leaving> = snap.leaving().into_iter().map(Leaving::of).collect();
+    let names: Vec<&str> = hosts
+        .iter()
+        .map(|(h, _)| h.name.as_str())
+        .filter(|h| *h != args.host)
+        .collect();
+    let vms: Vec<Leaving> = snap
+        .leaving(args.include_stopped)
+        .into_iter()
+        .map(|v| Leaving::of(v).with_disks(survey.verdicts(v, args.block_migration, &names)))
+        .collect();
     place(&Ask {
         source: snap.source_facts(),
         hosts: &hosts,
@@ -177,20 +232,10 @@ fn predicted(
     args: &EvacuateArgs,
     window: Option<u64>,
     stopped: &[String],
+    maintenance: Option<&crate::maintenance::Mark>,
 ) -> DrainReport {
     let (plan, memory) = (&moves.plan, &moves.memory_mb);
-    let mut jobs: Vec<Job> = plan
-        .placed
-        .iter()
-        .map(|p| Job {
-            vm: p.vm.clone(),
-            destination: p.destination.clone(),
-            memory_bytes: memory.get(&p.vm).copied().unwrap_or(0) << 20,
-            disk_bytes: 0,
-            dirty_bps: measured.dirty_bps.get(&p.vm).copied(),
-            policy: policy.clone(),
-        })
-        .collect();
+    let mut jobs = jobs(moves, measured, policy);
     let alone = measured.link_bps.values().copied().reduce(f64::min);
     #[expect(clippy::cast_precision_loss, reason = "MiB/s")]
     let cap = policy.bandwidth_mib.map(|b| (b << 20) as f64);
@@ -208,10 +253,16 @@ fn predicted(
     };
     let f = forecast(&jobs, &limits);
     let (fits_window, at_risk) = window_verdict(&f, window);
-    let block = match args.block_migration {
-        BlockMode::Yes => Some(true),
-        BlockMode::No => Some(false),
-        BlockMode::Auto => None,
+    let block = |p: &crate::drain::place::Placement| {
+        if moves.disks_known.contains(&p.vm) {
+            Some(p.disk_mb > 0)
+        } else {
+            match args.block_migration {
+                BlockMode::Yes => Some(true),
+                BlockMode::No => Some(false),
+                BlockMode::Auto => None,
+            }
+        }
     };
     let mut plan_rows = rows(
         plan,
@@ -249,12 +300,31 @@ fn predicted(
         order: args.order,
         stopped: stopped.to_vec(),
         skipped: moves.skipped.clone(),
+        maintenance: maintenance.map(crate::maintenance::Mark::describe),
         left: None,
         measured_secs: None,
         message: String::new(),
     };
     rep.message = report::summary(&rep, args.continue_on_error);
     rep
+}
+
+/// The forecast's view of each placement.
+fn jobs(moves: &Moves, measured: &Measured, policy: &Policy) -> Vec<Job> {
+    moves
+        .plan
+        .placed
+        .iter()
+        .map(|p| Job {
+            vm: p.vm.clone(),
+            destination: p.destination.clone(),
+            memory_bytes: moves.memory_mb.get(&p.vm).copied().unwrap_or(0) << 20,
+            disk_bytes: p.disk_mb << 20,
+            dirty_bps: measured.dirty_bps.get(&p.vm).copied(),
+            policy: policy.clone(),
+            offline: p.stopped,
+        })
+        .collect()
 }
 
 /// Prints the report as the output format asks.

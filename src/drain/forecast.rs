@@ -18,6 +18,10 @@ use serde::Serialize;
 use crate::policy::predict::{predict, Inputs, Verdict};
 use crate::policy::Policy;
 
+/// A stopped VM's move, seconds: libvirt's offline migration (a
+/// definition sent and undefined) and both hosts read again.
+pub const OFFLINE_SECS: f64 = 0.5;
+
 /// One planned migration, with what the model needs.
 #[derive(Debug, Clone)]
 pub struct Job {
@@ -31,6 +35,8 @@ pub struct Job {
     pub dirty_bps: Option<f64>,
     /// The run's policy for this VM (its source's settings with the flags).
     pub policy: Policy,
+    /// A stopped VM's definition moves: no memory or disk is sent.
+    pub offline: bool,
 }
 
 /// The limits and links the drain runs under.
@@ -144,6 +150,10 @@ fn start(job: &Job, now: f64, running: &[(f64, &str)], limits: &Limits) -> Timed
         completes: true,
         bandwidth_bps: bandwidth,
     };
+    if job.offline {
+        timed.estimated_secs = Some(OFFLINE_SECS);
+        return timed;
+    }
     let Some(bandwidth_bps) = bandwidth else {
         return timed;
     };

@@ -11,6 +11,7 @@ pub mod order;
 pub mod place;
 pub mod report;
 pub mod room;
+pub mod storage;
 pub mod window;
 
 pub use place::{place, Ask, Leaving, Plan};

@@ -84,6 +84,7 @@ mod tests {
             disk_bytes: 0,
             dirty_bps: Some(dirty_mib * 1024.0 * 1024.0),
             policy: Policy::default(),
+            offline: false,
         }
     }
 

@@ -1,11 +1,14 @@
 //! Placing every VM of a drained host at once. The scheduler's rules, in
 //! its words: the host filters (enabled, reachable, hypervisor, zone,
-//! tag) once per host, then per VM the CPU verdicts, anti-affinity and the
-//! room left after the VMs placed before it; among the hosts that pass,
-//! the scheduler's weight (RAM room, then vCPU room, normalised across
-//! them) picks, ties going to the first name. The largest VMs are placed
+//! tag) once per host, then per VM the hosts its disks rule out
+//! (`storage`), anti-affinity and the room left after the VMs placed
+//! before it — RAM, vCPUs, and disk where block migration copies; among
+//! the hosts that pass, the scheduler's weight (RAM room, then vCPU room,
+//! normalised across them) picks, ties going to the first name. The largest VMs are placed
 //! first (first-fit decreasing: the small ones fill the gaps the large ones
-//! leave). A VM that fits nowhere is listed with every host's reason.
+//! leave); stopped VMs come after every running one. Each placement keeps
+//! its runner-up, where a failed migration is tried once more. A VM that
+//! fits nowhere is listed with every host's reason.
 
 use serde::Serialize;
 
@@ -20,15 +23,22 @@ use crate::scheduler::weighers::{RAM_MULTIPLIER, VCPU_MULTIPLIER};
 #[derive(Debug, Clone)]
 pub struct Leaving {
     pub name: String,
+    /// RAM and vCPUs; `disk_mb` is what its disks take on most hosts
+    /// (`disk_on` lists the others).
     pub need: Need,
-    /// Hosts that cannot run the guest's CPU, with why (usually none).
-    pub cpu_refused: Vec<(String, String)>,
+    /// Hosts where its disks take other than `need.disk_mb` (they are
+    /// shared with some hosts and not with others), MiB.
+    pub disk_on: Vec<(String, u64)>,
+    /// Hosts that cannot take it, with why ("storage: …", "cpu: …").
+    pub refused: Vec<(String, String)>,
+    /// Not running: its definition moves, after every running VM is
+    /// placed (it never takes a running VM's room).
+    pub stopped: bool,
 }
 
 impl Leaving {
-    /// A running VM as its host's facts list it: its RAM and vCPUs. Disk
-    /// room is checked and claimed per migration, by the storage checks
-    /// that know which disks are local.
+    /// A VM as its host's facts list it: its RAM and vCPUs, no disk room
+    /// (`with_disks` adds what its disks ask of each host).
     pub fn of(v: &crate::facts::VmFacts) -> Leaving {
         Leaving {
             name: v.name.clone(),
@@ -37,7 +47,9 @@ impl Leaving {
                 vcpus: v.vcpus,
                 disk_mb: 0,
             },
-            cpu_refused: Vec::new(),
+            disk_on: Vec::new(),
+            refused: Vec::new(),
+            stopped: !v.is_active(),
         }
     }
 }
@@ -57,6 +69,13 @@ pub struct Ask<'a> {
 pub struct Placement {
     pub vm: String,
     pub destination: String,
+    /// What block migration copies there, MiB (0: its disks are shared).
+    pub disk_mb: u64,
+    /// The runner-up when it was placed: where a failed migration is
+    /// tried once more.
+    pub next: Option<String>,
+    /// Moved as a definition (the VM is not running).
+    pub stopped: bool,
 }
 
 /// A VM no host can take, and why.
@@ -103,42 +122,73 @@ pub fn place(ask: &Ask) -> Plan {
     let mut apart = Apart::new(ask.groups, &facts, &ask.source.name);
     let mut order: Vec<&Leaving> = ask.vms.iter().collect();
     order.sort_by(|a, b| {
-        (b.need.ram_mb, b.need.vcpus, b.need.disk_mb)
-            .cmp(&(a.need.ram_mb, a.need.vcpus, a.need.disk_mb))
+        (a.stopped, b.need.ram_mb, b.need.vcpus, b.need.disk_mb)
+            .cmp(&(b.stopped, a.need.ram_mb, a.need.vcpus, a.need.disk_mb))
             .then_with(|| a.name.cmp(&b.name))
     });
     let mut plan = Plan::default();
     let mut fit = Vec::with_capacity(cands.len());
     for vm in order {
-        let cpu_no = cpu_refusals(vm, &cands);
-        fitting(vm, &cands, &cpu_no, &apart, &mut fit);
+        let per = PerHost::of(vm, &cands);
+        fitting(vm, &cands, &per, &apart, &mut fit);
         match best(&fit) {
-            Some(ci) => {
-                cands[ci].room.take(&vm.need);
+            Some((ci, next)) => {
+                let need = per.need(vm, ci);
+                cands[ci].room.take(&need);
                 apart.place(&vm.name, ci);
                 plan.placed.push(Placement {
                     vm: vm.name.clone(),
                     destination: cands[ci].name.to_string(),
+                    disk_mb: need.disk_mb,
+                    next: next.map(|n| cands[n].name.to_string()),
+                    stopped: vm.stopped,
                 });
             }
             None => plan.unplaceable.push(Unplaceable {
                 vm: vm.name.clone(),
-                reason: nowhere(vm, &cands, &cpu_no, &apart),
+                reason: nowhere(vm, &cands, &per, &apart),
             }),
         }
     }
     plan
 }
 
-/// Indexes of the candidates whose CPU refuses `vm`, with why.
-fn cpu_refusals<'v>(vm: &'v Leaving, cands: &[Candidate]) -> Vec<(usize, &'v str)> {
-    vm.cpu_refused
-        .iter()
-        .filter_map(|(host, why)| {
-            let i = cands.iter().position(|c| c.name == host)?;
-            Some((i, why.as_str()))
-        })
-        .collect()
+/// One VM's exceptions, by candidate index: hosts that refuse it, and
+/// hosts where its disks take other than its usual room.
+struct PerHost<'v> {
+    refused: Vec<(usize, &'v str)>,
+    disk_on: Vec<(usize, u64)>,
+}
+
+impl<'v> PerHost<'v> {
+    fn of(vm: &'v Leaving, cands: &[Candidate]) -> PerHost<'v> {
+        let index = |host: &str| cands.iter().position(|c| c.name == host);
+        PerHost {
+            refused: vm
+                .refused
+                .iter()
+                .filter_map(|(h, why)| Some((index(h)?, why.as_str())))
+                .collect(),
+            disk_on: vm
+                .disk_on
+                .iter()
+                .filter_map(|(h, mb)| Some((index(h)?, *mb)))
+                .collect(),
+        }
+    }
+
+    fn refuses(&self, ci: usize) -> Option<&'v str> {
+        self.refused.iter().find(|(i, _)| *i == ci).map(|(_, w)| *w)
+    }
+
+    /// What `vm` takes from candidate `ci`.
+    fn need(&self, vm: &Leaving, ci: usize) -> Need {
+        let mut need = vm.need;
+        if let Some((_, mb)) = self.disk_on.iter().find(|(i, _)| *i == ci) {
+            need.disk_mb = *mb;
+        }
+        need
+    }
 }
 
 /// The candidates that can take `vm` now, with their room (RAM, vCPUs)
@@ -146,19 +196,23 @@ fn cpu_refusals<'v>(vm: &'v Leaving, cands: &[Candidate]) -> Vec<(usize, &'v str
 fn fitting(
     vm: &Leaving,
     cands: &[Candidate],
-    cpu_no: &[(usize, &str)],
+    per: &PerHost,
     apart: &Apart,
     out: &mut Vec<(usize, f64, f64)>,
 ) {
     out.clear();
     let grouped = apart.grouped(&vm.name);
+    let plain = per.disk_on.is_empty() && per.refused.is_empty();
     for (ci, c) in cands.iter().enumerate() {
-        if c.refused.is_some() || !c.room.fits(&vm.need) {
+        if c.refused.is_some() {
             continue;
         }
-        if cpu_no.iter().any(|(i, _)| *i == ci)
-            || (grouped && apart.refuses(&vm.name, ci).is_some())
-        {
+        let fits = if plain {
+            c.room.fits(&vm.need)
+        } else {
+            per.refuses(ci).is_none() && c.room.fits(&per.need(vm, ci))
+        };
+        if !fits || (grouped && apart.refuses(&vm.name, ci).is_some()) {
             continue;
         }
         #[expect(
@@ -174,9 +228,9 @@ fn fitting(
 }
 
 /// The best of `fit` by the scheduler's weight, rounded to thousandths as
-/// it rounds (so both choose alike); ties go to the earlier, i.e.
-/// first-named, host.
-fn best(fit: &[(usize, f64, f64)]) -> Option<usize> {
+/// it rounds (so both choose alike), and the runner-up; ties go to the
+/// earlier, i.e. first-named, host.
+fn best(fit: &[(usize, f64, f64)]) -> Option<(usize, Option<usize>)> {
     let span = |pick: fn(&(usize, f64, f64)) -> f64| {
         fit.iter()
             .map(pick)
@@ -195,6 +249,7 @@ fn best(fit: &[(usize, f64, f64)]) -> Option<usize> {
         scale(span(|f| f.2), VCPU_MULTIPLIER),
     );
     let mut chosen: Option<(usize, i64)> = None;
+    let mut second: Option<(usize, i64)> = None;
     for &(ci, r, c) in fit {
         let w = (r - ram.0) * ram.1 + (c - cpu.0) * cpu.1;
         // Thousandths, rounded half up (w ≥ 0): `f64::round` without the
@@ -202,14 +257,17 @@ fn best(fit: &[(usize, f64, f64)]) -> Option<usize> {
         #[expect(clippy::cast_possible_truncation, reason = "0 ≤ w ≤ 1.5")]
         let w = (w * 1000.0 + 0.5) as i64;
         if chosen.is_none_or(|(_, bw)| w > bw) {
+            second = chosen;
             chosen = Some((ci, w));
+        } else if second.is_none_or(|(_, sw)| w > sw) {
+            second = Some((ci, w));
         }
     }
-    chosen.map(|(ci, _)| ci)
+    chosen.map(|(ci, _)| (ci, second.map(|(s, _)| s)))
 }
 
 /// Why no host can take `vm`: each candidate's reason, the first few.
-fn nowhere(vm: &Leaving, cands: &[Candidate], cpu_no: &[(usize, &str)], apart: &Apart) -> String {
+fn nowhere(vm: &Leaving, cands: &[Candidate], per: &PerHost, apart: &Apart) -> String {
     const SHOWN: usize = 4;
     if cands.is_empty() {
         return "no other host in the inventory".into();
@@ -221,12 +279,7 @@ fn nowhere(vm: &Leaving, cands: &[Candidate], cpu_no: &[(usize, &str)], apart: &
             let why = c
                 .refused
                 .clone()
-                .or_else(|| {
-                    cpu_no
-                        .iter()
-                        .find(|(i, _)| *i == ci)
-                        .map(|(_, w)| format!("cpu: {w}"))
-                })
+                .or_else(|| per.refuses(ci).map(str::to_string))
                 .or_else(|| {
                     apart
                         .refuses(&vm.name, ci)
@@ -234,7 +287,7 @@ fn nowhere(vm: &Leaving, cands: &[Candidate], cpu_no: &[(usize, &str)], apart: &
                 })
                 .or_else(|| {
                     c.room
-                        .short(&vm.need)
+                        .short(&per.need(vm, ci))
                         .map(|s| format!("{}: {}", s.filter, s.why))
                 })
                 .unwrap_or_else(|| "no reason recorded".into());

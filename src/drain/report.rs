@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::drain::forecast::Forecast;
 use crate::drain::order::Order;
+use crate::drain::place::Placement;
 use crate::drain::Plan;
 use crate::policy::predict::Verdict;
 
@@ -21,8 +22,15 @@ pub struct Row {
     pub source: String,
     pub destination: String,
     pub memory_mb: u64,
-    /// `null` when the checks decide as it starts (`--block-migration auto`).
+    /// `null` when the checks decide as it starts (its disks could not be
+    /// read before).
     pub block_migration: Option<bool>,
+    /// What block migration copies to the destination, MiB.
+    pub disk_mb: u64,
+    /// A stopped VM: its definition moves (no memory, no disk).
+    pub offline: bool,
+    /// Where a failed migration is tried once more (the plan's runner-up).
+    pub next_candidate: Option<String>,
     pub verdict: Option<Verdict>,
     /// Its own predicted duration, set-up included.
     pub estimated_secs: Option<f64>,
@@ -77,6 +85,10 @@ pub struct DrainReport {
     /// `--return`: VMs not where the drain put them, left where they are.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub skipped: Vec<Left>,
+    /// The host's maintenance mark when the run began ("since … by …:
+    /// why"); a drain keeps it rather than setting its own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub maintenance: Option<String>,
     /// After a drain: VMs still running on the host, with why.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub left: Option<Vec<Left>>,
@@ -112,17 +124,20 @@ pub(crate) fn rows(
     f: &Forecast,
     source: impl Fn(&str) -> String,
     memory_mb: impl Fn(&str) -> u64,
-    block: Option<bool>,
+    block: impl Fn(&Placement) -> Option<bool>,
 ) -> Vec<Row> {
     f.migrations
         .iter()
-        .filter(|m| plan.placed.iter().any(|p| p.vm == m.vm))
-        .map(|m| Row {
+        .filter_map(|m| Some((m, plan.placed.iter().find(|p| p.vm == m.vm)?)))
+        .map(|(m, p)| Row {
             vm: m.vm.clone(),
             source: source(&m.vm),
             destination: m.destination.clone(),
             memory_mb: memory_mb(&m.vm),
-            block_migration: block,
+            block_migration: block(p),
+            disk_mb: p.disk_mb,
+            offline: p.stopped,
+            next_candidate: p.next.clone(),
             verdict: m.verdict,
             estimated_secs: m.estimated_secs.map(round1),
             start_secs: round1(m.start_secs),
@@ -156,6 +171,11 @@ pub(crate) fn summary(r: &DrainReport, continue_on_error: bool) -> String {
         return format!("nothing to return to {host}: {}", skipped.join(", "));
     }
     let mut s = String::new();
+    if let (Some(m), false) = (&r.maintenance, r.returning) {
+        s.push_str(&format!(
+            "{host} is already in maintenance ({m}); the drain keeps that mark. "
+        ));
+    }
     if !r.unplaceable.is_empty() {
         let names: Vec<&str> = r.unplaceable.iter().map(|u| u.vm.as_str()).collect();
         s.push_str(&format!(

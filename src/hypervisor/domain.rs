@@ -102,6 +102,7 @@ mod dirty_rate;
 mod inspect;
 mod job;
 mod migrate;
+mod offline;
 mod read;
 
 pub use inspect::DomainInfo;

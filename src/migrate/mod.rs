@@ -10,6 +10,7 @@ mod failure;
 mod job_end;
 pub mod monitor;
 mod notes;
+pub mod offline;
 pub(crate) mod outcome;
 pub mod run;
 mod setup;

@@ -20,7 +20,7 @@ mod options;
 mod outcome;
 mod run;
 mod source;
-mod storage;
+pub(crate) mod storage;
 
 pub(crate) use cleanup::Cleanup;
 pub(crate) use options::Options;

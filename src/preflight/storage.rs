@@ -27,7 +27,7 @@ fn unique_name() -> String {
 
 /// Nova's shared-storage test for one directory: create a file there on the
 /// destination, look for it from the source, remove it.
-async fn probe_dir(
+pub(crate) async fn probe_dir(
     dest: &Arc<SshSession>,
     src: &Arc<SshSession>,
     dir: &str,
@@ -105,7 +105,7 @@ fn file_dirs(disks: &[(Disk, Option<u64>, Option<u64>)]) -> BTreeSet<String> {
 }
 
 /// Each disk's placement, file disks by their directory's test.
-fn place(
+pub(crate) fn place(
     disks: Vec<(Disk, Option<u64>, Option<u64>)>,
     dirs: &BTreeMap<String, Placement>,
 ) -> Vec<DiskPlacement> {

@@ -17,6 +17,7 @@ pub fn render(r: &DrainReport, color: bool) -> String {
             "FROM",
             "TO",
             "MEMORY MiB",
+            "DISK COPY MiB",
             "DIRTY MiB/s",
             "VERDICT",
             "START s",
@@ -29,7 +30,16 @@ pub fn render(r: &DrainReport, color: bool) -> String {
     let opt = |v: Option<f64>| v.map_or_else(|| "-".to_string(), |v| format!("{v:.1}"));
     for row in &r.plan {
         let risky = r.at_risk.contains(&row.vm);
-        let verdict = row.verdict.map_or("-", |v| v.phrase());
+        let verdict = if row.offline {
+            "stopped: its definition moves"
+        } else {
+            row.verdict.map_or("-", |v| v.phrase())
+        };
+        let disk = match row.block_migration {
+            Some(true) => row.disk_mb.to_string(),
+            Some(false) => "shared".into(),
+            None => "-".into(),
+        };
         let outcome = match (&row.outcome, row.measured_secs) {
             (Some(o), Some(s)) => format!("{o} in {s:.1} s"),
             (Some(o), None) => o.clone(),
@@ -41,13 +51,16 @@ pub fn render(r: &DrainReport, color: bool) -> String {
             Cell::new(sanitize(&row.source)),
             Cell::new(sanitize(&row.destination)),
             Cell::new(row.memory_mb),
+            Cell::new(disk),
             Cell::new(opt(row.dirty_mib_per_sec)),
             paint(Cell::new(verdict), risky),
             Cell::new(format!("{:.1}", row.start_secs)),
             Cell::new(opt(row.estimated_secs)),
             paint(
                 Cell::new(sanitize(&outcome)),
-                row.outcome.as_deref().is_some_and(|o| o != "migrated"),
+                row.outcome
+                    .as_deref()
+                    .is_some_and(|o| o != "migrated" && o != "moved_offline"),
             ),
         ]);
     }
@@ -60,6 +73,7 @@ pub fn render(r: &DrainReport, color: bool) -> String {
             } else {
                 Cell::new("(none)")
             },
+            Cell::new("-"),
             Cell::new("-"),
             Cell::new("-"),
             Cell::new(sanitize(&u.reason)),

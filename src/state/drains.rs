@@ -78,6 +78,7 @@ mod tests {
         DrainMove {
             vm: vm.into(),
             destination: to.into(),
+            stopped: false,
         }
     }
 

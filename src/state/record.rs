@@ -134,6 +134,9 @@ pub enum Record {
 pub struct DrainMove {
     pub vm: String,
     pub destination: String,
+    /// A stopped VM whose definition moved (`--include-stopped`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stopped: bool,
 }
 
 /// The journal key a host's drains are recorded under: it cannot be a
@@ -329,6 +332,7 @@ mod tests {
                 plan: vec![DrainMove {
                     vm: "web1".into(),
                     destination: "kvm2".into(),
+                    stopped: true,
                 }],
             },
             Record::Drained {

@@ -25,8 +25,12 @@ drain() {
     "$bin" -i "$work/inventory.toml" -q maintenance lab4 off >/dev/null
     "$bin" -i "$work/inventory.toml" -q evacuate lab4 --return --concurrency 3 --max-incoming 3 >/dev/null
 }
-read -r p1 m1 < <(drain 1)
-read -r p3 m3 < <(drain 3)
+# Not `read < <(drain N)`: the reader would go on while that drain's
+# return still runs, and the next drain would find the host empty.
+r=$(drain 1)
+read -r p1 m1 <<<"$r"
+r=$(drain 3)
+read -r p3 m3 <<<"$r"
 python3 - "$vms" "$p1" "$m1" "$p3" "$m3" <<'PY'
 import sys
 vms, p1, m1, p3, m3 = int(sys.argv[1]), *map(float, sys.argv[2:])

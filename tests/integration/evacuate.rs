@@ -93,7 +93,21 @@ fn assert_dry_run_moves_nothing(inv: &str) {
         ] {
             assert!(row.get(key).is_some(), "{key} in {row:#}");
         }
+        // The plan read every disk: the local one is copied (and its
+        // room counted), the network ones are shared.
+        let local = row["vm"] == "ev-local";
+        assert_eq!(row["block_migration"], local, "{row:#}");
+        assert_eq!(row["disk_mb"].as_u64().unwrap() > 0, local, "{row:#}");
     }
+    // The last web server has one host left (anti-affinity): no runner-up.
+    assert!(
+        plan["plan"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["next_candidate"].is_string()),
+        "{plan:#}"
+    );
     assert!(VMS.iter().all(|v| state("lab4", v) == "running"));
 }
 
@@ -408,4 +422,93 @@ fn ctrl_c_starts_nothing_more_and_rolls_the_running_ones_back() {
         .filter(|l| l.contains("\"drain_start\""))
         .count();
     assert_eq!(started, 1, "nothing more started after Ctrl-C");
+}
+
+/// Where `vm` is defined (running or not).
+fn defined_on(vm: &str) -> Vec<&'static str> {
+    ["lab1", "lab2", "lab3", "lab4"]
+        .into_iter()
+        .filter(|h| state(h, vm) != "absent")
+        .collect()
+}
+
+const COLD: &[&str] = &["ev-cold-shared", "ev-cold-local", "ev-warm"];
+
+#[test]
+fn stopped_vms_move_as_definitions_where_their_disks_are_shared_and_come_back() {
+    let Some((lab, _guard)) = Lab::shared() else {
+        return;
+    };
+    let _one = LAB4
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _gone = Everywhere(COLD);
+    let _mark = MarkGone;
+    let dir = tempfile::tempdir().unwrap();
+    let inv = lab.all_hosts_inventory(dir.path(), |t| t);
+    let inv = inv.to_str().unwrap();
+    let _vms: Vec<TestVm> = [
+        ("ev-cold-shared", "shared"),
+        ("ev-cold-local", "local"),
+        ("ev-warm", "net"),
+    ]
+    .iter()
+    .map(|(n, disk)| TestVm::create("lab4", n, disk))
+    .collect();
+    for cold in ["ev-cold-shared", "ev-cold-local"] {
+        lab_sh(&["virsh", "lab4", "destroy", cold]);
+    }
+
+    // Without --include-stopped they are listed, not moved.
+    let r = vmigrate(&["-i", inv, "-o", "json", "evacuate", "lab4", "--dry-run"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let mut listed: Vec<String> = serde_json::from_value(r.json()["stopped"].clone()).unwrap();
+    listed.sort();
+    assert_eq!(listed, ["ev-cold-local", "ev-cold-shared"]);
+
+    // With it, the one on shared storage is planned; the local one cannot
+    // go anywhere (a definition's move copies no disk): refused, exit 3.
+    let args = [
+        "-i",
+        inv,
+        "-o",
+        "json",
+        "evacuate",
+        "lab4",
+        "--include-stopped",
+    ];
+    let r = vmigrate(&[&args[..], &["--dry-run"]].concat());
+    assert_eq!(r.code, 3, "{}\n{}", r.stdout, r.stderr);
+    let doc = r.json();
+    let row = doc["plan"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["vm"] == "ev-cold-shared")
+        .cloned()
+        .unwrap_or_else(|| panic!("{doc:#}"));
+    assert_eq!(row["offline"], true, "{row:#}");
+    assert_eq!(doc["unplaceable"][0]["vm"], "ev-cold-local", "{doc:#}");
+    let why = doc["unplaceable"][0]["reason"].as_str().unwrap();
+    assert!(why.contains("copies no disk"), "{why}");
+    assert_eq!(defined_on("ev-cold-shared"), ["lab4"]);
+
+    let r = vmigrate(&[&args[..], &["--continue-on-error"]].concat());
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let put = defined_on("ev-cold-shared");
+    assert_eq!(put.len(), 1, "{put:?}");
+    assert_ne!(put[0], "lab4");
+    assert_eq!(state(put[0], "ev-cold-shared"), "shut off");
+    assert!(lab_sh(&["virsh", put[0], "dominfo", "ev-cold-shared"]).contains("Persistent:     yes"));
+    assert_eq!(defined_on("ev-cold-local"), ["lab4"], "stays, as planned");
+    assert_ne!(where_runs("ev-warm"), "lab4");
+
+    let off = vmigrate(&["-i", inv, "maintenance", "lab4", "off"]);
+    assert_eq!(off.code, 0, "{off:?}");
+    let r = vmigrate(&["-i", inv, "-o", "json", "evacuate", "lab4", "--return"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(defined_on("ev-cold-shared"), ["lab4"]);
+    assert_eq!(state("lab4", "ev-cold-shared"), "shut off");
+    assert_eq!(where_runs("ev-warm"), "lab4");
+    assert_eq!(defined_on("ev-warm"), ["lab4"]);
 }

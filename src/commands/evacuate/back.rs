@@ -2,7 +2,9 @@
 //! drain moved — those still running where it put them — go back. A VM
 //! that has moved on since (another drain, an operator's `live`) is left
 //! where it is and said so: putting it back would undo someone's
-//! decision. The host must have room for all of them; the same limits,
+//! decision. A stopped VM whose definition the drain moved goes back the
+//! same way when it is still stopped where the drain put it. The host must
+//! have room for all of them; the same limits,
 //! forecast and report as the drain apply.
 
 use std::collections::HashMap;
@@ -46,9 +48,22 @@ pub(super) async fn moves(snap: &Snapshot, host: &str) -> Result<Moves, Error> {
         source_of: HashMap::new(),
         memory_mb: HashMap::new(),
         skipped: Vec::new(),
+        disks_known: Vec::new(),
     };
     for m in drain.placements() {
-        let (at, vm) = match where_now(snap, &m.vm, &m.destination, host) {
+        let now = where_now(snap, &m.vm, &m.destination, host);
+        let offline = now.is_err() && m.stopped && still_stopped(snap, &m.vm, &m.destination);
+        let found = if offline {
+            snap.facts
+                .iter()
+                .find(|f| f.name == m.destination)
+                .and_then(|f| f.vms.iter().find(|v| v.name == m.vm))
+                .map(|v| (m.destination.as_str(), v))
+                .ok_or_else(|| format!("not defined on {}", m.destination))
+        } else {
+            now
+        };
+        let (at, vm) = match found {
             Ok(found) => found,
             Err(why) => {
                 out.skipped.push(Left {
@@ -75,10 +90,28 @@ pub(super) async fn moves(snap: &Snapshot, host: &str) -> Result<Moves, Error> {
             out.plan.placed.push(Placement {
                 vm: m.vm.clone(),
                 destination: host.to_string(),
+                disk_mb: 0,
+                next: None,
+                stopped: offline,
             });
         }
     }
     Ok(out)
+}
+
+/// Whether `vm` is defined on `put` only, and runs nowhere.
+fn still_stopped(snap: &Snapshot, vm: &str, put: &str) -> bool {
+    let defined: Vec<(&str, &VmFacts)> = snap
+        .facts
+        .iter()
+        .flat_map(|f| {
+            f.vms
+                .iter()
+                .filter(|v| v.name == vm)
+                .map(move |v| (f.name.as_str(), v))
+        })
+        .collect();
+    matches!(defined.as_slice(), [(at, v)] if *at == put && !v.is_active())
 }
 
 /// Where `vm` runs now, if that is `put` (where the drain put it); else

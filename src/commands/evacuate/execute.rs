@@ -3,8 +3,9 @@
 //! is exactly what `vmigrate live VM --from HOST --to DEST` does (its own
 //! checks, claim, journal, ladder, verification or rollback), so a VM that
 //! will not converge is handled by its own ladder and never holds up the
-//! others. A migration that fails is tried once more, with the scheduler
-//! choosing among the hosts again. Ctrl-C stops starting migrations; the
+//! others. A stopped VM's definition moves (`crate::migrate::offline`). A
+//! migration that fails is tried once more, on the plan's runner-up for it
+//! (or, without one, wherever the scheduler chooses). Ctrl-C stops starting migrations; the
 //! running ones get the signal too and abort (rolled back). At the end the
 //! host is read again: what still runs there is listed with why.
 
@@ -21,6 +22,7 @@ use crate::drain::report::{self, DrainReport, Left};
 use crate::error::Error;
 use crate::exit_codes::ExitCode;
 use crate::facts;
+use crate::migrate::offline::{move_stopped, Offline};
 use crate::migrate::Outcome;
 use crate::signals::Interrupt;
 use crate::state::{drain_key, DrainMove, Journal, Record};
@@ -35,6 +37,10 @@ struct Queued {
     /// Waiting for a free incoming slot on `to` (another run's migrations
     /// hold them): not before then.
     not_before: Option<Instant>,
+    /// A stopped VM: its definition moves.
+    offline: bool,
+    /// Where to try once more after a failure.
+    next: Option<String>,
 }
 
 /// How long a migration waits for a destination's incoming slot before it
@@ -43,12 +49,16 @@ const SLOT_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// One migration's end: the VM, the attempt, how it went, how long.
 struct Ended {
-    vm: String,
-    from: String,
+    q: Queued,
     dest: String,
-    attempt: u32,
-    result: Result<Moved, Error>,
+    result: Result_,
     secs: f64,
+}
+
+/// How a move went: a live migration's, or a stopped VM's.
+enum Result_ {
+    Live(Result<Moved, Error>),
+    Offline(Result<Offline, Error>),
 }
 
 /// What a migration's end means for the drain.
@@ -88,6 +98,8 @@ pub(super) async fn run(
             to: Some(r.destination.clone()),
             attempt: 1,
             not_before: None,
+            offline: r.offline,
+            next: r.next_candidate.clone(),
         })
         .collect();
     let mut running = FuturesUnordered::new();
@@ -103,7 +115,15 @@ pub(super) async fn run(
             busy.push(shown.clone());
             let (bar, sink) = bars.start(&q.vm, &shown);
             bars.event(serde_json::json!({"event": "drain_start", "vm": q.vm, "destination": shown, "attempt": q.attempt}));
-            running.push(migration(config, args, inventory.clone(), q, bar, sink));
+            running.push(migration(
+                config,
+                args,
+                snap,
+                inventory.clone(),
+                q,
+                bar,
+                sink,
+            ));
         }
         let waiting = queue.iter().filter_map(|q| q.not_before).min();
         if running.is_empty() && (queue.is_empty() || stopping) {
@@ -123,7 +143,7 @@ pub(super) async fn run(
         if let Some(i) = busy.iter().position(|b| *b == e.dest) {
             busy.remove(i);
         }
-        code = code.merge(record(&mut report, &e, &bars, &mut queue, stopping));
+        code = code.merge(record(&mut report, e, &bars, &mut queue, stopping));
     }
     finish(config, snap, report, began, stopping, code).await
 }
@@ -146,31 +166,41 @@ fn next_ready(queue: &mut Vec<Queued>, busy: &[String], max_incoming: usize) -> 
 async fn migration(
     config: &Config,
     args: &EvacuateArgs,
+    snap: &Snapshot,
     inventory: crate::inventory::Inventory,
     q: Queued,
     bar: indicatif::ProgressBar,
     sink: Box<dyn std::io::Write + Send>,
 ) -> Ended {
     let shown = q.to.clone().unwrap_or_else(|| "(scheduler)".into());
-    let la = LiveArgs {
-        unsafe_: args.unsafe_,
-        events: None,
-        target: check_args(args, &q.vm, &q.from, q.to),
-    };
-    let mut own = Interrupt::install();
     let t = Instant::now();
-    let progress = Progress {
-        draw: false,
-        quiet: true,
-        events: Some(sink),
+    let result = if q.offline {
+        let links = snap.link(&q.from).zip(snap.link(&shown));
+        Result_::Offline(match links {
+            Some((from, to)) => move_stopped(from, to, &q.vm).await,
+            None => Err(Error::Usage(format!(
+                "{} or {shown}: not connected",
+                q.from
+            ))),
+        })
+    } else {
+        let la = LiveArgs {
+            unsafe_: args.unsafe_,
+            events: None,
+            target: check_args(args, &q.vm, &q.from, q.to.clone()),
+        };
+        let mut own = Interrupt::install();
+        let progress = Progress {
+            draw: false,
+            quiet: true,
+            events: Some(sink),
+        };
+        Result_::Live(live::one(config, &la, inventory, progress, &mut own).await)
     };
-    let result = live::one(config, &la, inventory, progress, &mut own).await;
     bar.finish_and_clear();
     Ended {
-        vm: q.vm,
-        from: q.from,
+        q,
         dest: shown,
-        attempt: q.attempt,
         result,
         secs: t.elapsed().as_secs_f64(),
     }
@@ -197,37 +227,89 @@ fn check_args(args: &EvacuateArgs, vm: &str, from: &str, to: Option<String>) -> 
 /// what it adds to the exit code (needs attention, or nothing).
 fn record(
     report: &mut DrainReport,
-    e: &Ended,
+    e: Ended,
     bars: &Bars,
     queue: &mut Vec<Queued>,
     stopping: bool,
 ) -> ExitCode {
-    if let Ok(Moved::Busy(dest)) = &e.result {
+    let q = &e.q;
+    if let Result_::Live(Ok(Moved::Busy(dest))) = &e.result {
         // Another run's migrations hold the slots: wait, then ask again.
+        let line = format!("{}: {dest} has no free incoming slot; waiting", q.vm);
+        bars.event(serde_json::json!({"event": "drain_end", "vm": q.vm, "destination": e.dest, "attempt": q.attempt, "line": line, "waiting": true}));
         queue.push(Queued {
-            vm: e.vm.clone(),
-            from: e.from.clone(),
             to: (e.dest != "(scheduler)").then(|| dest.clone()),
-            attempt: e.attempt,
             not_before: Some(Instant::now() + SLOT_WAIT),
+            ..e.q
         });
-        let line = format!("{}: {dest} has no free incoming slot; waiting", e.vm);
-        bars.event(serde_json::json!({"event": "drain_end", "vm": e.vm, "destination": e.dest, "attempt": e.attempt, "line": line, "waiting": true}));
         return ExitCode::Ok;
     }
-    let Some(row) = report.plan.iter_mut().find(|r| r.vm == e.vm) else {
+    let Some(row) = report.plan.iter_mut().find(|r| r.vm == q.vm) else {
         return ExitCode::Ok;
     };
     row.measured_secs = Some(report::round1(e.secs));
-    let (next, attention) = match &e.result {
-        Ok(Moved::Done(r)) => {
+    let (next, attention) = judge(row, &e);
+    let runner_up = q.next.clone().filter(|n| *n != e.dest);
+    let line = match next {
+        Next::Moved if q.offline => format!(
+            "{}: stopped VM's definition moved to {} in {:.1} s",
+            q.vm, e.dest, e.secs
+        ),
+        Next::Moved => format!("{}: migrated to {} in {:.1} s", q.vm, e.dest, e.secs),
+        Next::Retry(why) if q.attempt == 1 && !stopping && (!q.offline || runner_up.is_some()) => {
+            // The plan's runner-up; without one (or when it is the host
+            // that just failed) the scheduler chooses — but a stopped VM
+            // goes only where the plan found its disks shared.
+            let to = runner_up;
+            let line = format!(
+                "{}: to {} failed ({why}); trying once more, {}",
+                q.vm,
+                e.dest,
+                to.as_ref()
+                    .map_or("the scheduler choosing".into(), |n| format!("on {n}"))
+            );
+            queue.insert(
+                0,
+                Queued {
+                    vm: q.vm.clone(),
+                    from: q.from.clone(),
+                    to,
+                    attempt: 2,
+                    not_before: None,
+                    offline: q.offline,
+                    next: None,
+                },
+            );
+            line
+        }
+        Next::Retry(why) | Next::Stays(why) => {
+            format!("{}: stays on {} ({why})", q.vm, q.from)
+        }
+    };
+    bars.note(&format!("vmigrate: {line}"));
+    bars.event(serde_json::json!({"event": "drain_end", "vm": q.vm, "destination": e.dest, "attempt": q.attempt, "line": line}));
+    if attention {
+        ExitCode::NeedsAttention
+    } else {
+        ExitCode::Ok
+    }
+}
+
+/// What one move's end means for the drain (and whether it needs an
+/// operator), written into its row.
+fn judge(row: &mut report::Row, e: &Ended) -> (Next, bool) {
+    match &e.result {
+        Result_::Live(Ok(Moved::Done(r))) => {
             row.outcome = Some(outcome_word(r.outcome));
             row.running_on.clone_from(&r.running_on);
             row.error.clone_from(&r.error);
             match r.outcome {
                 Outcome::Migrated => (Next::Moved, false),
                 Outcome::Unknown => (
-                    Next::Stays(format!("outcome unknown: run `vmigrate recover {}`", e.vm)),
+                    Next::Stays(format!(
+                        "outcome unknown: run `vmigrate recover {}`",
+                        e.q.vm
+                    )),
                     true,
                 ),
                 _ => (
@@ -236,7 +318,7 @@ fn record(
                 ),
             }
         }
-        Ok(Moved::Refused(pre)) => {
+        Result_::Live(Ok(Moved::Refused(pre))) => {
             row.outcome = Some("not_migratable".into());
             let why = crate::checks::first_failure(&pre.checks).map_or_else(
                 || "the checks failed".to_string(),
@@ -245,42 +327,33 @@ fn record(
             row.error = Some(why.clone());
             (Next::Retry(why), false)
         }
-        Ok(Moved::Interrupted | Moved::Busy(_)) => (Next::Stays("interrupted".into()), false),
-        Err(err) => {
+        Result_::Live(Ok(Moved::Interrupted | Moved::Busy(_))) => {
+            (Next::Stays("interrupted".into()), false)
+        }
+        Result_::Offline(Ok(Offline::Moved)) => {
+            row.outcome = Some(MOVED_OFFLINE.into());
+            row.running_on = None;
+            (Next::Moved, false)
+        }
+        Result_::Offline(Ok(Offline::Stayed(why))) => {
+            row.outcome = Some("not_moved".into());
+            row.error = Some(why.clone());
+            (Next::Retry(why.clone()), false)
+        }
+        Result_::Live(Err(err)) | Result_::Offline(Err(err)) => {
             row.error = Some(err.to_string());
-            (Next::Retry(err.to_string()), false)
+            let attention = matches!(err, Error::SplitBrain(_));
+            if attention {
+                (Next::Stays(err.to_string()), true)
+            } else {
+                (Next::Retry(err.to_string()), false)
+            }
         }
-    };
-    let line = match next {
-        Next::Moved => format!("{}: migrated to {} in {:.1} s", e.vm, e.dest, e.secs),
-        Next::Retry(why) if e.attempt == 1 && !stopping => {
-            queue.insert(
-                0,
-                Queued {
-                    vm: e.vm.clone(),
-                    from: e.from.clone(),
-                    to: None,
-                    attempt: 2,
-                    not_before: None,
-                },
-            );
-            format!(
-                "{}: to {} failed ({why}); trying once more, the scheduler choosing",
-                e.vm, e.dest
-            )
-        }
-        Next::Retry(why) | Next::Stays(why) => {
-            format!("{}: stays on {} ({why})", e.vm, e.from)
-        }
-    };
-    bars.note(&format!("vmigrate: {line}"));
-    bars.event(serde_json::json!({"event": "drain_end", "vm": e.vm, "destination": e.dest, "attempt": e.attempt, "line": line}));
-    if attention {
-        ExitCode::NeedsAttention
-    } else {
-        ExitCode::Ok
     }
 }
+
+/// The outcome of a stopped VM whose definition moved.
+const MOVED_OFFLINE: &str = "moved_offline";
 
 /// `live`'s outcome word (its JSON spelling).
 fn outcome_word(o: Outcome) -> String {
@@ -304,6 +377,8 @@ async fn finish(
     report.measured_secs = Some(report::round1(began.elapsed().as_secs_f64()));
     let now = facts::gather(snap.source_link()).await;
     let runs_there = |vm: &str| now.vms.iter().any(|v| v.name == vm && v.is_active());
+    let defined_there = |vm: &str| now.vms.iter().any(|v| v.name == vm);
+    let offline = |vm: &str| report.plan.iter().any(|r| r.vm == vm && r.offline);
     let left: Vec<Left> = if !now.reachable {
         vec![Left {
             vm: "(unknown)".into(),
@@ -317,7 +392,13 @@ async fn finish(
         report
             .plan
             .iter()
-            .filter(|r| !runs_there(&r.vm))
+            .filter(|r| {
+                if r.offline {
+                    !defined_there(&r.vm)
+                } else {
+                    !runs_there(&r.vm)
+                }
+            })
             .map(|r| Left {
                 vm: r.vm.clone(),
                 reason: why_left(&report, &r.vm, interrupted),
@@ -325,9 +406,10 @@ async fn finish(
             .chain(report.unplaceable.iter().cloned())
             .collect()
     } else {
+        // What still runs, and the stopped VMs this drain meant to move.
         now.vms
             .iter()
-            .filter(|v| v.is_active())
+            .filter(|v| v.is_active() || offline(&v.name))
             .map(|v| Left {
                 vm: v.name.clone(),
                 reason: why_left(&report, &v.name, interrupted),
@@ -379,12 +461,18 @@ async fn journal_moved(report: &DrainReport) {
     let moved: Vec<DrainMove> = report
         .plan
         .iter()
-        .filter(|r| r.outcome.as_deref() == Some("migrated"))
-        .filter_map(|r| {
-            Some(DrainMove {
+        .filter_map(|r| match r.outcome.as_deref() {
+            Some("migrated") => Some(DrainMove {
                 vm: r.vm.clone(),
                 destination: r.running_on.clone()?,
-            })
+                stopped: false,
+            }),
+            Some(MOVED_OFFLINE) => Some(DrainMove {
+                vm: r.vm.clone(),
+                destination: r.destination.clone(),
+                stopped: true,
+            }),
+            _ => None,
         })
         .collect();
     let record = Record::Drained {
@@ -412,6 +500,7 @@ async fn journal_plan(report: &DrainReport) -> Result<(), Error> {
         .map(|r| DrainMove {
             vm: r.vm.clone(),
             destination: r.destination.clone(),
+            stopped: r.offline,
         })
         .collect();
     let mut j = Journal::open(&drain_key(&report.host))?;

@@ -29,7 +29,8 @@ pub(super) async fn all(snap: &Snapshot, moves: &Moves, secs: u32) -> Measured {
     let mut out = Measured::default();
     // Start every sample first, so that they share one period.
     let mut samples = Vec::new();
-    for p in &moves.plan.placed {
+    // A stopped VM dirties nothing and sends no memory.
+    for p in moves.plan.placed.iter().filter(|p| !p.stopped) {
         let from = moves.source_of.get(&p.vm).map_or("", String::as_str);
         let Some(Ok(lv)) = snap.link(from).map(|l| &l.libvirt) else {
             out.failed

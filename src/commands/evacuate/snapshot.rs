@@ -25,12 +25,13 @@ impl Snapshot {
         &self.links[self.source]
     }
 
-    /// The VMs that must leave: every running (or paused) domain.
-    pub(super) fn leaving(&self) -> Vec<&VmFacts> {
+    /// The VMs that must leave: every running (or paused) domain, and
+    /// with `stopped` the defined ones that do not run.
+    pub(super) fn leaving(&self, stopped: bool) -> Vec<&VmFacts> {
         self.source_facts()
             .vms
             .iter()
-            .filter(|v| v.is_active())
+            .filter(|v| v.is_active() || (stopped && v.persistent))
             .collect()
     }
 

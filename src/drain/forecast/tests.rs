@@ -14,6 +14,7 @@ fn job(vm: &str, dest: &str, gib: u64, dirty_mib: f64) -> Job {
         disk_bytes: 0,
         dirty_bps: Some(dirty_mib * MIB),
         policy: Policy::default(),
+        offline: false,
     }
 }
 

@@ -36,7 +36,9 @@ fn vm(name: &str, ram_gib: u64, vcpus: u32) -> Leaving {
             vcpus,
             disk_mb: 0,
         },
-        cpu_refused: Vec::new(),
+        disk_on: Vec::new(),
+        refused: Vec::new(),
+        stopped: false,
     }
 }
 
@@ -220,14 +222,14 @@ fn disabled_hosts_other_zones_and_refused_cpus_are_skipped_with_reasons() {
         }
     }
     let mut picky = vm("picky", 1, 1);
-    picky.cpu_refused = vec![("c".into(), "cannot run the guest's CPU".into())];
+    picky.refused = vec![("c".into(), "cpu: cannot run the guest's CPU".into())];
     let p = plan_in(&fleet, &[picky], &[], Some("z1"));
     assert_eq!(dests(&p), [("picky", "d")]);
     let p = plan_in(
         &fleet,
         &[{
             let mut v = vm("huge", 4, 1);
-            v.cpu_refused = vec![("c".into(), "cannot run the guest's CPU".into())];
+            v.refused = vec![("c".into(), "cpu: cannot run the guest's CPU".into())];
             v
         }],
         &[],
@@ -262,4 +264,68 @@ fn many_hosts_are_summarised() {
         "{}",
         p.unplaceable[0].reason
     );
+}
+
+#[test]
+fn disk_room_counts_only_where_the_disks_are_copied() {
+    // 6 GiB of local disk: b has room for one copy; c shares the disks.
+    let fleet = [
+        host("src", 64, 32, 100),
+        host("b", 16, 8, 7),
+        host("c", 4, 8, 1),
+    ];
+    let disky = |name: &str| {
+        let mut v = vm(name, 1, 1);
+        v.need.disk_mb = 6 * 1024;
+        v.disk_on = vec![("c".into(), 0)];
+        v
+    };
+    let p = plan(&fleet, &[disky("d1"), disky("d2")], &[]);
+    // d1 → b (more RAM); b's disk then has 1 GiB: d2 → c, copying nothing.
+    assert_eq!(dests(&p), [("d1", "b"), ("d2", "c")]);
+    assert_eq!(p.placed[0].disk_mb, 6 * 1024);
+    assert_eq!(p.placed[1].disk_mb, 0);
+}
+
+#[test]
+fn storage_refusals_are_reasons_and_stopped_vms_come_last() {
+    let fleet = [host("src", 64, 32, 100), host("a", 3, 8, 100)];
+    let mut cold = vm("cold", 2, 1);
+    cold.stopped = true;
+    let mut refused = vm("refused", 1, 1);
+    refused.refused = vec![(
+        "a".into(),
+        "storage: /i (of vda) does not exist on a".into(),
+    )];
+    // The stopped VM is the largest but is placed after the running one,
+    // which takes the room it needs.
+    let p = plan(&fleet, &[cold, vm("warm", 2, 1), refused], &[]);
+    assert_eq!(dests(&p), [("warm", "a")]);
+    let why: Vec<(&str, &str)> = p
+        .unplaceable
+        .iter()
+        .map(|u| (u.vm.as_str(), u.reason.as_str()))
+        .collect();
+    assert!(
+        why[0]
+            .1
+            .contains("storage: /i (of vda) does not exist on a"),
+        "{why:?}"
+    );
+    assert_eq!(why[1].0, "cold");
+}
+
+#[test]
+fn each_placement_names_its_runner_up() {
+    let fleet = [
+        host("src", 64, 32, 100),
+        host("a", 8, 8, 100),
+        host("b", 6, 8, 100),
+        host("c", 2, 8, 100),
+    ];
+    let p = plan(&fleet, &[vm("one", 1, 1)], &[]);
+    assert_eq!(p.placed[0].destination, "a");
+    assert_eq!(p.placed[0].next.as_deref(), Some("b"));
+    let alone = plan(&fleet[..2], &[vm("one", 1, 1)], &[]);
+    assert_eq!(alone.placed[0].next, None);
 }
