@@ -22,6 +22,12 @@ use crate::policy::Policy;
 /// definition sent and undefined) and both hosts read again.
 pub const OFFLINE_SECS: f64 = 0.5;
 
+/// What block migration adds to a migration's set-up, seconds: each
+/// local disk pre-created on the destination over SSH, and the NBD
+/// server libvirt starts there. Measured on the lab: a guest with a
+/// 33 MiB local disk took 5.7 s where its network-disk peers took 3.5–4.
+pub const BLOCK_SETUP_SECS: f64 = 2.0;
+
 /// One planned migration, with what the model needs.
 #[derive(Debug, Clone)]
 pub struct Job {
@@ -173,7 +179,12 @@ fn start(job: &Job, now: f64, running: &[(f64, &str)], limits: &Limits) -> Timed
             .completion_timeout_secs(job.memory_bytes + job.disk_bytes)
             .map(|s| s as f64)
     });
-    timed.estimated_secs = secs.map(|s| s + limits.overhead_secs);
+    let block = if job.disk_bytes > 0 {
+        BLOCK_SETUP_SECS
+    } else {
+        0.0
+    };
+    timed.estimated_secs = secs.map(|s| s + limits.overhead_secs + block);
     timed
 }
 
