@@ -83,6 +83,24 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = crate::commands::ForceMode::Auto)]
         mode: crate::commands::ForceMode,
     },
+    /// Change a running migration's bandwidth cap, MiB/s (from any terminal).
+    ///
+    /// Sets the cap of the phase the migration is in (post-copy's own cap
+    /// once it switched); `--postcopy` sets the post-copy cap ahead of the
+    /// switch. Exit 0 when set, 3 when no migration of the VM runs.
+    Bandwidth {
+        /// The VM (libvirt domain name).
+        vm: String,
+        /// The new cap, MiB/s.
+        #[arg(value_name = "MiB/s", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+        mib: u64,
+        /// The host the VM runs on [default: searched on every host].
+        #[arg(long, value_name = "HOST")]
+        from: Option<String>,
+        /// Set the cap post-copy will use (the migration is still in pre-copy).
+        #[arg(long)]
+        postcopy: bool,
+    },
     /// Take over a migration whose vmigrate died (kill -9, a closed laptop):
     /// watch it to the end with the run's own policy, then verify or roll back.
     ///
@@ -229,6 +247,73 @@ pub struct PolicyArgs {
     /// postcopy (needs --postcopy), pause (suspend the guest so the last pass finishes).
     #[arg(long, value_enum, value_name = "ACTION")]
     pub on_timeout: Option<crate::policy::OnTimeout>,
+    #[command(flatten)]
+    pub transport: TransportArgs,
+}
+
+/// How the migration stream travels (also inventory keys: `tls`,
+/// `tls_destination`, `parallel`, `compress`, `xbzrle_cache_mib`,
+/// `postcopy_bandwidth_mib`, `auto_converge_initial`,
+/// `auto_converge_increment`).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct TransportArgs {
+    /// Encrypt the memory and disk streams with QEMU's native TLS
+    /// (certificates on both hosts: see docs/tls.md).
+    #[arg(long, overrides_with = "no_tls")]
+    pub tls: bool,
+    /// No TLS, whatever the inventory says.
+    #[arg(long)]
+    pub no_tls: bool,
+    /// The name the destination's certificate must carry, when it is not
+    /// the migration address.
+    #[arg(long, value_name = "NAME")]
+    pub tls_destination: Option<String>,
+    /// Send memory over N parallel connections (multifd); 0: one stream.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=i64::from(crate::transport::MAX_PARALLEL)))]
+    pub parallel: Option<u32>,
+    /// Compress the stream: xbzrle (delta cache; not with --parallel), zlib
+    /// or zstd (over --parallel; libvirt >= 9.4).
+    #[arg(long, value_enum, value_name = "METHOD")]
+    pub compress: Option<crate::transport::Compress>,
+    /// XBZRLE's page cache, MiB (QEMU's default: 64).
+    #[arg(long, value_name = "MiB", value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+    pub xbzrle_cache: Option<u64>,
+    /// The bandwidth cap once in post-copy, MiB/s.
+    #[arg(long, value_name = "MiB/s", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub postcopy_bandwidth: Option<u64>,
+    /// Auto-converge's first throttle, % of the guest's vCPU time (QEMU: 20).
+    #[arg(long, value_name = "PCT", value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub auto_converge_initial: Option<u32>,
+    /// Auto-converge's throttle step, % (QEMU: 10).
+    #[arg(long, value_name = "PCT", value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub auto_converge_increment: Option<u32>,
+    /// Block migration copies only these local disks (guest names); every
+    /// other disk must be shared.
+    #[arg(long, value_name = "vda,vdb", value_delimiter = ',')]
+    pub disks: Option<Vec<String>>,
+}
+
+impl TransportArgs {
+    /// As overrides of the inventory's transport.
+    pub fn overrides(&self) -> crate::transport::Overrides {
+        crate::transport::Overrides {
+            tls: if self.tls {
+                Some(true)
+            } else if self.no_tls {
+                Some(false)
+            } else {
+                None
+            },
+            tls_destination: self.tls_destination.clone(),
+            parallel: self.parallel,
+            compress: self.compress,
+            xbzrle_cache_mib: self.xbzrle_cache,
+            postcopy_bandwidth_mib: self.postcopy_bandwidth,
+            auto_converge_initial: self.auto_converge_initial,
+            auto_converge_increment: self.auto_converge_increment,
+            disks: self.disks.clone(),
+        }
+    }
 }
 
 /// `--policy`.
@@ -263,6 +348,7 @@ impl PolicyArgs {
             postcopy: flag(self.postcopy, self.no_postcopy),
             completion_timeout_secs_per_gib: self.completion_timeout,
             on_timeout: self.on_timeout,
+            transport: self.transport.overrides(),
         }
     }
 }

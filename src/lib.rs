@@ -35,6 +35,7 @@ mod signals;
 mod ssh;
 mod state;
 mod testpoint;
+mod transport;
 mod vm;
 
 /// What the lab tests call directly (the CPU comparison on real hosts).

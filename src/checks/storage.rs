@@ -102,6 +102,67 @@ pub(crate) fn untested(why: &str) -> Check {
     )
 }
 
+/// `--disks`: the operator names the local disks to copy. A disk vmigrate
+/// could not place (a block device, …) and not named is taken as shared
+/// on the operator's word; a named disk that is shared (copying it would
+/// write it onto itself), a name the VM has no data disk for, or a local
+/// disk not named is refused. Returns `storage.disks`'s message.
+pub(crate) fn name_disks(disks: &mut [DiskPlacement], named: &[String]) -> Result<String, String> {
+    let has = |t: &str| disks.iter().any(|d| d.disk.target == t);
+    if let Some(n) = named.iter().find(|n| !has(n)) {
+        let all: Vec<&str> = disks.iter().map(|d| d.disk.target.as_str()).collect();
+        return Err(format!(
+            "--disks {n}: the VM has no data disk {n} (it has {})",
+            if all.is_empty() {
+                "none".to_string()
+            } else {
+                all.join(", ")
+            }
+        ));
+    }
+    let mut taken = Vec::new();
+    for d in disks.iter_mut() {
+        let is_named = named.contains(&d.disk.target);
+        match (&d.placement, is_named) {
+            (Placement::Network(_) | Placement::Shared, true) => {
+                return Err(format!(
+                    "--disks {}: {} is shared with the destination; copying it would write it onto itself: leave it out",
+                    d.disk.target,
+                    d.disk.source.as_deref().unwrap_or("?")
+                ))
+            }
+            (Placement::Local | Placement::MissingDir, false) => {
+                return Err(format!(
+                    "{} ({}) is local and not in --disks: the destination could not use it; name it too",
+                    d.disk.target,
+                    d.disk.source.as_deref().unwrap_or("?")
+                ))
+            }
+            (Placement::Unknown(_), false) => {
+                taken.push(d.disk.target.clone());
+                d.placement = Placement::Shared;
+            }
+            _ => {}
+        }
+    }
+    let mut msg = format!("copies {} only, as --disks asks", named.join(", "));
+    if !taken.is_empty() {
+        msg.push_str(&format!(
+            "; {} taken as shared (not named, and its placement could not be tested)",
+            taken.join(", ")
+        ));
+    }
+    Ok(msg)
+}
+
+/// `storage.disks`, from [`name_disks`]'s answer.
+pub(crate) fn disks_check(named: &Result<String, String>) -> Check {
+    match named {
+        Ok(m) => Check::pass("storage.disks", m.clone()),
+        Err(m) => Check::fail("storage.disks", m.clone()),
+    }
+}
+
 /// Whether the disks are copied: `--block-migration`, or in `auto` mode
 /// whether some disk is local.
 pub(crate) fn block_wanted(requested: BlockMode, disks: &[DiskPlacement]) -> bool {

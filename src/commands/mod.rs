@@ -3,6 +3,7 @@
 mod abort;
 mod admit;
 mod attach;
+mod bandwidth;
 mod check;
 mod completions;
 mod evacuate;
@@ -32,6 +33,12 @@ pub async fn execute(command: Command, config: &Config) -> Result<ExitCode, Erro
             force_complete::run(config, &vm, from.as_deref(), mode).await
         }
         Command::Attach { vm } => attach::run(config, &vm).await,
+        Command::Bandwidth {
+            vm,
+            mib,
+            from,
+            postcopy,
+        } => bandwidth::run(config, &vm, mib, from.as_deref(), postcopy).await,
         Command::Recover { vm, dry_run } => recover::run(config, &vm, dry_run).await,
         Command::Evacuate(args) => evacuate::run(config, args).await,
         Command::Maintenance(args) => maintenance::run(config, args).await,

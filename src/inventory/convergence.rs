@@ -116,6 +116,7 @@ pub(super) fn overlay(
         on_timeout: layer(doc, raw.on_timeout.as_ref(), &base.on_timeout, |s| {
             check_on_timeout(s)
         })?,
+        transport: super::transport::overlay(&base.transport, raw, doc)?,
     };
     // A lone max below the inherited start means "never more than this",
     // as `--max-downtime` alone does on the command line.
@@ -143,7 +144,7 @@ pub(super) fn check_whole(
 
 /// `value` as `T` when inside `range`; `unit` follows the bounds in the
 /// message ("between 1 and 600000 ms, got 0").
-fn in_range<T: TryFrom<i64>>(
+pub(super) fn in_range<T: TryFrom<i64>>(
     key: &str,
     value: i64,
     range: RangeInclusive<i64>,

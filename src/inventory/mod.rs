@@ -22,6 +22,7 @@ mod raw;
 mod settings;
 mod template;
 mod tilde;
+mod transport;
 
 #[cfg(test)]
 mod tests;

@@ -87,4 +87,12 @@ settings_structs! {
     postcopy: bool,
     completion_timeout_secs_per_gib: i64,
     on_timeout: String,
+    tls: bool,
+    tls_destination: String,
+    parallel: i64,
+    compress: String,
+    xbzrle_cache_mib: i64,
+    postcopy_bandwidth_mib: i64,
+    auto_converge_initial: i64,
+    auto_converge_increment: i64,
 }

@@ -133,7 +133,9 @@ impl Run<'_> {
                 unsafe_: self.settings.unsafe_,
                 auto_converge: policy.auto_converge,
                 postcopy: policy.postcopy,
+                transport: policy.transport.flag_bits(),
             },
+            transport: policy.transport.clone(),
         }
     }
 

@@ -77,6 +77,9 @@ pub struct Policy {
     /// before the timeout action; 0 = no timeout (Nova: 800).
     pub completion_timeout_secs_per_gib: u64,
     pub on_timeout: OnTimeout,
+    /// How the stream travels (TLS, connections, compression, …).
+    #[serde(default)]
+    pub transport: crate::transport::Transport,
 }
 
 impl Default for Policy {
@@ -94,6 +97,7 @@ impl Default for Policy {
             postcopy: false,
             completion_timeout_secs_per_gib: 800,
             on_timeout: OnTimeout::Abort,
+            transport: crate::transport::Transport::default(),
         }
     }
 }
@@ -113,6 +117,7 @@ pub struct Overrides {
     pub postcopy: Option<bool>,
     pub completion_timeout_secs_per_gib: Option<u64>,
     pub on_timeout: Option<OnTimeout>,
+    pub transport: crate::transport::Overrides,
 }
 
 /// Policy settings that contradict each other; the message says which
@@ -151,6 +156,7 @@ impl Policy {
         if let Some(b) = o.bandwidth_mib {
             p.bandwidth_mib = Some(b);
         }
+        p.transport = p.transport.with(&o.transport).map_err(PolicyError)?;
         // A lone --max-downtime below the start means "never more than this".
         if o.max_downtime_ms.is_some() && o.downtime_start_ms.is_none() {
             p.downtime_start_ms = p.downtime_start_ms.min(p.max_downtime_ms);
@@ -177,6 +183,7 @@ impl Policy {
                 "stall iterations and seconds must be at least 1".into(),
             ));
         }
+        self.transport.validate().map_err(PolicyError)?;
         if self.on_timeout == OnTimeout::Postcopy && !self.postcopy {
             return Err(PolicyError(
                 "--on-timeout postcopy needs post-copy permitted: add --postcopy (or postcopy = true in the inventory)"

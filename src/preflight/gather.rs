@@ -5,13 +5,14 @@
 use super::cleanup::Cleanup;
 use super::{cpu, devices, storage, Fleet};
 use crate::checks::devices::{Attachment, Media};
-use crate::checks::storage::{block_wanted, BlockMode, DiskPlacement};
+use crate::checks::storage::{block_wanted, name_disks, BlockMode, DiskPlacement};
 use crate::facts::HostFacts;
 use crate::fleet::HostLink;
 use crate::hypervisor::Host;
 use crate::inventory;
 use crate::policy::Policy;
 use crate::ssh::SshSession;
+use crate::transport::supported::{self, TlsProbe};
 use crate::vm::cpu::Verdict;
 use crate::vm::read::SourceVm;
 
@@ -43,6 +44,8 @@ pub(super) struct Probed {
     pub networks: Vec<Attachment>,
     /// Each inserted CD-ROM/floppy image there.
     pub media: Vec<Media>,
+    /// `--tls`: the certificates QEMU reads on the source and here.
+    pub tls: Option<TlsProbe>,
 }
 
 /// Where the VM's data disks live, as seen from the destination.
@@ -54,6 +57,8 @@ pub(super) enum Storage {
         /// The local disks' files that already exist on the destination
         /// (probed only when block migration would copy them).
         existing: Vec<String>,
+        /// `--disks`: `storage.disks`'s message (`Err`: refused).
+        named: Option<Result<String, String>>,
     },
 }
 
@@ -64,11 +69,12 @@ pub(super) async fn destination<'a>(
     fleet: &Fleet<'a>,
     si: usize,
     di: usize,
-    vm: &SourceVm,
+    src: &Source<'_>,
     verdict: Option<Verdict>,
     requested: BlockMode,
     cleanup: &Cleanup,
 ) -> Destination<'a> {
+    let (vm, transport) = (&src.vm, &src.policy.transport);
     let (dl, sl) = (&fleet.links[di], &fleet.links[si]);
     let probed = match (&dl.ssh, &dl.libvirt) {
         (Ok(ssh), Ok(lv)) => {
@@ -79,11 +85,21 @@ pub(super) async fn destination<'a>(
                 let src = sl.libvirt.as_ref().ok().map(|l| Host::new(l.clone()));
                 cpu::compare_on(src.as_ref(), &dest, &vm.spec).await
             };
+            let tls = if transport.tls {
+                let src = match &sl.ssh {
+                    Ok(s) => supported::probe_certs(s).await,
+                    Err(e) => Err(e.to_string()),
+                };
+                Some((src, supported::probe_certs(ssh).await))
+            } else {
+                None
+            };
             Some(Probed {
                 cpu,
-                storage: place(sl, ssh, vm, requested, cleanup).await,
+                storage: place(sl, ssh, vm, requested, transport.disks.as_deref(), cleanup).await,
                 networks: devices::probe_networks(&vm.spec, &dest, ssh).await,
                 media: devices::probe_media(&vm.spec, ssh).await,
+                tls,
             })
         }
         _ => None,
@@ -95,23 +111,30 @@ pub(super) async fn destination<'a>(
     }
 }
 
-/// Places the data disks (the shared-storage test needs SSH to both hosts).
+/// Places the data disks (the shared-storage test needs SSH to both
+/// hosts), then as `--disks` (`named`) says.
 async fn place(
     source: &HostLink,
     dest: &std::sync::Arc<SshSession>,
     vm: &SourceVm,
     requested: BlockMode,
+    named: Option<&[String]>,
     cleanup: &Cleanup,
 ) -> Storage {
     let src = match &source.ssh {
         Ok(s) => s,
         Err(e) => return Storage::Untested(e.to_string()),
     };
-    let disks = storage::place_disks(vm.data_disks.clone(), dest, src, cleanup).await;
+    let mut disks = storage::place_disks(vm.data_disks.clone(), dest, src, cleanup).await;
+    let named = named.map(|n| name_disks(&mut disks, n));
     let existing = if block_wanted(requested, &disks) {
         storage::existing_on_dest(dest, &disks).await
     } else {
         Vec::new()
     };
-    Storage::Placed { disks, existing }
+    Storage::Placed {
+        disks,
+        existing,
+        named,
+    }
 }

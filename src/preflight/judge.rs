@@ -4,6 +4,7 @@
 use super::gather::{Destination, Source, Storage};
 use crate::checks::storage::{self, BlockMode, DiskPlacement};
 use crate::checks::{common, cpu, dest, devices, source, Check};
+use crate::transport::supported;
 use crate::vm::read::SourceVm;
 
 /// What the checks of one destination say.
@@ -45,8 +46,15 @@ pub(super) fn destination(src: &Source, dst: &Destination, requested: BlockMode)
         cpu::decide(spec, &p.cpu, src.facts, df),
     ]);
     let (block, disks) = match &p.storage {
-        Storage::Placed { disks, existing } => {
+        Storage::Placed {
+            disks,
+            existing,
+            named,
+        } => {
             checks.push(storage::shared(disks));
+            if let Some(named) = named {
+                checks.push(storage::disks_check(named));
+            }
             let (mode, block) = storage::mode(requested, disks, src.name);
             checks.push(mode);
             checks.push(storage::dest_space(block, disks, existing, host, df));
@@ -57,6 +65,12 @@ pub(super) fn destination(src: &Source, dst: &Destination, requested: BlockMode)
             (requested == BlockMode::Yes, Vec::new())
         }
     };
+    checks.push(supported::check(
+        &src.policy.transport,
+        src.facts,
+        df,
+        p.tls.as_ref(),
+    ));
     checks.push(devices::networks(&host.name, &p.networks));
     checks.push(devices::hostdev(spec));
     checks.push(devices::media(spec, &host.name, &p.media));
@@ -141,6 +155,7 @@ mod tests {
             storage,
             networks: Vec::new(),
             media: Vec::new(),
+            tls: None,
         }
     }
 
@@ -164,6 +179,7 @@ mod tests {
             probed: Some(probed(Storage::Placed {
                 disks: placed,
                 existing: Vec::new(),
+                named: None,
             })),
         };
         let j = destination(&src, &dst, BlockMode::Auto);
@@ -181,6 +197,7 @@ mod tests {
                 "storage.shared",
                 "storage.mode",
                 "storage.dest_space",
+                "transport.supported",
                 "devices.networks",
                 "devices.hostdev",
                 "devices.media",

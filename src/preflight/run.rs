@@ -114,7 +114,7 @@ async fn named(
         });
     }
     let di = fleet.index(to).expect("known host is in the fleet");
-    let dst = gather::destination(fleet, found.index, di, &src.vm, None, opts.block, cleanup).await;
+    let dst = gather::destination(fleet, found.index, di, src, None, opts.block, cleanup).await;
     let judged = judge::destination(src, &dst, opts.block);
     checks.extend(judged.checks);
     Some(Chosen {
@@ -155,16 +155,8 @@ async fn scheduled(
     for c in candidates.iter_mut().filter(|c| c.accepted) {
         let di = fleet.index(&c.host).expect("candidate is in the fleet");
         let verdict = verdicts.get(&c.host).cloned();
-        let dst = gather::destination(
-            fleet,
-            found.index,
-            di,
-            &src.vm,
-            verdict,
-            opts.block,
-            cleanup,
-        )
-        .await;
+        let dst =
+            gather::destination(fleet, found.index, di, src, verdict, opts.block, cleanup).await;
         let judged = judge::destination(src, &dst, opts.block);
         if let Some(f) = first_failure(&judged.checks) {
             c.accepted = false;

@@ -21,7 +21,7 @@ use super::record::{Entry, Envelope, STEPS};
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Parsed {
     /// A record of a step this version knows.
-    Known(Entry),
+    Known(Box<Entry>),
     /// A record of a step it does not know (a newer vmigrate's).
     Unknown(Envelope),
     /// Not a record; why.
@@ -91,7 +91,7 @@ fn parse_line(raw: &[u8]) -> Parsed {
         return Parsed::Unknown(envelope);
     }
     match Entry::deserialize(&value) {
-        Ok(entry) => Parsed::Known(entry),
+        Ok(entry) => Parsed::Known(Box::new(entry)),
         Err(e) => Parsed::Damaged(format!(
             "a {} record that does not read: {e}",
             envelope.step
@@ -143,7 +143,7 @@ pub(crate) fn records(bytes: &[u8], base: u64, numbered: bool) -> Records {
     let mut out = Records::default();
     for line in lines(bytes, base, numbered) {
         match line.parsed {
-            Parsed::Known(entry) => out.entries.push(entry),
+            Parsed::Known(entry) => out.entries.push(*entry),
             Parsed::Unknown(e) => tracing::debug!(
                 "journal: skipped a {:?} record at byte {} (a newer vmigrate's step)",
                 e.step,

@@ -24,4 +24,5 @@ mod maintenance;
 mod matrix;
 mod output;
 mod recover;
+mod transport;
 mod util;

@@ -37,6 +37,34 @@ impl Domain {
         .await
     }
 
+    /// Sets the migration's bandwidth cap, MiB/s (`virDomainMigrateSetMaxSpeed`;
+    /// `postcopy`: the cap once in post-copy).
+    pub async fn set_max_speed(&self, mib: u64, postcopy: bool) -> Result<(), LibvirtError> {
+        let flags = if postcopy {
+            sys::VIR_DOMAIN_MIGRATE_MAX_SPEED_POSTCOPY
+        } else {
+            0
+        };
+        self.call("set the migration's bandwidth", move |d| {
+            d.migrate_set_max_speed(mib, flags)
+        })
+        .await
+    }
+
+    /// The migration's bandwidth cap, MiB/s (libvirt's "unlimited" is a
+    /// huge number).
+    pub async fn max_speed(&self, postcopy: bool) -> Result<u64, LibvirtError> {
+        let flags = if postcopy {
+            sys::VIR_DOMAIN_MIGRATE_MAX_SPEED_POSTCOPY
+        } else {
+            0
+        };
+        self.call("read the migration's bandwidth", move |d| {
+            d.migrate_max_speed(flags)
+        })
+        .await
+    }
+
     /// Stops the guest at once (`virDomainDestroy`).
     pub async fn destroy(&self) -> Result<(), LibvirtError> {
         self.call("stop the domain", virt::domain::Domain::destroy)

@@ -29,6 +29,8 @@ pub struct MigrateFlags {
     pub auto_converge: bool,
     /// Allow the switch to post-copy (it must be set at start).
     pub postcopy: bool,
+    /// The transport's flags (TLS, PARALLEL, COMPRESSED: `Transport::flag_bits`).
+    pub transport: u32,
 }
 
 impl MigrateFlags {
@@ -38,7 +40,8 @@ impl MigrateFlags {
             | sys::VIR_MIGRATE_PEER2PEER
             | sys::VIR_MIGRATE_PERSIST_DEST
             | sys::VIR_MIGRATE_UNDEFINE_SOURCE
-            | sys::VIR_MIGRATE_ABORT_ON_ERROR;
+            | sys::VIR_MIGRATE_ABORT_ON_ERROR
+            | self.transport;
         for (on, bit) in [
             (self.block, sys::VIR_MIGRATE_NON_SHARED_DISK),
             (self.unsafe_, sys::VIR_MIGRATE_UNSAFE),
@@ -64,7 +67,7 @@ impl MigrateFlags {
 /// `--postcopy` always: libvirt resumes only a post-copy migration.
 pub fn virsh_options(bits: u32) -> Vec<&'static str> {
     use sys as s;
-    const MAP: [(u32, &str); 12] = [
+    const MAP: [(u32, &str); 14] = [
         (s::VIR_MIGRATE_LIVE, "--live"),
         (s::VIR_MIGRATE_PEER2PEER, "--p2p"),
         (s::VIR_MIGRATE_TUNNELLED, "--tunnelled"),
@@ -76,6 +79,8 @@ pub fn virsh_options(bits: u32) -> Vec<&'static str> {
         (s::VIR_MIGRATE_ABORT_ON_ERROR, "--abort-on-error"),
         (s::VIR_MIGRATE_AUTO_CONVERGE, "--auto-converge"),
         (s::VIR_MIGRATE_TLS, "--tls"),
+        (s::VIR_MIGRATE_PARALLEL, "--parallel"),
+        (s::VIR_MIGRATE_COMPRESSED, "--compressed"),
         (s::VIR_MIGRATE_POSTCOPY, "--postcopy"),
     ];
     let bits = bits | s::VIR_MIGRATE_POSTCOPY;
@@ -99,6 +104,9 @@ pub struct MigrateRequest {
     /// Block migration: the guest's disks (vda, …) to copy.
     pub copy_disks: Vec<String>,
     pub flags: MigrateFlags,
+    /// TLS name, connections, compression, post-copy bandwidth,
+    /// auto-converge steps (its flags are in `flags.transport`).
+    pub transport: crate::transport::Transport,
 }
 
 /// Resuming a migration that failed after the switch to post-copy, from
@@ -138,12 +146,14 @@ impl Domain {
     /// when libvirt is done, with the instant it returned (before this
     /// task was scheduled again).
     pub async fn migrate(&self, req: &MigrateRequest) -> (Result<(), MigrateError>, Instant) {
-        let params = MigrateParameters {
+        let mut params = MigrateParameters {
             uri: Some(req.migration_uri.clone()),
             bandwidth: req.bandwidth_mib,
             migrate_disks: req.copy_disks.clone(),
             ..Default::default()
         };
+        req.transport
+            .apply(&mut params, req.flags.postcopy, req.flags.auto_converge);
         self.migrate_to_uri3("migrate", &req.peer_uri, params, req.flags.bits())
             .await
     }
@@ -225,6 +235,7 @@ mod tests {
             unsafe_: true,
             auto_converge: true,
             postcopy: true,
+            transport: 0,
         };
         assert_eq!(all.bits() & none, none);
     }

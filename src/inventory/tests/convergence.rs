@@ -82,6 +82,7 @@ fn host_overrides_win_key_by_key() {
             postcopy: true,
             completion_timeout_secs_per_gib: 0,
             on_timeout: OnTimeout::Postcopy,
+            transport: crate::transport::Transport::default(),
         }
     );
     assert_eq!(p.completion_timeout_secs(4 << 30), None, "0 = no timeout");
@@ -215,4 +216,21 @@ fn a_consistent_override_of_a_consistent_default_is_fine() {
     ));
     assert_eq!(inv.hosts[0].policy.on_timeout, OnTimeout::Postcopy);
     assert!(inv.hosts[0].policy.postcopy);
+}
+
+#[test]
+fn transport_keys_layer_and_are_checked() {
+    let inv = parse_ok(&with_host(
+        "tls = true\nparallel = 4\ncompress = \"zstd\"\npostcopy_bandwidth_mib = 200\nauto_converge_increment = 15\n",
+    ));
+    let t = &inv.hosts[0].policy.transport;
+    assert!(t.tls);
+    assert_eq!(t.parallel, Some(4));
+    assert_eq!(t.compress, crate::transport::Compress::Zstd);
+    assert_eq!(t.postcopy_bandwidth_mib, Some(200));
+    assert_eq!(t.auto_converge_increment, Some(15));
+    let (_, _, err) = parse_err(&with_host("compress = \"lz4\"\n"));
+    assert!(err.contains("compress must be one of"), "{err}");
+    let (_, _, err) = parse_err(&with_host("compress = \"xbzrle\"\nparallel = 2\n"));
+    assert!(err.contains("drop --parallel"), "{err}");
 }

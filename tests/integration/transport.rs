@@ -1,0 +1,216 @@
+//! The transport on the lab (issue I): multifd connections seen in the
+//! source QEMU's own parameters, a running migration's cap changed by
+//! `vmigrate bandwidth`, XBZRLE on the sweeping guest (its cache in
+//! libvirt's completed job), `--disks` naming what block migration copies,
+//! and what the lab's libvirt 9.0 cannot do refused before anything
+//! starts. Every migrated guest's memory is verified.
+
+use serde_json::Value;
+
+use crate::live::{finished, live, spawn_live, under_way};
+use crate::util::{lab_sh, state, vmigrate, Lab, TestVm};
+
+/// `check`'s (or `live`'s) check `id`.
+fn check<'a>(doc: &'a Value, id: &str) -> &'a Value {
+    doc["checks"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["id"] == id))
+        .unwrap_or_else(|| panic!("no {id}: {doc:#}"))
+}
+
+/// `vmigrate -i INV -o json ARGS`: (exit code, document).
+fn json(inv: &str, args: &[&str]) -> (i32, Value) {
+    let r = vmigrate(&[&["-i", inv, "-o", "json"][..], args].concat());
+    (r.code, r.json())
+}
+
+/// A QMP query's `return` on the VM's host.
+fn qmp(host: &str, vm: &str, command: &str) -> Value {
+    let out = lab_sh(&[
+        "virsh",
+        host,
+        "qemu-monitor-command",
+        vm,
+        &format!(r#"{{"execute":"{command}"}}"#),
+    ]);
+    serde_json::from_str::<Value>(&out).unwrap_or_else(|e| panic!("{command}: {e}: {out}"))
+        ["return"]
+        .clone()
+}
+
+/// Waits until the migration of `vm` sends data from `host`: libvirt sets
+/// the source QEMU's parameters after the destination started, just
+/// before the stream.
+fn sending(host: &str, vm: &str) {
+    for _ in 0..100 {
+        let info = lab_sh(&["virsh", host, "domjobinfo", vm]);
+        if info
+            .lines()
+            .any(|l| l.starts_with("Data processed:") && !l.contains(" 0.000 B"))
+        {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("the migration of {vm} sends nothing from {host}");
+}
+
+#[test]
+fn parallel_connections_are_used_and_a_running_cap_changes() {
+    let Some((lab, _guard)) = Lab::shared() else {
+        return;
+    };
+    let inv = lab.inv();
+    let mut vm = TestVm::dirtying("lab1", "it-tr-multifd", 60);
+    // 10 MiB/s is far below the guest's dirty rate: the migration waits
+    // for the new cap, and the ladder is off so nothing else finishes it.
+    let child = spawn_live(
+        inv,
+        &[
+            &vm.name,
+            "--to",
+            "lab2",
+            "--parallel",
+            "4",
+            "--bandwidth",
+            "10",
+            "--policy",
+            "off",
+        ],
+    );
+    under_way("lab2", &vm.name);
+    sending("lab1", &vm.name);
+    let params = qmp("lab1", &vm.name, "query-migrate-parameters");
+    assert_eq!(params["multifd-channels"], 4, "{params:#}");
+    let caps = qmp("lab1", &vm.name, "query-migrate-capabilities");
+    assert!(
+        caps.as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["capability"] == "multifd" && c["state"] == true),
+        "{caps:#}"
+    );
+    let (code, doc) = json(inv, &["bandwidth", &vm.name, "500"]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(doc["host"], "lab1");
+    assert_eq!(doc["phase"], "precopy");
+    assert_eq!(doc["previous_mib"], 10, "{doc:#}");
+    assert_eq!(doc["bandwidth_mib"], 500, "{doc:#}");
+    let doc = finished(child, 0, "migrated");
+    assert_eq!(doc["policy"]["transport"]["parallel"], 4, "{doc:#}");
+    assert_eq!(state("lab2", &vm.name), "running");
+    vm.host = "lab2".into();
+    vm.assert_memory_intact("lab2");
+    // No migration: nothing to change, exit 3.
+    let r = vmigrate(&["-i", inv, "bandwidth", &vm.name, "50"]);
+    assert_eq!(r.code, 3, "{r:?}");
+    assert!(
+        r.stderr.contains("no migration runs on lab2"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn xbzrle_carries_the_sweeping_guest_and_libvirt_reports_its_cache() {
+    let Some((lab, _guard)) = Lab::shared() else {
+        return;
+    };
+    let inv = lab.inv();
+    let mut vm = TestVm::dirtying("lab1", "it-tr-xbzrle", 40);
+    // Refused as a usage error before anything starts: XBZRLE over multifd.
+    let r = vmigrate(&[
+        "-i",
+        inv,
+        "live",
+        &vm.name,
+        "--to",
+        "lab2",
+        "--compress",
+        "xbzrle",
+        "--parallel",
+        "2",
+    ]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("drop --parallel"), "{}", r.stderr);
+    let (code, doc, err) = live(
+        inv,
+        &[
+            &vm.name,
+            "--to",
+            "lab2",
+            "--compress",
+            "xbzrle",
+            "--xbzrle-cache",
+            "32",
+        ],
+    );
+    assert_eq!(code, 0, "{err}\n{doc:#}");
+    assert_eq!(doc["outcome"], "migrated");
+    assert!(
+        check(&doc, "transport.supported")["message"]
+            .as_str()
+            .unwrap()
+            .contains("xbzrle 32 MiB cache"),
+        "{doc:#}"
+    );
+    let info = lab_sh(&["virsh", "lab2", "domjobinfo", "--completed", &vm.name]);
+    assert!(
+        info.contains("Compression cache: 32.000 MiB"),
+        "libvirt's completed job: {info}"
+    );
+    vm.host = "lab2".into();
+    vm.assert_memory_intact("lab2");
+}
+
+#[test]
+fn disks_names_the_copied_disks_and_the_lab_cannot_compress_over_multifd() {
+    let Some((lab, _guard)) = Lab::shared() else {
+        return;
+    };
+    let inv = lab.inv();
+    let mut local = TestVm::create("lab1", "it-tr-disks", "local");
+    let net = TestVm::create("lab1", "it-tr-netdisk", "net");
+
+    let (code, doc) = json(
+        inv,
+        &["check", &local.name, "--to", "lab2", "--disks", "vdb"],
+    );
+    assert_eq!(code, 3, "{doc:#}");
+    let msg = check(&doc, "storage.disks")["message"].as_str().unwrap();
+    assert!(
+        msg.contains("the VM has no data disk vdb (it has vda)"),
+        "{msg}"
+    );
+    let (code, doc) = json(inv, &["check", &net.name, "--to", "lab2", "--disks", "vda"]);
+    assert_eq!(code, 3, "{doc:#}");
+    let msg = check(&doc, "storage.disks")["message"].as_str().unwrap();
+    assert!(msg.contains("is shared with the destination"), "{msg}");
+    // zstd over multifd needs libvirt 9.4; the lab has 9.0.
+    let (code, doc) = json(
+        inv,
+        &[
+            "check",
+            &net.name,
+            "--to",
+            "lab2",
+            "--parallel",
+            "2",
+            "--compress",
+            "zstd",
+        ],
+    );
+    assert_eq!(code, 3, "{doc:#}");
+    let msg = check(&doc, "transport.supported")["message"]
+        .as_str()
+        .unwrap();
+    assert!(msg.contains("needs libvirt ≥ 9.4.0 on both hosts"), "{msg}");
+
+    let (code, doc, err) = live(inv, &[&local.name, "--to", "lab2", "--disks", "vda"]);
+    assert_eq!(code, 0, "{err}\n{doc:#}");
+    assert_eq!(check(&doc, "storage.disks")["status"], "pass");
+    assert_eq!(doc["block_migration"], true, "{doc:#}");
+    assert_eq!(state("lab2", &local.name), "running");
+    local.host = "lab2".into();
+    drop(net);
+}
