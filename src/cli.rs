@@ -251,12 +251,17 @@ pub struct PolicyArgs {
     pub transport: TransportArgs,
 }
 
-/// How the migration stream travels (also inventory keys: `tls`,
+/// How the migration stream travels (also inventory keys: `transport`, `tls`,
 /// `tls_destination`, `parallel`, `compress`, `xbzrle_cache_mib`,
 /// `postcopy_bandwidth_mib`, `auto_converge_initial`,
 /// `auto_converge_increment`).
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct TransportArgs {
+    /// auto: choose parallel connections and compression from the
+    /// measured dirty rate and link (said in check `transport.choice`);
+    /// what you set yourself is kept.
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub transport: Option<TransportMode>,
     /// Encrypt the memory and disk streams with QEMU's native TLS
     /// (certificates on both hosts: see docs/tls.md).
     #[arg(long, overrides_with = "no_tls")]
@@ -293,10 +298,20 @@ pub struct TransportArgs {
     pub disks: Option<Vec<String>>,
 }
 
+/// `--transport`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TransportMode {
+    /// Chosen from the measurements.
+    Auto,
+    /// As set (flags, inventory); the default.
+    Manual,
+}
+
 impl TransportArgs {
     /// As overrides of the inventory's transport.
     pub fn overrides(&self) -> crate::transport::Overrides {
         crate::transport::Overrides {
+            auto: self.transport.map(|m| m == TransportMode::Auto),
             tls: if self.tls {
                 Some(true)
             } else if self.no_tls {

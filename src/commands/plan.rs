@@ -195,6 +195,7 @@ async fn check(
             // --strict acts on the prediction, so it needs one.
             (false, None) => default_measure.or(args.strict.then_some(1)),
         },
+        no_measure: args.no_measure,
         policy: args.policy.overrides(),
         strict: args.strict,
     };

@@ -87,6 +87,7 @@ settings_structs! {
     postcopy: bool,
     completion_timeout_secs_per_gib: i64,
     on_timeout: String,
+    transport: String,
     tls: bool,
     tls_destination: String,
     parallel: i64,

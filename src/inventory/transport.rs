@@ -1,4 +1,4 @@
-//! The transport keys (`tls`, `tls_destination`, `parallel`, `compress`,
+//! The transport keys (`transport`, `tls`, `tls_destination`, `parallel`, `compress`,
 //! `xbzrle_cache_mib`, `postcopy_bandwidth_mib`, `auto_converge_initial`,
 //! `auto_converge_increment`): the inventory's layer of
 //! [`crate::transport::Transport`], in `[defaults]` or a host's entry; the
@@ -22,6 +22,18 @@ pub(super) fn overlay(
         move |&n: &i64| in_range::<u32>(key, n, 1..=100, " % of vCPU time").map(Some)
     };
     Ok(Transport {
+        auto: layer(
+            doc,
+            raw.transport.as_ref(),
+            &base.auto,
+            |s: &String| match s.as_str() {
+                "auto" => Ok(true),
+                "manual" => Ok(false),
+                _ => Err(format!(
+                    "transport must be \"auto\" or \"manual\", got {s:?}"
+                )),
+            },
+        )?,
         tls: layer(doc, raw.tls.as_ref(), &base.tls, |&b| Ok(b))?,
         tls_destination: layer(
             doc,

@@ -193,6 +193,7 @@ impl Run<'_> {
             rate_bps: stats.mem_bps.unwrap_or(0),
             throttle_pct: tick.throttle_pct,
             phase,
+            xbzrle: stats.xbzrle(),
         });
         for a in actions {
             // Once the operator asked to stop, the policy must not start

@@ -226,6 +226,8 @@ mod tests {
             downtime: None,
             outgoing: Some(true),
             error: None,
+            compression_pages: None,
+            compression_misses: None,
         };
         assert_eq!(
             progress(&s).as_deref(),

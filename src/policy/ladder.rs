@@ -9,8 +9,12 @@
 //! (remaining ÷ rate) is computed; if the max allows it, that step is taken
 //! at once; if not, raising it is pointless and the ladder goes to the next
 //! rung (post-copy, when permitted). Auto-converge needs no decision — QEMU
-//! throttles by itself; its throttle changes are recorded. Pure logic: the
-//! caller performs the [`Action`]s.
+//! throttles by itself; its throttle changes are recorded. With XBZRLE on,
+//! its cache is judged once enough pages were resent after the first pass:
+//! when nearly all of them miss the cache or overflow it, the compression
+//! does not pay (the guest rewrites whole pages), and the ladder takes the
+//! stall lane's next rung at once. Pure logic: the caller performs the
+//! [`Action`]s.
 
 use serde::Serialize;
 
@@ -39,7 +43,24 @@ pub struct Observation {
     /// Auto-converge's current vCPU throttle, %.
     pub throttle_pct: u64,
     pub phase: Phase,
+    /// XBZRLE's counters, when it is on.
+    pub xbzrle: Option<XbzrleCounts>,
 }
+
+/// XBZRLE's cumulative counters from the job statistics, pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct XbzrleCounts {
+    /// Resent as deltas.
+    pub pages: u64,
+    /// Resent whole: not in the cache, or the delta overflowed.
+    pub misses: u64,
+}
+
+/// Pages resent after the first pass before XBZRLE is judged (40 MiB of
+/// 4 KiB pages): enough not to judge on a handful.
+const XBZRLE_SAMPLE_PAGES: u64 = 10_240;
+/// Share of resent pages missing the cache above which XBZRLE does not pay.
+const XBZRLE_MISS_PCT: u64 = 90;
 
 /// What the caller must do to libvirt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,6 +103,9 @@ pub struct Ladder {
     done: bool,
     stall_noted: bool,
     steps: Vec<Step>,
+    /// XBZRLE's counters when the second pass began.
+    xbzrle_base: Option<XbzrleCounts>,
+    xbzrle_judged: bool,
 }
 
 const MIB: f64 = 1024.0 * 1024.0;
@@ -105,6 +129,8 @@ impl Ladder {
             done: false,
             stall_noted: false,
             steps: Vec::new(),
+            xbzrle_base: None,
+            xbzrle_judged: false,
         }
     }
 
@@ -298,7 +324,7 @@ impl Ladder {
 
     fn stall_lane(&mut self, o: &Observation, actions: &mut Vec<Action>) {
         self.track_progress(o);
-        let Some(why) = self.stalled(o) else {
+        let Some(why) = self.xbzrle_lane(o).or_else(|| self.stalled(o)) else {
             return;
         };
         // Another stall is needed before the next escalation.
@@ -341,6 +367,37 @@ impl Ladder {
             self.set_step(p.downtime_steps, at, Trigger::Stall, detail, actions);
         }
         self.beyond_the_max(o.elapsed_ms, &over, actions);
+    }
+
+    /// Judges XBZRLE once enough pages were resent after the first pass;
+    /// `Some(why)` when it does not pay (recorded as a step).
+    fn xbzrle_lane(&mut self, o: &Observation) -> Option<String> {
+        let x = o.xbzrle?;
+        if self.xbzrle_judged || o.mem_iteration < 2 {
+            return None;
+        }
+        let base = *self.xbzrle_base.get_or_insert(x);
+        let pages = x.pages.saturating_sub(base.pages);
+        let misses = x.misses.saturating_sub(base.misses);
+        let resent = pages + misses;
+        if resent < XBZRLE_SAMPLE_PAGES {
+            return None;
+        }
+        self.xbzrle_judged = true;
+        let miss_pct = misses * 100 / resent;
+        if miss_pct < XBZRLE_MISS_PCT {
+            return None;
+        }
+        let why = format!(
+            "XBZRLE does not pay: {miss_pct}% of the {resent} pages resent since the first pass missed its cache or overflowed"
+        );
+        self.record(
+            o.elapsed_ms,
+            Rung::Xbzrle,
+            Trigger::Qemu,
+            format!("{why}: the next rung"),
+        );
+        Some(why)
     }
 
     /// Follows the passes (QEMU's dirty-sync count) and the lowest
@@ -423,6 +480,7 @@ mod tests {
             rate_bps: 20 * M,
             throttle_pct: 0,
             phase: Phase::Precopy,
+            xbzrle: None,
         }
     }
 
@@ -447,6 +505,37 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn xbzrle_that_misses_its_cache_takes_the_next_rung_at_once() {
+        let run = |misses_per_tick: u64| {
+            let mut l = Ladder::new(&Policy::default(), 128 * M);
+            let mut acts = Vec::new();
+            let mut x = XbzrleCounts {
+                pages: 0,
+                misses: 0,
+            };
+            // Remaining data keeps shrinking: no stall of its own.
+            for (i, t) in (0..8000).step_by(500).enumerate() {
+                x.pages += 1000 - misses_per_tick;
+                x.misses += misses_per_tick;
+                let o = Observation {
+                    xbzrle: Some(x),
+                    ..obs(t, 120 - i as u64 * 5, 2 + i as u64 / 4)
+                };
+                acts.extend(l.observe(&o));
+            }
+            (l, acts)
+        };
+        let (l, acts) = run(980);
+        let step = l.steps().iter().find(|s| s.rung == Rung::Xbzrle).unwrap();
+        assert!(step.detail.contains("98% of the"), "{}", step.detail);
+        assert!(acts.contains(&Action::SetDowntime(500)), "{acts:?}");
+        // Deltas that pay: judged once, nothing recorded, no jump.
+        let (l, acts) = run(100);
+        assert!(l.steps().iter().all(|s| s.rung != Rung::Xbzrle));
+        assert!(!acts.contains(&Action::SetDowntime(500)), "{acts:?}");
     }
 
     #[test]

@@ -18,6 +18,8 @@ pub enum Rung {
     Stalled,
     /// QEMU changed auto-converge's vCPU throttle.
     AutoConverge,
+    /// XBZRLE compression was judged not to pay (its cache misses).
+    Xbzrle,
     /// The migration switched to post-copy.
     Postcopy,
     /// The guest was paused so that the last pass completes.
@@ -55,6 +57,7 @@ impl Rung {
             Rung::Downtime => "downtime",
             Rung::Stalled => "stalled",
             Rung::AutoConverge => "auto_converge",
+            Rung::Xbzrle => "xbzrle",
             Rung::Postcopy => "postcopy",
             Rung::Pause => "pause",
             Rung::Abort => "abort",
@@ -101,6 +104,7 @@ mod tests {
             Rung::Downtime,
             Rung::Stalled,
             Rung::AutoConverge,
+            Rung::Xbzrle,
             Rung::Postcopy,
             Rung::Pause,
             Rung::Abort,

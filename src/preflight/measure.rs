@@ -6,7 +6,6 @@
 
 use std::time::{Duration, Instant};
 
-use super::Options;
 use crate::checks::convergence::Measured;
 use crate::fleet::HostLink;
 use crate::hypervisor::dirtyrate::Calc;
@@ -69,18 +68,18 @@ async fn finish(sample: Sample) -> Result<u64, SampleError> {
 /// destination.
 pub(super) async fn measured(
     sample: Option<Sample>,
-    opts: &Options,
+    secs: Option<u32>,
     vm: &SourceVm,
     policy: &Policy,
     source: &HostLink,
     dest: Option<&HostLink>,
 ) -> Measured {
     let Some(sample) = sample else {
-        return if opts.measure.is_none() {
+        return if secs.is_none() {
             Measured::NotAsked
         } else {
             Measured::NotRunning {
-                vm: opts.vm.clone(),
+                vm: vm.spec.name.clone(),
                 state: vm.state,
             }
         };

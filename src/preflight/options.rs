@@ -12,8 +12,10 @@ pub(crate) struct Options {
     pub block: BlockMode,
     pub zone: Option<String>,
     pub tag: Option<String>,
-    /// Dirty-rate sample, seconds; `None`: `--no-measure`.
+    /// Dirty-rate sample, seconds; `None`: none asked for.
     pub measure: Option<u32>,
+    /// `--no-measure`: not even for `--transport auto`.
+    pub no_measure: bool,
     /// The command line's convergence policy settings.
     pub policy: Overrides,
     /// A prediction this run's policy cannot meet fails the checks.

@@ -15,6 +15,7 @@ use crate::hypervisor::DomainState;
 use crate::inventory::Host;
 use crate::scheduler::{self, Candidate, Request};
 use crate::testpoint::{self, Point};
+use crate::transport::choice;
 
 /// Where the run would send the VM.
 struct Chosen {
@@ -37,7 +38,12 @@ pub(crate) async fn run(
     let src = &found.snapshot;
     let mut checks = judge::source(src);
     // The sample runs while the other checks do.
-    let sample = match opts.measure {
+    // `--transport auto` chooses from a sample, asked for or not.
+    let auto = src.policy.transport.auto;
+    let secs = opts
+        .measure
+        .or_else(|| (auto && !opts.no_measure).then_some(1));
+    let sample = match secs {
         Some(secs) if src.vm.state == DomainState::Running => {
             Some(measure::start(&found.domain, secs).await)
         }
@@ -61,9 +67,9 @@ pub(crate) async fn run(
         .map(|i| &fleet.links[i]);
     let source_link = &fleet.links[found.index];
     let measured =
-        measure::measured(sample, opts, &src.vm, &src.policy, source_link, dest_link).await;
+        measure::measured(sample, secs, &src.vm, &src.policy, source_link, dest_link).await;
     let memory = src.vm.spec.memory_mb << 20;
-    let secs = opts.measure.unwrap_or(0);
+    let secs = secs.unwrap_or(0);
     let (check, convergence) = convergence::prediction(
         measured,
         memory,
@@ -73,6 +79,20 @@ pub(crate) async fn run(
         opts.strict,
     );
     checks.push(check);
+    let mut policy = src.policy.clone();
+    if auto {
+        let to = dest_link.and_then(|l| fleet.index(&l.host.name));
+        if let Some(di) = to {
+            let (t, choice) = choice::choose(
+                &policy.transport,
+                convergence.as_ref(),
+                src.facts,
+                &fleet.facts[di],
+            );
+            policy.transport = t;
+            checks.push(choice);
+        }
+    }
     let destination = chosen.map(|c| c.host);
     Ok(Preflight {
         vm: opts.vm.clone(),
@@ -82,7 +102,7 @@ pub(crate) async fn run(
         block_migration: block,
         checks,
         candidates,
-        policy: src.policy.clone(),
+        policy,
         convergence,
         disks,
         data_bytes,

@@ -393,6 +393,7 @@ mod tests {
         "start.policy.postcopy",
         "start.policy.completion_timeout_secs_per_gib",
         "start.policy.on_timeout",
+        "start.policy.transport.auto",
         "start.policy.transport.auto_converge_increment",
         "start.policy.transport.auto_converge_initial",
         "start.policy.transport.compress",

@@ -9,6 +9,7 @@
 //! cannot work before any host is asked (`supported` checks what the
 //! hosts can do).
 
+pub mod choice;
 pub mod supported;
 
 use serde::{Deserialize, Serialize};
@@ -64,6 +65,9 @@ impl Compress {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Transport {
+    /// `--transport auto`: connections and compression chosen from the
+    /// measurements (`choice`) where not set.
+    pub auto: bool,
     /// Native TLS for the memory and disk streams (`VIR_MIGRATE_TLS`).
     pub tls: bool,
     /// The name the destination's certificate is checked against, when it
@@ -88,6 +92,7 @@ pub struct Transport {
 /// The run's flags, over the inventory's transport.
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
+    pub auto: Option<bool>,
     pub tls: Option<bool>,
     pub tls_destination: Option<String>,
     /// `Some(0)` (`--parallel 0`): one stream, whatever the inventory says.
@@ -107,6 +112,9 @@ impl Transport {
     /// `self` with the run's flags; checked ([`Transport::validate`]).
     pub fn with(&self, o: &Overrides) -> Result<Transport, String> {
         let mut t = self.clone();
+        if let Some(v) = o.auto {
+            t.auto = v;
+        }
         if let Some(v) = o.tls {
             t.tls = v;
         }

@@ -38,6 +38,20 @@ pub struct JobStats {
     /// libvirt's message for a job that failed (`VIR_DOMAIN_JOB_ERRMSG`,
     /// completed statistics of a failed job, where libvirt keeps them).
     pub error: Option<String>,
+    /// XBZRLE: pages resent as deltas, and resent whole (cache misses,
+    /// overflows); `None` without compression.
+    pub compression_pages: Option<u64>,
+    pub compression_misses: Option<u64>,
+}
+
+impl JobStats {
+    /// XBZRLE's counters for the ladder, when libvirt reports them.
+    pub fn xbzrle(&self) -> Option<crate::policy::ladder::XbzrleCounts> {
+        Some(crate::policy::ladder::XbzrleCounts {
+            pages: self.compression_pages?,
+            misses: self.compression_misses?,
+        })
+    }
 }
 
 impl From<virt::domain::JobStats> for JobStats {
@@ -65,6 +79,10 @@ impl From<virt::domain::JobStats> for JobStats {
                 .and_then(|o| u32::try_from(o).ok())
                 .map(|o| o == sys::VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT),
             error: s.error_message,
+            compression_pages: s.compression_pages,
+            compression_misses: s
+                .compression_cache_misses
+                .map(|m| m + s.compression_overflow.unwrap_or(0)),
         }
     }
 }

@@ -25,6 +25,8 @@ fn ended(kind: JobKind, outgoing: Option<bool>, ran: Option<u64>, error: Option<
         downtime: None,
         outgoing,
         error: error.map(str::to_string),
+        compression_pages: None,
+        compression_misses: None,
     };
     JobEnd::Ended {
         completed: Some(Box::new(stats)),
