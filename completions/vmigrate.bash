@@ -22,6 +22,9 @@ _vmigrate() {
             vmigrate,attach)
                 cmd="vmigrate__subcmd__attach"
                 ;;
+            vmigrate,bandwidth)
+                cmd="vmigrate__subcmd__bandwidth"
+                ;;
             vmigrate,check)
                 cmd="vmigrate__subcmd__check"
                 ;;
@@ -57,6 +60,9 @@ _vmigrate() {
                 ;;
             vmigrate__subcmd__help,attach)
                 cmd="vmigrate__subcmd__help__subcmd__attach"
+                ;;
+            vmigrate__subcmd__help,bandwidth)
+                cmd="vmigrate__subcmd__help__subcmd__bandwidth"
                 ;;
             vmigrate__subcmd__help,check)
                 cmd="vmigrate__subcmd__help__subcmd__check"
@@ -95,7 +101,7 @@ _vmigrate() {
 
     case "${cmd}" in
         vmigrate)
-            opts="-i -o -q -v -h -V --inventory --output --quiet --verbose --help --version hosts check live abort force-complete attach recover evacuate maintenance completions man help"
+            opts="-i -o -q -v -h -V --inventory --output --quiet --verbose --help --version hosts check live abort force-complete bandwidth attach recover evacuate maintenance completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -254,8 +260,64 @@ _vmigrate() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        vmigrate__subcmd__bandwidth)
+            opts="-i -o -q -v -h --from --postcopy --inventory --output --quiet --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --inventory)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                -i)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         vmigrate__subcmd__check)
-            opts="-i -o -q -v -h --to --from --block-migration --zone --tag --measure --no-measure --strict --bandwidth --max-downtime --policy --downtime-start --downtime-steps --downtime-delay --stall-iterations --stall-secs --auto-converge --no-auto-converge --postcopy --no-postcopy --completion-timeout --on-timeout --inventory --output --quiet --verbose --help"
+            opts="-i -o -q -v -h --to --from --block-migration --zone --tag --measure --no-measure --strict --bandwidth --max-downtime --policy --downtime-start --downtime-steps --downtime-delay --stall-iterations --stall-secs --auto-converge --no-auto-converge --postcopy --no-postcopy --completion-timeout --on-timeout --tls --no-tls --tls-destination --parallel --compress --xbzrle-cache --postcopy-bandwidth --auto-converge-initial --auto-converge-increment --disks --inventory --output --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -323,6 +385,38 @@ _vmigrate() {
                     ;;
                 --on-timeout)
                     COMPREPLY=($(compgen -W "abort postcopy pause" -- "${cur}"))
+                    return 0
+                    ;;
+                --tls-destination)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --parallel)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --compress)
+                    COMPREPLY=($(compgen -W "none xbzrle zlib zstd" -- "${cur}"))
+                    return 0
+                    ;;
+                --xbzrle-cache)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --postcopy-bandwidth)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --auto-converge-initial)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --auto-converge-increment)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --disks)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --inventory)
@@ -430,7 +524,7 @@ _vmigrate() {
             return 0
             ;;
         vmigrate__subcmd__evacuate)
-            opts="-i -o -q -v -h --dry-run --return --concurrency --max-incoming --window --order --zone --tag --continue-on-error --include-stopped --block-migration --measure --unsafe --events --bandwidth --max-downtime --policy --downtime-start --downtime-steps --downtime-delay --stall-iterations --stall-secs --auto-converge --no-auto-converge --postcopy --no-postcopy --completion-timeout --on-timeout --inventory --output --quiet --verbose --help"
+            opts="-i -o -q -v -h --dry-run --return --concurrency --max-incoming --window --order --zone --tag --continue-on-error --include-stopped --block-migration --measure --unsafe --events --bandwidth --max-downtime --policy --downtime-start --downtime-steps --downtime-delay --stall-iterations --stall-secs --auto-converge --no-auto-converge --postcopy --no-postcopy --completion-timeout --on-timeout --tls --no-tls --tls-destination --parallel --compress --xbzrle-cache --postcopy-bandwidth --auto-converge-initial --auto-converge-increment --disks --inventory --output --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -521,6 +615,38 @@ _vmigrate() {
                     ;;
                 --on-timeout)
                     COMPREPLY=($(compgen -W "abort postcopy pause" -- "${cur}"))
+                    return 0
+                    ;;
+                --tls-destination)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --parallel)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --compress)
+                    COMPREPLY=($(compgen -W "none xbzrle zlib zstd" -- "${cur}"))
+                    return 0
+                    ;;
+                --xbzrle-cache)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --postcopy-bandwidth)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --auto-converge-initial)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --auto-converge-increment)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --disks)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --inventory)
@@ -629,7 +755,7 @@ _vmigrate() {
             return 0
             ;;
         vmigrate__subcmd__help)
-            opts="hosts check live abort force-complete attach recover evacuate maintenance completions man help"
+            opts="hosts check live abort force-complete bandwidth attach recover evacuate maintenance completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -657,6 +783,20 @@ _vmigrate() {
             return 0
             ;;
         vmigrate__subcmd__help__subcmd__attach)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vmigrate__subcmd__help__subcmd__bandwidth)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -863,7 +1003,7 @@ _vmigrate() {
             return 0
             ;;
         vmigrate__subcmd__live)
-            opts="-i -o -q -v -h --unsafe --events --to --from --block-migration --zone --tag --measure --no-measure --strict --bandwidth --max-downtime --policy --downtime-start --downtime-steps --downtime-delay --stall-iterations --stall-secs --auto-converge --no-auto-converge --postcopy --no-postcopy --completion-timeout --on-timeout --inventory --output --quiet --verbose --help"
+            opts="-i -o -q -v -h --unsafe --events --to --from --block-migration --zone --tag --measure --no-measure --strict --bandwidth --max-downtime --policy --downtime-start --downtime-steps --downtime-delay --stall-iterations --stall-secs --auto-converge --no-auto-converge --postcopy --no-postcopy --completion-timeout --on-timeout --tls --no-tls --tls-destination --parallel --compress --xbzrle-cache --postcopy-bandwidth --auto-converge-initial --auto-converge-increment --disks --inventory --output --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -946,6 +1086,38 @@ _vmigrate() {
                     ;;
                 --on-timeout)
                     COMPREPLY=($(compgen -W "abort postcopy pause" -- "${cur}"))
+                    return 0
+                    ;;
+                --tls-destination)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --parallel)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --compress)
+                    COMPREPLY=($(compgen -W "none xbzrle zlib zstd" -- "${cur}"))
+                    return 0
+                    ;;
+                --xbzrle-cache)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --postcopy-bandwidth)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --auto-converge-initial)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --auto-converge-increment)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --disks)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --inventory)

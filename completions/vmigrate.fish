@@ -36,6 +36,7 @@ complete -c vmigrate -n "__fish_vmigrate_needs_command" -f -a "check" -d 'Dry ru
 complete -c vmigrate -n "__fish_vmigrate_needs_command" -f -a "live" -d 'Live-migrate a VM: every check, then a peer-to-peer migration with progress'
 complete -c vmigrate -n "__fish_vmigrate_needs_command" -f -a "abort" -d 'Abort the running migration (any libvirt job) of a VM, from any terminal'
 complete -c vmigrate -n "__fish_vmigrate_needs_command" -f -a "force-complete" -d 'Make a running migration finish now: switch it to post-copy when it permits (started with --postcopy), else pause the guest for the last pass'
+complete -c vmigrate -n "__fish_vmigrate_needs_command" -f -a "bandwidth" -d 'Change a running migration\'s bandwidth cap, MiB/s (from any terminal)'
 complete -c vmigrate -n "__fish_vmigrate_needs_command" -f -a "attach" -d 'Take over a migration whose vmigrate died (kill -9, a closed laptop): watch it to the end with the run\'s own policy, then verify or roll back'
 complete -c vmigrate -n "__fish_vmigrate_needs_command" -f -a "recover" -d 'Reconcile a VM after a run that died or ended unknown: read the journal and every host, then resume / undefine stale copies / remove leftovers'
 complete -c vmigrate -n "__fish_vmigrate_needs_command" -f -a "evacuate" -d 'Empty a host: plan where every VM goes (capacity, anti-affinity), predict how long it takes, then live-migrate them, N at a time'
@@ -70,6 +71,17 @@ complete -c vmigrate -n "__fish_vmigrate_using_subcommand check" -l completion-t
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand check" -l on-timeout -d 'What the completion timeout does: abort (VM stays on the source), postcopy (needs --postcopy), pause (suspend the guest so the last pass finishes)' -r -f -a "abort\t'Abort the migration; the VM stays running on the source'
 postcopy\t'Switch to post-copy (needs `postcopy` permitted)'
 pause\t'Suspend the guest so the last pass finishes (downtime = that pass)'"
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand check" -l tls-destination -d 'The name the destination\'s certificate must carry, when it is not the migration address' -r
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand check" -l parallel -d 'Send memory over N parallel connections (multifd); 0: one stream' -r
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand check" -l compress -d 'Compress the stream: xbzrle (delta cache; not with --parallel), zlib or zstd (over --parallel; libvirt >= 9.4)' -r -f -a "none\t'Pages are sent as they are'
+xbzrle\t'XBZRLE: pages sent before are kept in a cache and resent as deltas (pays when the guest rewrites few bytes of each page)'
+zlib\t'zlib over multifd (libvirt ≥ 9.4, needs --parallel)'
+zstd\t'zstd over multifd (libvirt ≥ 9.4, needs --parallel)'"
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand check" -l xbzrle-cache -d 'XBZRLE\'s page cache, MiB (QEMU\'s default: 64)' -r
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand check" -l postcopy-bandwidth -d 'The bandwidth cap once in post-copy, MiB/s' -r
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand check" -l auto-converge-initial -d 'Auto-converge\'s first throttle, % of the guest\'s vCPU time (QEMU: 20)' -r
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand check" -l auto-converge-increment -d 'Auto-converge\'s throttle step, % (QEMU: 10)' -r
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand check" -l disks -d 'Block migration copies only these local disks (guest names); every other disk must be shared' -r
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand check" -s i -l inventory -d 'Inventory file [default: $`VMIGRATE_INVENTORY`, ./inventory.toml, ~/.config/vmigrate/inventory.toml]' -r -F
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand check" -s o -l output -d 'Output format for results on stdout' -r -f -a "table\t'A human-readable table'
 json\t'One JSON document on stdout'"
@@ -79,6 +91,8 @@ complete -c vmigrate -n "__fish_vmigrate_using_subcommand check" -l auto-converg
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand check" -l no-auto-converge -d 'No auto-converge'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand check" -l postcopy -d 'Permit post-copy: the ladder switches when pre-copy stalls beyond the max downtime; also `--on-timeout postcopy` and `vmigrate force-complete`'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand check" -l no-postcopy -d 'Do not permit post-copy'
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand check" -l tls -d 'Encrypt the memory and disk streams with QEMU\'s native TLS (certificates on both hosts: see docs/tls.md)'
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand check" -l no-tls -d 'No TLS, whatever the inventory says'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand check" -s q -l quiet -d 'No progress output on stderr, even on a terminal'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand check" -s v -l verbose -d 'More diagnostics on stderr (-v, -vv)'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -104,6 +118,17 @@ complete -c vmigrate -n "__fish_vmigrate_using_subcommand live" -l completion-ti
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand live" -l on-timeout -d 'What the completion timeout does: abort (VM stays on the source), postcopy (needs --postcopy), pause (suspend the guest so the last pass finishes)' -r -f -a "abort\t'Abort the migration; the VM stays running on the source'
 postcopy\t'Switch to post-copy (needs `postcopy` permitted)'
 pause\t'Suspend the guest so the last pass finishes (downtime = that pass)'"
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand live" -l tls-destination -d 'The name the destination\'s certificate must carry, when it is not the migration address' -r
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand live" -l parallel -d 'Send memory over N parallel connections (multifd); 0: one stream' -r
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand live" -l compress -d 'Compress the stream: xbzrle (delta cache; not with --parallel), zlib or zstd (over --parallel; libvirt >= 9.4)' -r -f -a "none\t'Pages are sent as they are'
+xbzrle\t'XBZRLE: pages sent before are kept in a cache and resent as deltas (pays when the guest rewrites few bytes of each page)'
+zlib\t'zlib over multifd (libvirt ≥ 9.4, needs --parallel)'
+zstd\t'zstd over multifd (libvirt ≥ 9.4, needs --parallel)'"
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand live" -l xbzrle-cache -d 'XBZRLE\'s page cache, MiB (QEMU\'s default: 64)' -r
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand live" -l postcopy-bandwidth -d 'The bandwidth cap once in post-copy, MiB/s' -r
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand live" -l auto-converge-initial -d 'Auto-converge\'s first throttle, % of the guest\'s vCPU time (QEMU: 20)' -r
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand live" -l auto-converge-increment -d 'Auto-converge\'s throttle step, % (QEMU: 10)' -r
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand live" -l disks -d 'Block migration copies only these local disks (guest names); every other disk must be shared' -r
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand live" -s i -l inventory -d 'Inventory file [default: $`VMIGRATE_INVENTORY`, ./inventory.toml, ~/.config/vmigrate/inventory.toml]' -r -F
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand live" -s o -l output -d 'Output format for results on stdout' -r -f -a "table\t'A human-readable table'
 json\t'One JSON document on stdout'"
@@ -114,6 +139,8 @@ complete -c vmigrate -n "__fish_vmigrate_using_subcommand live" -l auto-converge
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand live" -l no-auto-converge -d 'No auto-converge'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand live" -l postcopy -d 'Permit post-copy: the ladder switches when pre-copy stalls beyond the max downtime; also `--on-timeout postcopy` and `vmigrate force-complete`'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand live" -l no-postcopy -d 'Do not permit post-copy'
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand live" -l tls -d 'Encrypt the memory and disk streams with QEMU\'s native TLS (certificates on both hosts: see docs/tls.md)'
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand live" -l no-tls -d 'No TLS, whatever the inventory says'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand live" -s q -l quiet -d 'No progress output on stderr, even on a terminal'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand live" -s v -l verbose -d 'More diagnostics on stderr (-v, -vv)'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand live" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -134,6 +161,14 @@ json\t'One JSON document on stdout'"
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand force-complete" -s q -l quiet -d 'No progress output on stderr, even on a terminal'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand force-complete" -s v -l verbose -d 'More diagnostics on stderr (-v, -vv)'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand force-complete" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand bandwidth" -l from -d 'The host the VM runs on [default: searched on every host]' -r
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand bandwidth" -s i -l inventory -d 'Inventory file [default: $`VMIGRATE_INVENTORY`, ./inventory.toml, ~/.config/vmigrate/inventory.toml]' -r -F
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand bandwidth" -s o -l output -d 'Output format for results on stdout' -r -f -a "table\t'A human-readable table'
+json\t'One JSON document on stdout'"
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand bandwidth" -l postcopy -d 'Set the cap post-copy will use (the migration is still in pre-copy)'
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand bandwidth" -s q -l quiet -d 'No progress output on stderr, even on a terminal'
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand bandwidth" -s v -l verbose -d 'More diagnostics on stderr (-v, -vv)'
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand bandwidth" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand attach" -s i -l inventory -d 'Inventory file [default: $`VMIGRATE_INVENTORY`, ./inventory.toml, ~/.config/vmigrate/inventory.toml]' -r -F
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand attach" -s o -l output -d 'Output format for results on stdout' -r -f -a "table\t'A human-readable table'
 json\t'One JSON document on stdout'"
@@ -175,6 +210,17 @@ complete -c vmigrate -n "__fish_vmigrate_using_subcommand evacuate" -l completio
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand evacuate" -l on-timeout -d 'What the completion timeout does: abort (VM stays on the source), postcopy (needs --postcopy), pause (suspend the guest so the last pass finishes)' -r -f -a "abort\t'Abort the migration; the VM stays running on the source'
 postcopy\t'Switch to post-copy (needs `postcopy` permitted)'
 pause\t'Suspend the guest so the last pass finishes (downtime = that pass)'"
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand evacuate" -l tls-destination -d 'The name the destination\'s certificate must carry, when it is not the migration address' -r
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand evacuate" -l parallel -d 'Send memory over N parallel connections (multifd); 0: one stream' -r
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand evacuate" -l compress -d 'Compress the stream: xbzrle (delta cache; not with --parallel), zlib or zstd (over --parallel; libvirt >= 9.4)' -r -f -a "none\t'Pages are sent as they are'
+xbzrle\t'XBZRLE: pages sent before are kept in a cache and resent as deltas (pays when the guest rewrites few bytes of each page)'
+zlib\t'zlib over multifd (libvirt ≥ 9.4, needs --parallel)'
+zstd\t'zstd over multifd (libvirt ≥ 9.4, needs --parallel)'"
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand evacuate" -l xbzrle-cache -d 'XBZRLE\'s page cache, MiB (QEMU\'s default: 64)' -r
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand evacuate" -l postcopy-bandwidth -d 'The bandwidth cap once in post-copy, MiB/s' -r
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand evacuate" -l auto-converge-initial -d 'Auto-converge\'s first throttle, % of the guest\'s vCPU time (QEMU: 20)' -r
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand evacuate" -l auto-converge-increment -d 'Auto-converge\'s throttle step, % (QEMU: 10)' -r
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand evacuate" -l disks -d 'Block migration copies only these local disks (guest names); every other disk must be shared' -r
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand evacuate" -s i -l inventory -d 'Inventory file [default: $`VMIGRATE_INVENTORY`, ./inventory.toml, ~/.config/vmigrate/inventory.toml]' -r -F
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand evacuate" -s o -l output -d 'Output format for results on stdout' -r -f -a "table\t'A human-readable table'
 json\t'One JSON document on stdout'"
@@ -187,6 +233,8 @@ complete -c vmigrate -n "__fish_vmigrate_using_subcommand evacuate" -l auto-conv
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand evacuate" -l no-auto-converge -d 'No auto-converge'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand evacuate" -l postcopy -d 'Permit post-copy: the ladder switches when pre-copy stalls beyond the max downtime; also `--on-timeout postcopy` and `vmigrate force-complete`'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand evacuate" -l no-postcopy -d 'Do not permit post-copy'
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand evacuate" -l tls -d 'Encrypt the memory and disk streams with QEMU\'s native TLS (certificates on both hosts: see docs/tls.md)'
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand evacuate" -l no-tls -d 'No TLS, whatever the inventory says'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand evacuate" -s q -l quiet -d 'No progress output on stderr, even on a terminal'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand evacuate" -s v -l verbose -d 'More diagnostics on stderr (-v, -vv)'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand evacuate" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -211,15 +259,16 @@ json\t'One JSON document on stdout'"
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand man" -s q -l quiet -d 'No progress output on stderr, even on a terminal'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand man" -s v -l verbose -d 'More diagnostics on stderr (-v, -vv)'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c vmigrate -n "__fish_vmigrate_using_subcommand help; and not __fish_seen_subcommand_from hosts check live abort force-complete attach recover evacuate maintenance completions man help" -f -a "hosts" -d 'Show every inventory host: reachability, hypervisor, CPU, memory, disk and VMs'
-complete -c vmigrate -n "__fish_vmigrate_using_subcommand help; and not __fish_seen_subcommand_from hosts check live abort force-complete attach recover evacuate maintenance completions man help" -f -a "check" -d 'Dry run: every pre-migration check, and where the VM would go. Changes nothing'
-complete -c vmigrate -n "__fish_vmigrate_using_subcommand help; and not __fish_seen_subcommand_from hosts check live abort force-complete attach recover evacuate maintenance completions man help" -f -a "live" -d 'Live-migrate a VM: every check, then a peer-to-peer migration with progress'
-complete -c vmigrate -n "__fish_vmigrate_using_subcommand help; and not __fish_seen_subcommand_from hosts check live abort force-complete attach recover evacuate maintenance completions man help" -f -a "abort" -d 'Abort the running migration (any libvirt job) of a VM, from any terminal'
-complete -c vmigrate -n "__fish_vmigrate_using_subcommand help; and not __fish_seen_subcommand_from hosts check live abort force-complete attach recover evacuate maintenance completions man help" -f -a "force-complete" -d 'Make a running migration finish now: switch it to post-copy when it permits (started with --postcopy), else pause the guest for the last pass'
-complete -c vmigrate -n "__fish_vmigrate_using_subcommand help; and not __fish_seen_subcommand_from hosts check live abort force-complete attach recover evacuate maintenance completions man help" -f -a "attach" -d 'Take over a migration whose vmigrate died (kill -9, a closed laptop): watch it to the end with the run\'s own policy, then verify or roll back'
-complete -c vmigrate -n "__fish_vmigrate_using_subcommand help; and not __fish_seen_subcommand_from hosts check live abort force-complete attach recover evacuate maintenance completions man help" -f -a "recover" -d 'Reconcile a VM after a run that died or ended unknown: read the journal and every host, then resume / undefine stale copies / remove leftovers'
-complete -c vmigrate -n "__fish_vmigrate_using_subcommand help; and not __fish_seen_subcommand_from hosts check live abort force-complete attach recover evacuate maintenance completions man help" -f -a "evacuate" -d 'Empty a host: plan where every VM goes (capacity, anti-affinity), predict how long it takes, then live-migrate them, N at a time'
-complete -c vmigrate -n "__fish_vmigrate_using_subcommand help; and not __fish_seen_subcommand_from hosts check live abort force-complete attach recover evacuate maintenance completions man help" -f -a "maintenance" -d 'Put a host in maintenance, end it, or show it: a mark kept on the host itself, so that every operator\'s check, live and evacuate treats the host as disabled. `vmigrate maintenance status` shows every host'
-complete -c vmigrate -n "__fish_vmigrate_using_subcommand help; and not __fish_seen_subcommand_from hosts check live abort force-complete attach recover evacuate maintenance completions man help" -f -a "completions" -d 'Print a shell completion script to stdout, or write every shell\'s into a directory'
-complete -c vmigrate -n "__fish_vmigrate_using_subcommand help; and not __fish_seen_subcommand_from hosts check live abort force-complete attach recover evacuate maintenance completions man help" -f -a "man" -d 'Write the man pages (vmigrate.1 and one per subcommand) into a directory'
-complete -c vmigrate -n "__fish_vmigrate_using_subcommand help; and not __fish_seen_subcommand_from hosts check live abort force-complete attach recover evacuate maintenance completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand help; and not __fish_seen_subcommand_from hosts check live abort force-complete bandwidth attach recover evacuate maintenance completions man help" -f -a "hosts" -d 'Show every inventory host: reachability, hypervisor, CPU, memory, disk and VMs'
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand help; and not __fish_seen_subcommand_from hosts check live abort force-complete bandwidth attach recover evacuate maintenance completions man help" -f -a "check" -d 'Dry run: every pre-migration check, and where the VM would go. Changes nothing'
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand help; and not __fish_seen_subcommand_from hosts check live abort force-complete bandwidth attach recover evacuate maintenance completions man help" -f -a "live" -d 'Live-migrate a VM: every check, then a peer-to-peer migration with progress'
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand help; and not __fish_seen_subcommand_from hosts check live abort force-complete bandwidth attach recover evacuate maintenance completions man help" -f -a "abort" -d 'Abort the running migration (any libvirt job) of a VM, from any terminal'
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand help; and not __fish_seen_subcommand_from hosts check live abort force-complete bandwidth attach recover evacuate maintenance completions man help" -f -a "force-complete" -d 'Make a running migration finish now: switch it to post-copy when it permits (started with --postcopy), else pause the guest for the last pass'
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand help; and not __fish_seen_subcommand_from hosts check live abort force-complete bandwidth attach recover evacuate maintenance completions man help" -f -a "bandwidth" -d 'Change a running migration\'s bandwidth cap, MiB/s (from any terminal)'
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand help; and not __fish_seen_subcommand_from hosts check live abort force-complete bandwidth attach recover evacuate maintenance completions man help" -f -a "attach" -d 'Take over a migration whose vmigrate died (kill -9, a closed laptop): watch it to the end with the run\'s own policy, then verify or roll back'
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand help; and not __fish_seen_subcommand_from hosts check live abort force-complete bandwidth attach recover evacuate maintenance completions man help" -f -a "recover" -d 'Reconcile a VM after a run that died or ended unknown: read the journal and every host, then resume / undefine stale copies / remove leftovers'
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand help; and not __fish_seen_subcommand_from hosts check live abort force-complete bandwidth attach recover evacuate maintenance completions man help" -f -a "evacuate" -d 'Empty a host: plan where every VM goes (capacity, anti-affinity), predict how long it takes, then live-migrate them, N at a time'
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand help; and not __fish_seen_subcommand_from hosts check live abort force-complete bandwidth attach recover evacuate maintenance completions man help" -f -a "maintenance" -d 'Put a host in maintenance, end it, or show it: a mark kept on the host itself, so that every operator\'s check, live and evacuate treats the host as disabled. `vmigrate maintenance status` shows every host'
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand help; and not __fish_seen_subcommand_from hosts check live abort force-complete bandwidth attach recover evacuate maintenance completions man help" -f -a "completions" -d 'Print a shell completion script to stdout, or write every shell\'s into a directory'
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand help; and not __fish_seen_subcommand_from hosts check live abort force-complete bandwidth attach recover evacuate maintenance completions man help" -f -a "man" -d 'Write the man pages (vmigrate.1 and one per subcommand) into a directory'
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand help; and not __fish_seen_subcommand_from hosts check live abort force-complete bandwidth attach recover evacuate maintenance completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -95,12 +95,13 @@ pub enum Command {
     /// switch. Exit 0 when set, 3 when no migration of the VM runs.
     Bandwidth {
         /// The VM (libvirt domain name).
+        #[arg(add = ArgValueCandidates::new(complete::vms))]
         vm: String,
         /// The new cap, MiB/s.
         #[arg(value_name = "MiB/s", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
         mib: u64,
         /// The host the VM runs on [default: searched on every host].
-        #[arg(long, value_name = "HOST")]
+        #[arg(long, value_name = "HOST", add = ArgValueCandidates::new(complete::hosts))]
         from: Option<String>,
         /// Set the cap post-copy will use (the migration is still in pre-copy).
         #[arg(long)]
