@@ -3,7 +3,10 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueHint};
+use clap_complete::ArgValueCandidates;
+
+use crate::commands::complete;
 
 use crate::report::OutputFormat;
 
@@ -15,7 +18,7 @@ use crate::report::OutputFormat;
 #[command(name = "vmigrate", version, after_help = exit_code_help(), max_term_width = 100)]
 pub struct Cli {
     /// Inventory file [default: $`VMIGRATE_INVENTORY`, ./inventory.toml, ~/.config/vmigrate/inventory.toml]
-    #[arg(short, long, global = true, value_name = "FILE")]
+    #[arg(short, long, global = true, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub inventory: Option<PathBuf>,
 
     /// Output format for results on stdout.
@@ -42,7 +45,7 @@ pub enum Command {
     /// Exit 0 when every enabled host is reachable, 6 when some are not.
     Hosts {
         /// Only these hosts (inventory names) [default: all].
-        #[arg(value_name = "HOST")]
+        #[arg(value_name = "HOST", add = ArgValueCandidates::new(complete::hosts))]
         hosts: Vec<String>,
     },
     /// Dry run: every pre-migration check, and where the VM would go. Changes nothing.
@@ -63,9 +66,10 @@ pub enum Command {
     /// when there was no job to abort.
     Abort {
         /// The VM (libvirt domain name).
+        #[arg(add = ArgValueCandidates::new(complete::vms))]
         vm: String,
         /// The host the VM runs on [default: searched on every host].
-        #[arg(long, value_name = "HOST")]
+        #[arg(long, value_name = "HOST", add = ArgValueCandidates::new(complete::hosts))]
         from: Option<String>,
     },
     /// Make a running migration finish now: switch it to post-copy when it
@@ -75,9 +79,10 @@ pub enum Command {
     /// this waits until the job is over. Exit 0 also when no migration runs.
     ForceComplete {
         /// The VM (libvirt domain name).
+        #[arg(add = ArgValueCandidates::new(complete::vms))]
         vm: String,
         /// The host the VM runs on [default: searched on every host].
-        #[arg(long, value_name = "HOST")]
+        #[arg(long, value_name = "HOST", add = ArgValueCandidates::new(complete::hosts))]
         from: Option<String>,
         /// auto: post-copy if permitted, else pause.
         #[arg(long, value_enum, default_value_t = crate::commands::ForceMode::Auto)]
@@ -90,12 +95,13 @@ pub enum Command {
     /// switch. Exit 0 when set, 3 when no migration of the VM runs.
     Bandwidth {
         /// The VM (libvirt domain name).
+        #[arg(add = ArgValueCandidates::new(complete::vms))]
         vm: String,
         /// The new cap, MiB/s.
         #[arg(value_name = "MiB/s", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
         mib: u64,
         /// The host the VM runs on [default: searched on every host].
-        #[arg(long, value_name = "HOST")]
+        #[arg(long, value_name = "HOST", add = ArgValueCandidates::new(complete::hosts))]
         from: Option<String>,
         /// Set the cap post-copy will use (the migration is still in pre-copy).
         #[arg(long)]
@@ -109,6 +115,7 @@ pub enum Command {
     /// there is nothing to attach to or another vmigrate is watching it.
     Attach {
         /// The VM (libvirt domain name).
+        #[arg(add = ArgValueCandidates::new(complete::vms))]
         vm: String,
     },
     /// Reconcile a VM after a run that died or ended unknown: read the journal and
@@ -118,6 +125,7 @@ pub enum Command {
     /// 5 when that cannot be reached without an operator's decision.
     Recover {
         /// The VM (libvirt domain name).
+        #[arg(add = ArgValueCandidates::new(complete::vms))]
         vm: String,
         /// Only say what would be done.
         #[arg(long)]
@@ -137,11 +145,29 @@ pub enum Command {
     /// Exit 0 done (also `on` for a host already in maintenance: the first
     /// mark is kept), 2 usage, 6 when a host could not be reached.
     Maintenance(MaintenanceArgs),
-    /// Print a shell completion script to stdout.
+    /// Print a shell completion script to stdout, or write every shell's
+    /// into a directory.
+    ///
+    /// These scripts complete subcommands and options. For host and VM
+    /// names as well, load the dynamic completion instead, e.g.
+    /// `source <(COMPLETE=bash vmigrate)` (see the README).
     Completions {
-        /// The shell.
-        #[arg(value_enum)]
-        shell: clap_complete::Shell,
+        /// The shell [default with --dir: every shell].
+        #[arg(value_enum, required_unless_present = "dir")]
+        shell: Option<clap_complete::Shell>,
+        /// Write the scripts into DIR (vmigrate.bash, _vmigrate, vmigrate.fish,
+        /// …) instead of printing one.
+        #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
+        dir: Option<PathBuf>,
+    },
+    /// Write the man pages (vmigrate.1 and one per subcommand) into a directory.
+    // Hidden: a packager's and the repository's tool (man/ is generated by
+    // it), not an operator's.
+    #[command(hide = true)]
+    Man {
+        /// The directory.
+        #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
+        dir: PathBuf,
     },
 }
 
@@ -153,12 +179,13 @@ fn exit_code_help() -> String {
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
     /// The VM (libvirt domain name).
+    #[arg(add = ArgValueCandidates::new(complete::vms))]
     pub vm: String,
     /// Destination host (inventory name) [default: chosen by the scheduler].
-    #[arg(long, value_name = "HOST")]
+    #[arg(long, value_name = "HOST", add = ArgValueCandidates::new(complete::hosts))]
     pub to: Option<String>,
     /// The host the VM runs on [default: searched on every host].
-    #[arg(long, value_name = "HOST")]
+    #[arg(long, value_name = "HOST", add = ArgValueCandidates::new(complete::hosts))]
     pub from: Option<String>,
     /// Copy local disks: auto = when some disk is on local storage.
     #[arg(long, value_enum, default_value_t = crate::checks::storage::BlockMode::Auto, value_name = "MODE")]
@@ -376,6 +403,7 @@ impl PolicyArgs {
 )]
 pub struct EvacuateArgs {
     /// The host to empty (inventory name).
+    #[arg(add = ArgValueCandidates::new(complete::hosts))]
     pub host: String,
     /// Print the plan and the prediction; change nothing.
     #[arg(long)]
@@ -423,7 +451,7 @@ pub struct EvacuateArgs {
     pub unsafe_: bool,
     /// Write every migration's progress events, tagged with its VM, as JSON
     /// lines to FILE (`-` for stdout).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub events: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub policy: PolicyArgs,
@@ -433,7 +461,7 @@ pub struct EvacuateArgs {
 #[derive(Debug, clap::Args)]
 pub struct MaintenanceArgs {
     /// The host (inventory name); or `status` alone, for every host.
-    #[arg(value_name = "HOST")]
+    #[arg(value_name = "HOST", add = ArgValueCandidates::new(complete::maintenance_hosts))]
     pub host: String,
     /// on: put the host in maintenance; off: end it; status: show it.
     #[arg(value_enum, value_name = "ACTION")]
@@ -460,7 +488,7 @@ pub struct LiveArgs {
     #[arg(long = "unsafe")]
     pub unsafe_: bool,
     /// Write progress events as JSON lines to FILE (`-` for stdout).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub events: Option<std::path::PathBuf>,
     // Last: the flattened policy's help heading would carry over to the
     // options declared after it.

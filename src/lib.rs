@@ -64,6 +64,11 @@ use crate::exit_codes::ExitCode;
 /// Parses the command line, runs the command, prints a failure as one line
 /// and returns the documented exit code.
 pub fn run() -> std::process::ExitCode {
+    // First: a shell asking for completions (`COMPLETE=bash vmigrate …`)
+    // gets its answer on stdout before anything else could write there.
+    if let Some(code) = commands::complete::from_env() {
+        return code.into();
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

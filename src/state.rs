@@ -16,6 +16,7 @@ mod drains;
 #[cfg(test)]
 mod fuzz_tests;
 mod journal;
+mod known;
 mod last_run;
 mod perms;
 mod read;
@@ -27,6 +28,7 @@ mod tests;
 
 pub(crate) use drains::last_drain;
 pub use journal::{Journal, JournalError};
+pub(crate) use known::journalled_vms;
 #[cfg(test)]
 pub use last_run::MigrateStart;
 pub use last_run::{LastRun, Switch};

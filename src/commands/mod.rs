@@ -12,9 +12,11 @@ mod force_complete;
 pub mod hosts;
 mod live;
 mod maintenance;
+mod man;
 mod plan;
 mod recover;
 
+pub(crate) use completions::dynamic as complete;
 pub use force_complete::Mode as ForceMode;
 
 use crate::cli::Command;
@@ -42,6 +44,7 @@ pub async fn execute(command: Command, config: &Config) -> Result<ExitCode, Erro
         Command::Recover { vm, dry_run } => recover::run(config, &vm, dry_run).await,
         Command::Evacuate(args) => evacuate::run(config, args).await,
         Command::Maintenance(args) => maintenance::run(config, args).await,
-        Command::Completions { shell } => completions::run(shell),
+        Command::Completions { shell, dir } => completions::run(shell, dir.as_deref()),
+        Command::Man { dir } => man::run(&dir),
     }
 }

@@ -13,6 +13,7 @@ mod check;
 mod claims;
 mod cli;
 mod convergence;
+mod docs;
 mod evacuate;
 mod faults;
 mod host_keys;
