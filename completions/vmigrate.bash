@@ -317,7 +317,7 @@ _vmigrate() {
             return 0
             ;;
         vmigrate__subcmd__check)
-            opts="-i -o -q -v -h --to --from --block-migration --zone --tag --measure --no-measure --strict --bandwidth --max-downtime --policy --downtime-start --downtime-steps --downtime-delay --stall-iterations --stall-secs --auto-converge --no-auto-converge --postcopy --no-postcopy --completion-timeout --on-timeout --tls --no-tls --tls-destination --parallel --compress --xbzrle-cache --postcopy-bandwidth --auto-converge-initial --auto-converge-increment --disks --inventory --output --quiet --verbose --help"
+            opts="-i -o -q -v -h --to --from --block-migration --zone --tag --measure --no-measure --strict --bandwidth --max-downtime --policy --downtime-start --downtime-steps --downtime-delay --stall-iterations --stall-secs --auto-converge --no-auto-converge --postcopy --no-postcopy --completion-timeout --on-timeout --transport --tls --no-tls --tls-destination --parallel --compress --xbzrle-cache --postcopy-bandwidth --auto-converge-initial --auto-converge-increment --disks --inventory --output --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -385,6 +385,10 @@ _vmigrate() {
                     ;;
                 --on-timeout)
                     COMPREPLY=($(compgen -W "abort postcopy pause" -- "${cur}"))
+                    return 0
+                    ;;
+                --transport)
+                    COMPREPLY=($(compgen -W "auto manual" -- "${cur}"))
                     return 0
                     ;;
                 --tls-destination)
@@ -524,7 +528,7 @@ _vmigrate() {
             return 0
             ;;
         vmigrate__subcmd__evacuate)
-            opts="-i -o -q -v -h --dry-run --return --concurrency --max-incoming --window --order --zone --tag --continue-on-error --include-stopped --block-migration --measure --unsafe --events --bandwidth --max-downtime --policy --downtime-start --downtime-steps --downtime-delay --stall-iterations --stall-secs --auto-converge --no-auto-converge --postcopy --no-postcopy --completion-timeout --on-timeout --tls --no-tls --tls-destination --parallel --compress --xbzrle-cache --postcopy-bandwidth --auto-converge-initial --auto-converge-increment --disks --inventory --output --quiet --verbose --help"
+            opts="-i -o -q -v -h --dry-run --return --concurrency --max-incoming --window --order --zone --tag --continue-on-error --include-stopped --block-migration --measure --unsafe --events --bandwidth --max-downtime --policy --downtime-start --downtime-steps --downtime-delay --stall-iterations --stall-secs --auto-converge --no-auto-converge --postcopy --no-postcopy --completion-timeout --on-timeout --transport --tls --no-tls --tls-destination --parallel --compress --xbzrle-cache --postcopy-bandwidth --auto-converge-initial --auto-converge-increment --disks --inventory --output --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -615,6 +619,10 @@ _vmigrate() {
                     ;;
                 --on-timeout)
                     COMPREPLY=($(compgen -W "abort postcopy pause" -- "${cur}"))
+                    return 0
+                    ;;
+                --transport)
+                    COMPREPLY=($(compgen -W "auto manual" -- "${cur}"))
                     return 0
                     ;;
                 --tls-destination)
@@ -1003,7 +1011,7 @@ _vmigrate() {
             return 0
             ;;
         vmigrate__subcmd__live)
-            opts="-i -o -q -v -h --unsafe --events --to --from --block-migration --zone --tag --measure --no-measure --strict --bandwidth --max-downtime --policy --downtime-start --downtime-steps --downtime-delay --stall-iterations --stall-secs --auto-converge --no-auto-converge --postcopy --no-postcopy --completion-timeout --on-timeout --tls --no-tls --tls-destination --parallel --compress --xbzrle-cache --postcopy-bandwidth --auto-converge-initial --auto-converge-increment --disks --inventory --output --quiet --verbose --help"
+            opts="-i -o -q -v -h --unsafe --events --to --from --block-migration --zone --tag --measure --no-measure --strict --bandwidth --max-downtime --policy --downtime-start --downtime-steps --downtime-delay --stall-iterations --stall-secs --auto-converge --no-auto-converge --postcopy --no-postcopy --completion-timeout --on-timeout --transport --tls --no-tls --tls-destination --parallel --compress --xbzrle-cache --postcopy-bandwidth --auto-converge-initial --auto-converge-increment --disks --inventory --output --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1086,6 +1094,10 @@ _vmigrate() {
                     ;;
                 --on-timeout)
                     COMPREPLY=($(compgen -W "abort postcopy pause" -- "${cur}"))
+                    return 0
+                    ;;
+                --transport)
+                    COMPREPLY=($(compgen -W "auto manual" -- "${cur}"))
                     return 0
                     ;;
                 --tls-destination)
