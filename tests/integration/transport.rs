@@ -214,3 +214,34 @@ fn disks_names_the_copied_disks_and_the_lab_cannot_compress_over_multifd() {
     local.host = "lab2".into();
     drop(net);
 }
+
+#[test]
+fn auto_chooses_xbzrle_for_a_guest_faster_than_its_link_and_says_why() {
+    let Some((lab, _guard)) = Lab::shared() else {
+        return;
+    };
+    let inv = lab.inv();
+    let mut vm = TestVm::dirtying("lab1", "it-tr-auto", 40);
+    let args = [
+        vm.name.as_str(),
+        "--to",
+        "lab2",
+        "--bandwidth",
+        "20",
+        "--transport",
+        "auto",
+    ];
+    let (code, doc) = json(inv, &[&["check"][..], &args].concat());
+    assert_eq!(code, 0, "{doc:#}");
+    let why = check(&doc, "transport.choice")["message"].as_str().unwrap();
+    assert!(why.starts_with("auto: xbzrle with a 64 MiB cache"), "{why}");
+    assert_eq!(doc["policy"]["transport"]["compress"], "xbzrle", "{doc:#}");
+    let (code, doc, err) = live(inv, &args);
+    assert_eq!(code, 0, "{err}\n{doc:#}");
+    assert_eq!(doc["outcome"], "migrated");
+    assert_eq!(doc["policy"]["transport"]["compress"], "xbzrle", "{doc:#}");
+    let info = lab_sh(&["virsh", "lab2", "domjobinfo", "--completed", &vm.name]);
+    assert!(info.contains("Compression cache: 64.000 MiB"), "{info}");
+    vm.host = "lab2".into();
+    vm.assert_memory_intact("lab2");
+}
