@@ -50,7 +50,7 @@ json\t'One JSON document on stdout'"
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand hosts" -s q -l quiet -d 'No progress output on stderr, even on a terminal'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand hosts" -s v -l verbose -d 'More diagnostics on stderr (-v, -vv)'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand hosts" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c vmigrate -n "__fish_vmigrate_using_subcommand check" -l to -d 'Destination host (inventory name) [default: chosen by the scheduler]' -r
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand check" -l to -l host -l target -d 'Destination host (inventory name) [default: chosen by the scheduler]. Also `--host` and `--target`, as Nova and Proxmox spell it' -r
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand check" -l from -d 'The host the VM runs on [default: searched on every host]' -r
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand check" -l block-migration -d 'Copy local disks: auto = when some disk is on local storage' -r -f -a "auto\t'Block-migrate exactly when some disk is on local storage'
 yes\t'Always copy the disks (fails when all storage is shared)'
@@ -58,7 +58,7 @@ no\t'Never copy disks (fails when some disk is local)'"
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand check" -l zone -d 'Scheduler: only hosts in this zone' -r
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand check" -l tag -d 'Scheduler: only hosts with this tag' -r
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand check" -l measure -d 'Sample the guest\'s dirty rate for SECS seconds to predict whether the migration converges (the `convergence.prediction` check) [default: 1 for `check`; `live` samples only when given this or --strict]' -r
-complete -c vmigrate -n "__fish_vmigrate_using_subcommand check" -l bandwidth -d 'Cap the migration bandwidth, MiB/s (also what the prediction assumes)' -r
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand check" -l bandwidth -d 'Cap the migration bandwidth, MiB/s (also what the prediction assumes); 0: no cap, whatever the inventory says' -r
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand check" -l max-downtime -d 'Maximum downtime allowed for the final switch-over, ms: the top of the ladder' -r
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand check" -l policy -d '`off`: no downtime steps and no stall reaction (and no auto-converge unless --auto-converge); the completion timeout still applies' -r -f -a "ladder\t''
 off\t''"
@@ -99,7 +99,7 @@ complete -c vmigrate -n "__fish_vmigrate_using_subcommand check" -s q -l quiet -
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand check" -s v -l verbose -d 'More diagnostics on stderr (-v, -vv)'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand live" -l events -d 'Write progress events as JSON lines to FILE (`-` for stdout)' -r -F
-complete -c vmigrate -n "__fish_vmigrate_using_subcommand live" -l to -d 'Destination host (inventory name) [default: chosen by the scheduler]' -r
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand live" -l to -l host -l target -d 'Destination host (inventory name) [default: chosen by the scheduler]. Also `--host` and `--target`, as Nova and Proxmox spell it' -r
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand live" -l from -d 'The host the VM runs on [default: searched on every host]' -r
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand live" -l block-migration -d 'Copy local disks: auto = when some disk is on local storage' -r -f -a "auto\t'Block-migrate exactly when some disk is on local storage'
 yes\t'Always copy the disks (fails when all storage is shared)'
@@ -107,7 +107,7 @@ no\t'Never copy disks (fails when some disk is local)'"
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand live" -l zone -d 'Scheduler: only hosts in this zone' -r
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand live" -l tag -d 'Scheduler: only hosts with this tag' -r
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand live" -l measure -d 'Sample the guest\'s dirty rate for SECS seconds to predict whether the migration converges (the `convergence.prediction` check) [default: 1 for `check`; `live` samples only when given this or --strict]' -r
-complete -c vmigrate -n "__fish_vmigrate_using_subcommand live" -l bandwidth -d 'Cap the migration bandwidth, MiB/s (also what the prediction assumes)' -r
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand live" -l bandwidth -d 'Cap the migration bandwidth, MiB/s (also what the prediction assumes); 0: no cap, whatever the inventory says' -r
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand live" -l max-downtime -d 'Maximum downtime allowed for the final switch-over, ms: the top of the ladder' -r
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand live" -l policy -d '`off`: no downtime steps and no stall reaction (and no auto-converge unless --auto-converge); the completion timeout still applies' -r -f -a "ladder\t''
 off\t''"
@@ -201,7 +201,7 @@ yes\t'Always copy the disks (fails when all storage is shared)'
 no\t'Never copy disks (fails when some disk is local)'"
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand evacuate" -l measure -d 'Seconds every running VM\'s dirty rate is sampled for (all at once) to predict the drain' -r
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand evacuate" -l events -d 'Write every migration\'s progress events, tagged with its VM, as JSON lines to FILE (`-` for stdout)' -r -F
-complete -c vmigrate -n "__fish_vmigrate_using_subcommand evacuate" -l bandwidth -d 'Cap the migration bandwidth, MiB/s (also what the prediction assumes)' -r
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand evacuate" -l bandwidth -d 'Cap the migration bandwidth, MiB/s (also what the prediction assumes); 0: no cap, whatever the inventory says' -r
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand evacuate" -l max-downtime -d 'Maximum downtime allowed for the final switch-over, ms: the top of the ladder' -r
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand evacuate" -l policy -d '`off`: no downtime steps and no stall reaction (and no auto-converge unless --auto-converge); the completion timeout still applies' -r -f -a "ladder\t''
 off\t''"

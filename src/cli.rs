@@ -182,7 +182,8 @@ pub struct CheckArgs {
     #[arg(add = ArgValueCandidates::new(complete::vms))]
     pub vm: String,
     /// Destination host (inventory name) [default: chosen by the scheduler].
-    #[arg(long, value_name = "HOST", add = ArgValueCandidates::new(complete::hosts))]
+    /// Also `--host` and `--target`, as Nova and Proxmox spell it.
+    #[arg(long, value_name = "HOST", visible_aliases = ["host", "target"], add = ArgValueCandidates::new(complete::hosts))]
     pub to: Option<String>,
     /// The host the VM runs on [default: searched on every host].
     #[arg(long, value_name = "HOST", add = ArgValueCandidates::new(complete::hosts))]
@@ -226,10 +227,11 @@ pub struct CheckArgs {
     reason = "each bool is an independent command-line switch"
 )]
 pub struct PolicyArgs {
-    /// Cap the migration bandwidth, MiB/s (also what the prediction assumes).
+    /// Cap the migration bandwidth, MiB/s (also what the prediction
+    /// assumes); 0: no cap, whatever the inventory says.
     // The bound is the inventory's (1,000,000 MiB/s, ~8 Tbit/s): a larger
     // number is a typo, and libvirt and the prediction misbehave near u64::MAX.
-    #[arg(long, value_name = "MiB/s", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    #[arg(long, value_name = "MiB/s", value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
     pub bandwidth: Option<u64>,
     /// Maximum downtime allowed for the final switch-over, ms: the top of the ladder.
     #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..=600000))]
@@ -494,4 +496,21 @@ pub struct LiveArgs {
     // options declared after it.
     #[command(flatten)]
     pub target: CheckArgs,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[test]
+    fn nova_and_proxmox_spellings_of_the_destination_are_accepted() {
+        for flag in ["--to", "--host", "--target"] {
+            let cli = Cli::try_parse_from(["vmigrate", "live", "web1", flag, "kvm2"]).unwrap();
+            let Command::Live(a) = cli.command else {
+                panic!("not live");
+            };
+            assert_eq!(a.target.to.as_deref(), Some("kvm2"), "{flag}");
+        }
+    }
 }

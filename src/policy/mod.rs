@@ -153,8 +153,9 @@ impl Policy {
             completion_timeout_secs_per_gib,
             on_timeout
         );
+        // `--bandwidth 0` lifts an inventory cap.
         if let Some(b) = o.bandwidth_mib {
-            p.bandwidth_mib = Some(b);
+            p.bandwidth_mib = (b > 0).then_some(b);
         }
         p.transport = p.transport.with(&o.transport).map_err(PolicyError)?;
         // A lone --max-downtime below the start means "never more than this".
@@ -253,6 +254,21 @@ mod tests {
         assert_eq!(p.completion_timeout_secs(128 << 20), Some(800));
         assert_eq!(p.completion_timeout_secs(4 << 30), Some(3200));
         assert!((p.step_delay_secs(1 << 30) - 75.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn bandwidth_zero_lifts_the_inventory_cap() {
+        let capped = Policy {
+            bandwidth_mib: Some(100),
+            ..Policy::default()
+        };
+        let lifted = capped
+            .with(&Overrides {
+                bandwidth_mib: Some(0),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(lifted.bandwidth_mib, None);
     }
 
     #[test]
