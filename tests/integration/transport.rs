@@ -209,3 +209,60 @@ fn auto_chooses_xbzrle_for_a_guest_faster_than_its_link_and_says_why() {
     vm.host = "lab2".into();
     vm.assert_memory_intact("lab2");
 }
+
+/// The lab hosts' QEMU migration TLS directory (`lab.sh tls-dir`).
+const TLS_DIR: &str = "/etc/libvirt/pki/qemu";
+
+/// Puts lab2's server certificate back when dropped, whatever the test did.
+struct CertBack;
+
+impl Drop for CertBack {
+    fn drop(&mut self) {
+        let away = format!("{TLS_DIR}/server-cert.pem.away");
+        let cert = format!("{TLS_DIR}/server-cert.pem");
+        crate::util::lab_try(&[
+            "exec",
+            "lab2",
+            "sh",
+            "-c",
+            "test ! -e \"$1\" || mv \"$1\" \"$2\"",
+            "sh",
+            &away,
+            &cert,
+        ]);
+    }
+}
+
+#[test]
+fn tls_migrates_and_a_missing_certificate_is_named_before_anything_starts() {
+    let Some((lab, _guard)) = Lab::shared() else {
+        return;
+    };
+    let inv = lab.inv();
+    let mut vm = TestVm::create("lab1", "it-tr-tls", "net");
+    {
+        let _back = CertBack;
+        let cert = format!("{TLS_DIR}/server-cert.pem");
+        lab_sh(&["exec", "lab2", "mv", &cert, &format!("{cert}.away")]);
+        let (code, doc) = json(inv, &["check", &vm.name, "--to", "lab2", "--tls"]);
+        assert_eq!(code, 3, "{doc:#}");
+        let msg = check(&doc, "transport.supported")["message"]
+            .as_str()
+            .unwrap();
+        assert!(
+            msg.contains(&format!("lab2 (the destination) lacks {cert}")),
+            "{msg}"
+        );
+        assert_eq!(state("lab1", &vm.name), "running", "nothing started");
+    }
+    let (code, doc, err) = live(inv, &[&vm.name, "--to", "lab2", "--tls"]);
+    assert_eq!(code, 0, "{err}\n{doc:#}");
+    assert_eq!(doc["outcome"], "migrated");
+    assert_eq!(doc["policy"]["transport"]["tls"], true);
+    let msg = check(&doc, "transport.supported")["message"]
+        .as_str()
+        .unwrap();
+    assert!(msg.starts_with("tls (certificates in lab1: "), "{msg}");
+    assert_eq!(state("lab2", &vm.name), "running");
+    vm.host = "lab2".into();
+}
