@@ -99,6 +99,10 @@ pub fn run() -> std::process::ExitCode {
         Ok(code) => code,
         Err(e) => {
             report::printer::error(&e.to_string());
+            if config.json() {
+                // A runbook parsing stdout gets the failure there too.
+                let _ = config.printer.json(&e.document());
+            }
             e.exit_code()
         }
     };

@@ -51,8 +51,17 @@ impl Printer {
     pub fn json<T: Serialize>(&self, value: &T) -> std::io::Result<()> {
         // Rendered first: a reader that closed the pipe (`| head -1`) must
         // end the run quietly, and serde_json would report the closed pipe
-        // as its own error kind.
-        let mut doc = serde_json::to_vec_pretty(value).map_err(std::io::Error::other)?;
+        // as its own error kind. Every object document leads with its
+        // schema version (a document that is not an object cannot carry
+        // one and is printed as it is).
+        let versioned = Versioned {
+            schema_version: SCHEMA_VERSION,
+            doc: value,
+        };
+        let mut doc = match serde_json::to_vec_pretty(&versioned) {
+            Ok(d) => d,
+            Err(_) => serde_json::to_vec_pretty(value).map_err(std::io::Error::other)?,
+        };
         doc.push(b'\n');
         write_stdout(&doc)
     }
@@ -148,4 +157,16 @@ mod tests {
         assert_eq!(super::shown("a\nb\x1b[2J"), "a\nb\\u{1b}[2J");
         assert_eq!(super::shown("vm\u{202e}1\n"), "vm\\u{202e}1\n");
     }
+}
+
+/// The version of every `-o json` document's shape: raised when a field is
+/// renamed or removed (adding one does not change it).
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A document with its schema version first.
+#[derive(Serialize)]
+struct Versioned<'a, T> {
+    schema_version: u32,
+    #[serde(flatten)]
+    doc: &'a T,
 }

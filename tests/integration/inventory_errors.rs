@@ -23,7 +23,10 @@ fn bad_inventories_exit_2_with_file_line_col() {
         let (pos, substring) = expect.split_once(": ").unwrap();
         let r = vmigrate(&["-i", path.to_str().unwrap(), "-o", "json", "hosts"]);
         assert_eq!(r.code, 2, "{}: {}", path.display(), r.stderr);
-        assert!(r.stdout.is_empty(), "{}: nothing on stdout", path.display());
+        let doc: serde_json::Value = serde_json::from_str(&r.stdout)
+            .unwrap_or_else(|e| panic!("{}: the JSON error document: {e}", path.display()));
+        assert_eq!(doc["error"]["code"], "inventory", "{}", path.display());
+        assert_eq!(doc["error"]["exit"], 2, "{}", path.display());
         let line = r.stderr.trim_end();
         assert_eq!(
             line.lines().count(),

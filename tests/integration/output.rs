@@ -20,7 +20,7 @@ fn events_go_to_a_file_or_stdout_and_never_into_a_json_report() {
     ]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("--events -"), "{}", r.stderr);
-    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    assert_eq!(r.json()["error"]["code"], "usage", "{}", r.stdout);
     assert_eq!(state("lab1", &vm.name), "running");
     assert_eq!(state("lab2", &vm.name), "absent");
 
