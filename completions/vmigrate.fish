@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_vmigrate_global_optspecs
-    string join \n i/inventory= o/output= q/quiet v/verbose h/help V/version
+    string join \n i/inventory= o/output= q/quiet v/verbose color= h/help V/version
 end
 
 function __fish_vmigrate_needs_command
@@ -27,6 +27,9 @@ end
 complete -c vmigrate -n "__fish_vmigrate_needs_command" -s i -l inventory -d 'Inventory file [default: $`VMIGRATE_INVENTORY`, ./inventory.toml, ~/.config/vmigrate/inventory.toml]' -r -F
 complete -c vmigrate -n "__fish_vmigrate_needs_command" -s o -l output -d 'Output format for results on stdout' -r -f -a "table\t'A human-readable table'
 json\t'One JSON document on stdout'"
+complete -c vmigrate -n "__fish_vmigrate_needs_command" -l color -d 'Colour in tables: auto = when stdout is a terminal and `NO_COLOR` is unset' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c vmigrate -n "__fish_vmigrate_needs_command" -s q -l quiet -d 'No progress output on stderr, even on a terminal'
 complete -c vmigrate -n "__fish_vmigrate_needs_command" -s v -l verbose -d 'More diagnostics on stderr (-v, -vv)'
 complete -c vmigrate -n "__fish_vmigrate_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -47,6 +50,9 @@ complete -c vmigrate -n "__fish_vmigrate_needs_command" -f -a "help" -d 'Print t
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand hosts" -s i -l inventory -d 'Inventory file [default: $`VMIGRATE_INVENTORY`, ./inventory.toml, ~/.config/vmigrate/inventory.toml]' -r -F
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand hosts" -s o -l output -d 'Output format for results on stdout' -r -f -a "table\t'A human-readable table'
 json\t'One JSON document on stdout'"
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand hosts" -l color -d 'Colour in tables: auto = when stdout is a terminal and `NO_COLOR` is unset' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand hosts" -s q -l quiet -d 'No progress output on stderr, even on a terminal'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand hosts" -s v -l verbose -d 'More diagnostics on stderr (-v, -vv)'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand hosts" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -87,6 +93,9 @@ complete -c vmigrate -n "__fish_vmigrate_using_subcommand check" -l disks -d 'Bl
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand check" -s i -l inventory -d 'Inventory file [default: $`VMIGRATE_INVENTORY`, ./inventory.toml, ~/.config/vmigrate/inventory.toml]' -r -F
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand check" -s o -l output -d 'Output format for results on stdout' -r -f -a "table\t'A human-readable table'
 json\t'One JSON document on stdout'"
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand check" -l color -d 'Colour in tables: auto = when stdout is a terminal and `NO_COLOR` is unset' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand check" -l no-measure -d 'Skip the dirty-rate sample and the prediction'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand check" -l strict -d 'Fail the checks when the prediction says this run\'s policy cannot finish the migration (otherwise only a warning)'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand check" -l auto-converge -d 'Let QEMU throttle the guest\'s vCPUs while it dirties memory faster than it is sent'
@@ -136,6 +145,9 @@ complete -c vmigrate -n "__fish_vmigrate_using_subcommand live" -l disks -d 'Blo
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand live" -s i -l inventory -d 'Inventory file [default: $`VMIGRATE_INVENTORY`, ./inventory.toml, ~/.config/vmigrate/inventory.toml]' -r -F
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand live" -s o -l output -d 'Output format for results on stdout' -r -f -a "table\t'A human-readable table'
 json\t'One JSON document on stdout'"
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand live" -l color -d 'Colour in tables: auto = when stdout is a terminal and `NO_COLOR` is unset' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand live" -l unsafe -d 'Migrate even where libvirt cannot prove the storage is shared (`VIR_MIGRATE_UNSAFE`); for file storage `check` found shared'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand live" -l no-measure -d 'Skip the dirty-rate sample and the prediction'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand live" -l strict -d 'Fail the checks when the prediction says this run\'s policy cannot finish the migration (otherwise only a warning)'
@@ -152,6 +164,9 @@ complete -c vmigrate -n "__fish_vmigrate_using_subcommand abort" -l from -d 'The
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand abort" -s i -l inventory -d 'Inventory file [default: $`VMIGRATE_INVENTORY`, ./inventory.toml, ~/.config/vmigrate/inventory.toml]' -r -F
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand abort" -s o -l output -d 'Output format for results on stdout' -r -f -a "table\t'A human-readable table'
 json\t'One JSON document on stdout'"
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand abort" -l color -d 'Colour in tables: auto = when stdout is a terminal and `NO_COLOR` is unset' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand abort" -s q -l quiet -d 'No progress output on stderr, even on a terminal'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand abort" -s v -l verbose -d 'More diagnostics on stderr (-v, -vv)'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand abort" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -162,6 +177,9 @@ pause\t'Pause the guest'"
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand force-complete" -s i -l inventory -d 'Inventory file [default: $`VMIGRATE_INVENTORY`, ./inventory.toml, ~/.config/vmigrate/inventory.toml]' -r -F
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand force-complete" -s o -l output -d 'Output format for results on stdout' -r -f -a "table\t'A human-readable table'
 json\t'One JSON document on stdout'"
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand force-complete" -l color -d 'Colour in tables: auto = when stdout is a terminal and `NO_COLOR` is unset' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand force-complete" -s q -l quiet -d 'No progress output on stderr, even on a terminal'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand force-complete" -s v -l verbose -d 'More diagnostics on stderr (-v, -vv)'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand force-complete" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -169,6 +187,9 @@ complete -c vmigrate -n "__fish_vmigrate_using_subcommand bandwidth" -l from -d 
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand bandwidth" -s i -l inventory -d 'Inventory file [default: $`VMIGRATE_INVENTORY`, ./inventory.toml, ~/.config/vmigrate/inventory.toml]' -r -F
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand bandwidth" -s o -l output -d 'Output format for results on stdout' -r -f -a "table\t'A human-readable table'
 json\t'One JSON document on stdout'"
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand bandwidth" -l color -d 'Colour in tables: auto = when stdout is a terminal and `NO_COLOR` is unset' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand bandwidth" -l postcopy -d 'Set the cap post-copy will use (the migration is still in pre-copy)'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand bandwidth" -s q -l quiet -d 'No progress output on stderr, even on a terminal'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand bandwidth" -s v -l verbose -d 'More diagnostics on stderr (-v, -vv)'
@@ -176,12 +197,18 @@ complete -c vmigrate -n "__fish_vmigrate_using_subcommand bandwidth" -s h -l hel
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand attach" -s i -l inventory -d 'Inventory file [default: $`VMIGRATE_INVENTORY`, ./inventory.toml, ~/.config/vmigrate/inventory.toml]' -r -F
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand attach" -s o -l output -d 'Output format for results on stdout' -r -f -a "table\t'A human-readable table'
 json\t'One JSON document on stdout'"
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand attach" -l color -d 'Colour in tables: auto = when stdout is a terminal and `NO_COLOR` is unset' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand attach" -s q -l quiet -d 'No progress output on stderr, even on a terminal'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand attach" -s v -l verbose -d 'More diagnostics on stderr (-v, -vv)'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand attach" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand recover" -s i -l inventory -d 'Inventory file [default: $`VMIGRATE_INVENTORY`, ./inventory.toml, ~/.config/vmigrate/inventory.toml]' -r -F
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand recover" -s o -l output -d 'Output format for results on stdout' -r -f -a "table\t'A human-readable table'
 json\t'One JSON document on stdout'"
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand recover" -l color -d 'Colour in tables: auto = when stdout is a terminal and `NO_COLOR` is unset' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand recover" -l dry-run -d 'Only say what would be done'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand recover" -s q -l quiet -d 'No progress output on stderr, even on a terminal'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand recover" -s v -l verbose -d 'More diagnostics on stderr (-v, -vv)'
@@ -230,6 +257,9 @@ complete -c vmigrate -n "__fish_vmigrate_using_subcommand evacuate" -l disks -d 
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand evacuate" -s i -l inventory -d 'Inventory file [default: $`VMIGRATE_INVENTORY`, ./inventory.toml, ~/.config/vmigrate/inventory.toml]' -r -F
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand evacuate" -s o -l output -d 'Output format for results on stdout' -r -f -a "table\t'A human-readable table'
 json\t'One JSON document on stdout'"
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand evacuate" -l color -d 'Colour in tables: auto = when stdout is a terminal and `NO_COLOR` is unset' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand evacuate" -l dry-run -d 'Print the plan and the prediction; change nothing'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand evacuate" -l return -d 'After maintenance: migrate the VMs the host\'s last drain moved, and that are still where it put them, back to the host'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand evacuate" -l continue-on-error -d 'Move the VMs that can be placed even when some cannot'
@@ -248,6 +278,9 @@ complete -c vmigrate -n "__fish_vmigrate_using_subcommand maintenance" -l reason
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand maintenance" -s i -l inventory -d 'Inventory file [default: $`VMIGRATE_INVENTORY`, ./inventory.toml, ~/.config/vmigrate/inventory.toml]' -r -F
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand maintenance" -s o -l output -d 'Output format for results on stdout' -r -f -a "table\t'A human-readable table'
 json\t'One JSON document on stdout'"
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand maintenance" -l color -d 'Colour in tables: auto = when stdout is a terminal and `NO_COLOR` is unset' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand maintenance" -s q -l quiet -d 'No progress output on stderr, even on a terminal'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand maintenance" -s v -l verbose -d 'More diagnostics on stderr (-v, -vv)'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand maintenance" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -255,6 +288,9 @@ complete -c vmigrate -n "__fish_vmigrate_using_subcommand completions" -l dir -d
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand completions" -s i -l inventory -d 'Inventory file [default: $`VMIGRATE_INVENTORY`, ./inventory.toml, ~/.config/vmigrate/inventory.toml]' -r -F
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand completions" -s o -l output -d 'Output format for results on stdout' -r -f -a "table\t'A human-readable table'
 json\t'One JSON document on stdout'"
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand completions" -l color -d 'Colour in tables: auto = when stdout is a terminal and `NO_COLOR` is unset' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand completions" -s q -l quiet -d 'No progress output on stderr, even on a terminal'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand completions" -s v -l verbose -d 'More diagnostics on stderr (-v, -vv)'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -262,6 +298,9 @@ complete -c vmigrate -n "__fish_vmigrate_using_subcommand man" -l dir -d 'The di
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand man" -s i -l inventory -d 'Inventory file [default: $`VMIGRATE_INVENTORY`, ./inventory.toml, ~/.config/vmigrate/inventory.toml]' -r -F
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand man" -s o -l output -d 'Output format for results on stdout' -r -f -a "table\t'A human-readable table'
 json\t'One JSON document on stdout'"
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand man" -l color -d 'Colour in tables: auto = when stdout is a terminal and `NO_COLOR` is unset' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand man" -s q -l quiet -d 'No progress output on stderr, even on a terminal'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand man" -s v -l verbose -d 'More diagnostics on stderr (-v, -vv)'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -32,6 +32,9 @@ pub struct Cli {
     /// More diagnostics on stderr (-v, -vv).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// Colour in tables: auto = when stdout is a terminal and `NO_COLOR` is unset.
+    #[arg(long, global = true, value_enum, default_value_t = ColorMode::Auto, value_name = "WHEN")]
+    pub color: ColorMode,
 
     #[command(subcommand)]
     pub command: Command,
@@ -43,6 +46,9 @@ pub enum Command {
     /// Show every inventory host: reachability, hypervisor, CPU, memory, disk and VMs.
     ///
     /// Exit 0 when every enabled host is reachable, 6 when some are not.
+    #[command(
+        after_help = "Examples:\n  vmigrate hosts                      every host: reachability, capacity, versions\n  vmigrate -o json hosts kvm1 kvm2    two hosts, as JSON"
+    )]
     Hosts {
         /// Only these hosts (inventory names) [default: all].
         #[arg(value_name = "HOST", add = ArgValueCandidates::new(complete::hosts))]
@@ -52,18 +58,27 @@ pub enum Command {
     ///
     /// Exit 0 when the VM can be live-migrated, 3 when not (or not found),
     /// 5 when it runs on two hosts at once.
+    #[command(
+        after_help = "Examples:\n  vmigrate check web1                 where would web1 go, and would it work?\n  vmigrate check web1 --to kvm2       against one host\n  vmigrate check web1 --to kvm2 --bandwidth 100 --strict\n                                      refuse if it cannot converge at 100 MiB/s"
+    )]
     Check(CheckArgs),
     /// Live-migrate a VM: every check, then a peer-to-peer migration with progress.
     ///
     /// Exit 0 migrated, 3 not migratable (nothing changed), 4 failed and
     /// rolled back (VM on the source), 5 outcome unknown (run recover),
     /// 130 interrupted (VM on the source).
+    #[command(
+        after_help = "Examples:\n  vmigrate live web1                  the scheduler picks the destination\n  vmigrate live web1 --to kvm2 --postcopy\n  vmigrate live db1 --to kvm3 --tls --parallel 4\n  vmigrate -o json live web1 --to kvm2 --events /var/log/vmigrate/web1.jsonl"
+    )]
     Live(LiveArgs),
     /// Abort the running migration (any libvirt job) of a VM, from any terminal.
     ///
     /// The `vmigrate live` that started it rolls back and reports; this
     /// waits until the job is gone and says where the VM runs. Exit 0 also
     /// when there was no job to abort.
+    #[command(
+        after_help = "Examples:\n  vmigrate abort web1                 the running migration rolls back"
+    )]
     Abort {
         /// The VM (libvirt domain name).
         #[arg(add = ArgValueCandidates::new(complete::vms))]
@@ -77,6 +92,9 @@ pub enum Command {
     ///
     /// The `vmigrate live` that started it records the switch and reports;
     /// this waits until the job is over. Exit 0 also when no migration runs.
+    #[command(
+        after_help = "Examples:\n  vmigrate force-complete web1        post-copy if permitted, else pause"
+    )]
     ForceComplete {
         /// The VM (libvirt domain name).
         #[arg(add = ArgValueCandidates::new(complete::vms))]
@@ -93,6 +111,9 @@ pub enum Command {
     /// Sets the cap of the phase the migration is in (post-copy's own cap
     /// once it switched); `--postcopy` sets the post-copy cap ahead of the
     /// switch. Exit 0 when set, 3 when no migration of the VM runs.
+    #[command(
+        after_help = "Examples:\n  vmigrate bandwidth web1 500         raise the running migration's cap to 500 MiB/s\n  vmigrate bandwidth web1 200 --postcopy"
+    )]
     Bandwidth {
         /// The VM (libvirt domain name).
         #[arg(add = ArgValueCandidates::new(complete::vms))]
@@ -113,6 +134,9 @@ pub enum Command {
     /// Exit codes as for `live`: 0 migrated, 4 failed and rolled back, 5
     /// outcome unknown (run recover), 130 aborted (VM on the source); 3 when
     /// there is nothing to attach to or another vmigrate is watching it.
+    #[command(
+        after_help = "Examples:\n  vmigrate attach web1                after the live that started it was killed"
+    )]
     Attach {
         /// The VM (libvirt domain name).
         #[arg(add = ArgValueCandidates::new(complete::vms))]
@@ -123,6 +147,9 @@ pub enum Command {
     ///
     /// Exit 0 when the VM runs on exactly one host and is defined there only,
     /// 5 when that cannot be reached without an operator's decision.
+    #[command(
+        after_help = "Examples:\n  vmigrate recover web1 --dry-run     what it would do\n  vmigrate recover web1"
+    )]
     Recover {
         /// The VM (libvirt domain name).
         #[arg(add = ArgValueCandidates::new(complete::vms))]
@@ -137,6 +164,9 @@ pub enum Command {
     /// Exit 0 when the host runs no VM any more, 3 when the plan is refused
     /// (nothing moved), 6 partial (VMs left, each listed with why), 130
     /// interrupted.
+    #[command(
+        after_help = "Examples:\n  vmigrate evacuate kvm2 --dry-run --window 90m\n  vmigrate evacuate kvm2 --concurrency 3 --include-stopped\n  vmigrate maintenance kvm2 off && vmigrate evacuate kvm2 --return"
+    )]
     Evacuate(EvacuateArgs),
     /// Put a host in maintenance, end it, or show it: a mark kept on the host
     /// itself, so that every operator's check, live and evacuate treats the
@@ -144,6 +174,9 @@ pub enum Command {
     ///
     /// Exit 0 done (also `on` for a host already in maintenance: the first
     /// mark is kept), 2 usage, 6 when a host could not be reached.
+    #[command(
+        after_help = "Examples:\n  vmigrate maintenance kvm2 on --reason \"kernel update\"\n  vmigrate maintenance status\n  vmigrate maintenance kvm2 off"
+    )]
     Maintenance(MaintenanceArgs),
     /// Print a shell completion script to stdout, or write every shell's
     /// into a directory.
@@ -358,6 +391,14 @@ impl TransportArgs {
             disks: self.disks.clone(),
         }
     }
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorMode {
+    Auto,
+    Always,
+    Never,
 }
 
 /// `--policy`.

@@ -12,7 +12,8 @@ pub struct Config {
     pub inventory: Option<PathBuf>,
     /// Where and how results and progress are printed.
     pub printer: Printer,
-    /// Colour in tables: stdout is a terminal and `NO_COLOR` is unset.
+    /// Colour in tables: `--color always`, or `auto` with stdout a
+    /// terminal and `NO_COLOR` unset.
     pub color: bool,
 }
 
@@ -20,7 +21,13 @@ impl Config {
     /// Builds the config from parsed flags and the environment.
     pub fn from_cli(cli: &Cli) -> Config {
         use std::io::IsTerminal;
-        let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        let color = match cli.color {
+            crate::cli::ColorMode::Always => true,
+            crate::cli::ColorMode::Never => false,
+            crate::cli::ColorMode::Auto => {
+                std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+            }
+        };
         Config {
             inventory: cli.inventory.clone(),
             printer: Printer::new(cli.output, cli.quiet),
