@@ -32,13 +32,16 @@ NBD_FIRST_PORT=10809
 DEFAULT_HOSTS=3
 # The directories each host gets its own copy of (see host-init.sh), as "dir-name:mount-point".
 HOST_MOUNTS=(etc:/etc/libvirt lib:/var/lib/libvirt log:/var/log/libvirt cache:/var/cache/libvirt home:/root run:/run)
+# Where each host's QEMU finds its migration TLS credentials (qemu.conf migrate_tls_x509_cert_dir): in
+# the host's private /etc/libvirt, so that every host has its own (lib/tls.sh).
+TLS_HOST_DIR=/etc/libvirt/pki/qemu
 DAEMON_ENV=(env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME="$ROOT_HOME" LANG=C.UTF-8)
 SSH_OPTS=(-i "$KEY" -o BatchMode=yes -o StrictHostKeyChecking=yes -o "UserKnownHostsFile=$KNOWN_HOSTS"
 	-o ConnectTimeout=3 -o GSSAPIAuthentication=no -o LogLevel=ERROR)
 
 
 # The commands, one file per section of the lab's life (see tests/lab/README.md).
-for part in common up down status faults vms; do
+for part in common up tls down status faults vms; do
 	# shellcheck source=/dev/null
 	source "$SCRIPT_DIR/lib/$part.sh"
 done
@@ -58,7 +61,9 @@ line per host ending in "$KH_MARK". No route leaves the lab's subnet.
 
 Commands:
   up [N]                 bring up hosts lab1..labN (default $DEFAULT_HOSTS), installing missing Debian
-                         packages first; idempotent: restarts only what is dead, adds missing hosts
+                         packages first; idempotent: restarts only what is dead (and a libvirtd whose
+                         libvirtd.conf/qemu.conf changed), adds missing hosts; makes the lab CA
+                         ($LAB_DIR/pki) and each host's migration TLS certificates (see tls-dir)
   down                   destroy every lab VM, end every lab process (by PID), remove namespaces,
                          veths, bridge, $LAB_DIR and the lab's known_hosts lines; idempotent
   status                 one line per host; exit 0 if all are healthy, 1 otherwise
@@ -101,12 +106,19 @@ Commands:
                          its port 22, open connections included; host-to-host traffic is untouched
   bridge add HOST BR     create Linux bridge BR inside HOST's network namespace only
   bridge del HOST BR     delete it
+  tls-dir                the directory, inside every host, holding QEMU's migration TLS files
+                         ($TLS_HOST_DIR: ca-cert.pem, server-cert.pem, server-key.pem,
+                         client-cert.pem, client-key.pem; keys 0600 root:root); qemu.conf sets
+                         migrate_tls_x509_cert_dir to it with migrate_tls_x509_verify = 1, so
+                         \`virsh migrate --tls\` (vmigrate live --tls) works between lab hosts
   help                   this text
 
 Migration between lab hosts (lab.md): use the destination's address as migration URI, e.g.
   virsh -c 'qemu+ssh://root@$NET_PREFIX.11:22/system?keyfile=$KEY&no_tty=1' \\
     migrate --live --p2p --persistent --undefinesource NAME \\
     'qemu+ssh://$NET_PREFIX.12/system?keyfile=$KEY&no_tty=1' --migrateuri tcp://$NET_PREFIX.12
+Add --tls for QEMU's native TLS: the source's QEMU checks that lab2's server certificate names the
+migration URI's host ($NET_PREFIX.12); every lab certificate carries the host's name and address.
 EOF
 }
 
@@ -144,6 +156,7 @@ main() {
 	vm) cmd_vm "$@" ;;
 	bridge) cmd_bridge "$@" ;;
 	link) cmd_link "$@" ;;
+	tls-dir) cmd_tls_dir "$@" ;;
 	ssh) cmd_ssh "$@" ;;
 	help | -h | --help) usage ;;
 	*)
