@@ -115,21 +115,51 @@ EOF
 	rm -f "$dir/.$role.cnf" "$dir/.$role.csr" "$dir/.openssl.log"
 }
 
+# What the last full check of HOST's TLS files saw: the CA's and the files' size, mtime and inode, and
+# the names they must carry. While nothing of that changed, a no-op `up` skips the ~10 openssl runs
+# per host (0.25 s each host) and only resets the modes.
+tls_state() { # HOST DIR SAN
+	local f
+	stat -L -c '%n %s %Y %i' "$TLS_CA_DIR/ca-cert.pem" 2>/dev/null || true
+	for f in "${TLS_FILES[@]}"; do stat -L -c '%n %s %Y %i' "$2/$f" 2>/dev/null || echo "$2/$f missing"; done
+	echo "$3"
+}
+
+# The earliest end of validity of the given certificates, in seconds since the epoch.
+tls_not_after() {
+	local f t min=""
+	for f in "$@"; do
+		t=$(openssl x509 -noout -enddate -in "$f" | sed 's/^notAfter=//')
+		t=$(date -d "$t" +%s)
+		if [[ -z $min ]] || ((t < min)); then min=$t; fi
+	done
+	echo "$min"
+}
+
 # HOST's TLS directory: the CA certificate, its server and client pair; what is there and still
 # right is kept. Modes are set every time (a file copied in by hand keeps no wrong mode): keys 0600
 # root:root, since the lab's QEMU runs as root (qemu.conf user/group "root"); certificates 0644.
 ensure_host_tls() { # HOST
-	local host=$1 dir san role f
+	local host=$1 dir san role f stamp until
 	dir=$(tls_outside_dir "$host")
 	san="DNS:$host, IP Address:$(host_addr "$host")"
+	stamp="$(host_dir "$host")/tls.stamp"
 	install -d -m 0755 "${dir%/*}" "$dir"
-	if ! cmp -s "$TLS_CA_DIR/ca-cert.pem" "$dir/ca-cert.pem"; then
-		install -m 0644 "$TLS_CA_DIR/ca-cert.pem" "$dir/ca-cert.pem"
+	until=$(head -n 1 "$stamp" 2>/dev/null || true)
+	if ! [[ $until =~ ^[0-9]+$ ]] || ((until < $(date +%s) + 86400)) ||
+		[[ $(tail -n +2 "$stamp") != "$(tls_state "$host" "$dir" "$san")" ]]; then
+		if ! cmp -s "$TLS_CA_DIR/ca-cert.pem" "$dir/ca-cert.pem"; then
+			install -m 0644 "$TLS_CA_DIR/ca-cert.pem" "$dir/ca-cert.pem"
+		fi
+		for role in server client; do
+			tls_cert_ok "$dir/$role-cert.pem" "$dir/$role-key.pem" "$san" ||
+				tls_make_leaf "$dir" "$role" "$host" "DNS:$host, IP:$(host_addr "$host")"
+		done
+		{
+			tls_not_after "$TLS_CA_DIR/ca-cert.pem" "$dir/server-cert.pem" "$dir/client-cert.pem"
+			tls_state "$host" "$dir" "$san"
+		} >"$stamp"
 	fi
-	for role in server client; do
-		tls_cert_ok "$dir/$role-cert.pem" "$dir/$role-key.pem" "$san" ||
-			tls_make_leaf "$dir" "$role" "$host" "DNS:$host, IP:$(host_addr "$host")"
-	done
 	for f in "${TLS_FILES[@]}"; do
 		chown root:root "$dir/$f"
 		if [[ $f == *-key.pem ]]; then chmod 0600 "$dir/$f"; else chmod 0644 "$dir/$f"; fi
