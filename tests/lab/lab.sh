@@ -74,7 +74,8 @@ Commands:
   exec HOST CMD...       run CMD inside HOST's mount, network and UTS namespaces
   libvirtd stop HOST     stop HOST's libvirtd (its guests keep running)
   libvirtd start HOST    start it again (up also restarts a stopped one)
-  vm create HOST NAME [--disk net|local|shared] [--memory MiB] [--bridge BR] [--fill MiB] [--dirty MiB [--dirty-spin N]] [--no-cpu]
+  vm create HOST NAME [--disk net|local|shared] [--memory MiB] [--bridge BR] [--fill MiB]
+            [--dirty MiB [--dirty-spin N] [--dirty-mode counter|random]] [--no-cpu]
                          define and start a persistent idle BIOS guest (1 vCPU, 128 MiB default,
                          at most 256) with a 64 MiB qcow2 disk:
                            net     NBD disk served by qemu-nbd on $BRIDGE_ADDR from
@@ -92,14 +93,20 @@ Commands:
                                    to MiB, endlessly (~20 MiB/s dirtied under dirty logging)
                          --dirty-spin N: N busy-loop turns after each page, so the dirty rate
                                    scales with the CPU the guest gets (auto-converge tests)
+                         --dirty-mode random: each page also gets 4092 bytes of pseudo-random
+                                   data, new on every sweep (incompressible, XBZRLE's worst case;
+                                   the default, counter, changes one byte per page: its best);
+                                   in this lab it dirties only ~2-4 MiB/s (README)
                          --no-cpu: no <cpu> element (libvirt's default model), as under TCG
                          KVM if /dev/kvm opens read-write, else TCG; VMIGRATE_LAB_ACCEL=tcg|kvm forces
   vm destroy HOST NAME   destroy and undefine NAME on HOST, remove its disk and NBD server
   vm destroy-all         do that for every VM on every lab host and clean all lab storage
   vm pattern HOST NAME   check a dirtying guest's memory (paused for the snapshot): every page's
-                         counter must be v or v+1 with one boundary; exit 1 if not
+                         counter must be v or v+1 with one boundary, and in random mode every
+                         page's fill must be the one its counter gives; exit 1 if not
   vm wait-dirty HOST NAME [MIN] [SECS]  wait until QEMU measures NAME dirtying >= MIN MiB/s
-                         (default 8, within 60 s); vm create --dirty does this before returning
+                         (default 8, random mode 1, within 60 s); vm create --dirty does this
+                         before returning
   link HOST down|up      take HOST's veth on $BRIDGE down (a cut network: its daemons and guests keep
                          running, nothing reaches it, vmigrate's SSH included) or up again
   ssh HOST cut|restore   drop (or let through again) the operator's SSH to HOST: packets from $BRIDGE_ADDR to

@@ -108,8 +108,8 @@ remove_vm_storage() {
 }
 
 vm_create() {
-	local host=${1:-} name=${2:-} kind=net mem=128 br="" fill=0 dirty=0 spin=0 nocpu=0 disk iface="" type port path out
-	[[ -n $name ]] || die "usage: lab.sh vm create HOST NAME [--disk net|local|shared] [--memory MiB] [--bridge BR] [--fill MiB] [--dirty MiB [--dirty-spin N]] [--no-cpu]"
+	local host=${1:-} name=${2:-} kind=net mem=128 br="" fill=0 dirty=0 spin=0 mode=counter nocpu=0 disk iface="" type port path out
+	[[ -n $name ]] || die "usage: lab.sh vm create HOST NAME [--disk net|local|shared] [--memory MiB] [--bridge BR] [--fill MiB] [--dirty MiB [--dirty-spin N] [--dirty-mode counter|random]] [--no-cpu]"
 	shift 2
 	while (($#)); do
 		if [[ $1 == --no-cpu ]]; then
@@ -118,7 +118,7 @@ vm_create() {
 			continue
 		fi
 		case $1 in
-		--disk | --memory | --bridge | --fill | --dirty | --dirty-spin) [[ $# -ge 2 ]] || die "vm create: $1 needs a value" ;;
+		--disk | --memory | --bridge | --fill | --dirty | --dirty-spin | --dirty-mode) [[ $# -ge 2 ]] || die "vm create: $1 needs a value" ;;
 		*) die "vm create: unknown option '$1'" ;;
 		esac
 		case $1 in
@@ -128,6 +128,7 @@ vm_create() {
 		--fill) fill=$2 ;;
 		--dirty) dirty=$2 ;;
 		--dirty-spin) spin=$2 ;;
+		--dirty-mode) mode=$2 ;;
 		esac
 		shift 2
 	done
@@ -144,6 +145,7 @@ vm_create() {
 	fi
 	if ((dirty > 0)) && [[ $kind == local ]]; then die "vm create: --dirty works with --disk net or shared"; fi
 	if ! [[ $spin =~ ^[0-9]+$ ]] || ((spin > 100000000)); then die "vm create: --dirty-spin must be 0..100000000"; fi
+	[[ $mode == counter || $mode == random ]] || die "vm create: --dirty-mode must be counter or random"
 	need_root
 	require_host "$host"
 	lock
@@ -158,7 +160,7 @@ vm_create() {
 	case $kind in
 	net)
 		path="$LAB_DIR/storage/$name.qcow2"
-		make_disk "$path" "$name" "$dirty" "$spin"
+		make_disk "$path" "$name" "$dirty" "$spin" "$mode"
 		port=$(start_nbd "$name")
 		# qemu-nbd opens the qcow2 itself (-f qcow2) and exports the guest-visible blocks: raw.
 		disk="<disk type='network' device='disk'><driver name='qemu' type='raw'/>
@@ -173,7 +175,7 @@ vm_create() {
 	shared)
 		# $LAB_DIR/shared is not bind-mounted per host, so every host sees the same file at this path.
 		path="$LAB_DIR/shared/$name.qcow2"
-		make_disk "$path" "$name" "$dirty" "$spin"
+		make_disk "$path" "$name" "$dirty" "$spin" "$mode"
 		;;
 	esac
 	# --fill: N MiB of non-zero data in the disk, so that copying it (block migration) takes
@@ -196,7 +198,8 @@ vm_create() {
 	((dirty == 0)) || disk=${disk/<target dev=\'vda\' bus=\'virtio\'\/>/<target dev=\'hda\' bus=\'ide\'\/>}
 
 	domain_xml "$name" "$type" "$mem" "$disk" "$iface" "$nocpu" >"$LAB_DIR/vms/$name.xml"
-	printf 'name=%s\nhost=%s\ndisk=%s\nport=%s\ndirty=%s\n' "$name" "$host" "$kind" "${port:-}" "$dirty" >"$LAB_DIR/vms/$name.meta"
+	printf 'name=%s\nhost=%s\ndisk=%s\nport=%s\ndirty=%s\ndirty_mode=%s\n' "$name" "$host" "$kind" "${port:-}" "$dirty" "$mode" \
+		>"$LAB_DIR/vms/$name.meta"
 	if ! out=$(host_virsh "$host" define "$LAB_DIR/vms/$name.xml" 2>&1) ||
 		! out=$(host_virsh "$host" start "$name" 2>&1); then
 		host_virsh "$host" undefine "$name" >/dev/null 2>&1 || true
@@ -212,9 +215,16 @@ vm_create() {
 }
 
 vm_wait_dirty() { # HOST NAME [MIN_MiB/s] [TIMEOUT_S]
-	local host=${1:-} name=${2:-} min=${3:-8} limit=${4:-60} rate="" t0=$SECONDS
+	local host=${1:-} name=${2:-} min=${3:-} limit=${4:-60} rate="" t0=$SECONDS
 	[[ -n $name ]] || die "usage: lab.sh vm wait-dirty HOST NAME [MIN_MiB/s] [TIMEOUT_S]"
 	[[ $name =~ ^[A-Za-z0-9._-]+$ ]] || die "vm wait-dirty: bad VM name '$name'"
+	# The random fill writes 4 KiB per page, about 1000 times the counter's work: in this lab it
+	# dirties ~2-4 MiB/s (README), which QEMU's page sampling (2 MiB per sampled page of a 128 MiB
+	# guest) reads as 0, 2, 4 or 8 MiB/s. Any rate at all tells it runs.
+	if [[ -z $min ]]; then
+		min=8
+		[[ $(sed -n 's/^dirty_mode=//p' "$LAB_DIR/vms/$name.meta" 2>/dev/null) != random ]] || min=1
+	fi
 	require_host "$host"
 	while ((SECONDS - t0 < limit)); do
 		# QEMU's page-sampling dirty rate over 1 s (libvirt's domdirtyrate-calc), read back once done.
@@ -231,15 +241,16 @@ vm_wait_dirty() { # HOST NAME [MIN_MiB/s] [TIMEOUT_S]
 }
 
 # A 64 MiB qcow2 at PATH; with DIRTY MiB > 0 its first sector is the dirtying guest
-# (tests/lab/dirty.asm, assembled for that range and SPIN turns per page).
-make_disk() { # PATH NAME DIRTY SPIN
-	local path=$1 name=$2 dirty=$3 spin=${4:-0} out raw
+# (tests/lab/dirty.asm, assembled for that range, SPIN turns per page and MODE counter or random).
+make_disk() { # PATH NAME DIRTY SPIN MODE
+	local path=$1 name=$2 dirty=$3 spin=${4:-0} random=0 out raw
+	[[ ${5:-counter} == random ]] && random=1
 	if (($3 == 0)); then
 		out=$(qemu-img create -q -f qcow2 "$path" 64M 2>&1) || die "vm create: qemu-img: $(echo "$out" | one_line)"
 		return
 	fi
 	raw="$LAB_DIR/vms/$name.raw"
-	out=$(nasm -f bin -DEND_MB="$dirty" -DSPIN="$spin" -o "$LAB_DIR/vms/$name.boot" "$SCRIPT_DIR/dirty.asm" 2>&1) ||
+	out=$(nasm -f bin -DEND_MB="$dirty" -DSPIN="$spin" -DRANDOM="$random" -o "$LAB_DIR/vms/$name.boot" "$SCRIPT_DIR/dirty.asm" 2>&1) ||
 		die "vm create: nasm: $(echo "$out" | one_line)"
 	truncate -s 64M "$raw"
 	dd if="$LAB_DIR/vms/$name.boot" of="$raw" conv=notrunc status=none
@@ -249,14 +260,18 @@ make_disk() { # PATH NAME DIRTY SPIN
 
 # Checks the dirtying guest's memory: paused for a consistent snapshot, every 4 KiB page's
 # counter from 1 MiB to the end of its range must be v or v+1 (mod 256) with one boundary.
+# A random-mode guest's fill is recomputed from each page's counter (dirty.asm) and compared on
+# every page but one: the page the guest was filling when it was paused (its counter already new,
+# its fill partly old).
 vm_pattern() {
-	local host=${1:-} name=${2:-} dirty dump out rc=0
+	local host=${1:-} name=${2:-} dirty mode dump out rc=0
 	[[ -n $name ]] || die "usage: lab.sh vm pattern HOST NAME"
 	[[ $name =~ ^[A-Za-z0-9._-]+$ ]] || die "vm pattern: bad VM name '$name'"
 	need_root
 	require_host "$host"
 	dirty=$(sed -n 's/^dirty=//p' "$LAB_DIR/vms/$name.meta" 2>/dev/null)
 	[[ -n $dirty && $dirty != 0 ]] || die "vm pattern: $name is not a dirtying guest (vm create --dirty)"
+	mode=$(sed -n 's/^dirty_mode=//p' "$LAB_DIR/vms/$name.meta")
 	dump="$LAB_DIR/vms/$name.mem"
 	rm -f "$dump"
 	host_virsh "$host" suspend "$name" >/dev/null || die "vm pattern: cannot pause $name on $host"
@@ -264,8 +279,8 @@ vm_pattern() {
 		"pmemsave 0x100000 $(((dirty - 1) * 1048576)) \"$dump\"" 2>&1) || rc=1
 	host_virsh "$host" resume "$name" >/dev/null || rc=1
 	if ((rc != 0)) || [[ ! -s $dump ]]; then die "vm pattern: memory dump failed: $(echo "$out" | one_line)"; fi
-	python3 - "$dump" <<'PY'
-import sys
+	python3 - "$dump" "${mode:-counter}" <<'PY'
+import struct, sys
 d = open(sys.argv[1], "rb").read()
 v = [d[i] for i in range(0, len(d), 4096)]
 lo = v[-1]                      # pages after the sweep position hold v, before it v+1
@@ -274,7 +289,33 @@ edges = [i for i in range(1, len(v)) if v[i] != v[i - 1]]
 if bad or len(edges) > 1 or (edges and v[0] != (lo + 1) % 256):
     print(f"BAD: {len(v)} pages, values {sorted(set(v))[:8]}, {len(edges)} boundaries, first bad page {bad[:1]}")
     sys.exit(1)
-print(f"ok: {len(v)} pages, counters {v[0]}/{lo}, boundary at page {edges[0] if edges else '-'}")
+extra = ""
+if sys.argv[2] == "random":
+    # dirty.asm's pool (xorshift32 from 0x9E3779B9) and the slice of it each page gets.
+    M, x, pool = 0xFFFFFFFF, 0x9E3779B9, []
+    for _ in range(65536):
+        x ^= (x << 13) & M
+        x ^= x >> 17
+        x ^= (x << 5) & M
+        pool.append(x)
+    pool = struct.pack("<65536I", *pool)
+    first = 0x100000 >> 12      # the dump starts at 1 MiB: page i is page number first + i
+
+    def fill(c, pn):
+        o = (c * 104729 + pn * 7919) % 64513
+        return pool[o * 4:o * 4 + 4092]
+
+    # The page being filled at the pause (the last one already incremented) may be torn; a page
+    # with counter 0 may be one the first sweep has not reached yet (all zero).
+    torn = edges[0] - 1 if edges else len(v) - 1
+    zero = bytes(4095)
+    bad = [i for i in range(len(v)) if i != torn and d[i * 4096 + 1:(i + 1) * 4096] != b"\0\0\0" + fill(v[i], first + i)
+           and not (v[i] == 0 and d[i * 4096 + 1:(i + 1) * 4096] == zero)]
+    if bad:
+        print(f"BAD: {len(v)} pages, counters {v[0]}/{lo}, random fill wrong on {len(bad)} pages, first {bad[0]}")
+        sys.exit(1)
+    extra = ", random fill ok"
+print(f"ok: {len(v)} pages, counters {v[0]}/{lo}, boundary at page {edges[0] if edges else '-'}{extra}")
 PY
 	rm -f "$dump"
 }
