@@ -8,9 +8,16 @@
 # bench_lab N [VM]: hyperfine present, lab up with N hosts, release build;
 # VM (if given) is removed from every lab host now and by bench_teardown.
 bench_lab() {
-    bench_vm=${2:-}
     command -v hyperfine >/dev/null ||
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends hyperfine >/dev/null
+    bench_lab_only "$@"
+    cargo build --release --locked -q
+}
+
+# bench_lab_only N [VM]: bench_lab for benchmarks that drive virsh only
+# (no vmigrate build, no hyperfine).
+bench_lab_only() {
+    bench_vm=${2:-}
     was_up=0
     tests/lab/lab.sh status >/dev/null 2>&1 && was_up=1
     trap bench_teardown EXIT
@@ -19,7 +26,6 @@ bench_lab() {
     # timings must not mix with a test run's (held until this shell exits).
     exec 8>"${VMIGRATE_LAB_DIR:-/var/lib/vmigrate-lab}/tests.lock"
     flock 8
-    cargo build --release --locked -q
     bench_remove_vm
 }
 
