@@ -56,9 +56,10 @@ pub struct XbzrleCounts {
     pub misses: u64,
 }
 
-/// Pages resent after the first pass before XBZRLE is judged (40 MiB of
-/// 4 KiB pages): enough not to judge on a handful.
-const XBZRLE_SAMPLE_PAGES: u64 = 10_240;
+/// Pages resent after the first pass before XBZRLE is judged (10 MiB of
+/// 4 KiB pages): enough not to judge on a handful, few enough to judge
+/// within seconds on a slow link.
+const XBZRLE_SAMPLE_PAGES: u64 = 2_560;
 /// Share of resent pages missing the cache above which XBZRLE does not pay.
 const XBZRLE_MISS_PCT: u64 = 90;
 

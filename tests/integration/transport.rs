@@ -266,3 +266,55 @@ fn tls_migrates_and_a_missing_certificate_is_named_before_anything_starts() {
     assert_eq!(state("lab2", &vm.name), "running");
     vm.host = "lab2".into();
 }
+
+#[test]
+fn xbzrle_that_does_not_pay_takes_the_next_rung() {
+    let Some((lab, _guard)) = Lab::shared() else {
+        return;
+    };
+    let inv = lab.inv();
+    // Every page rewritten with new pseudo-random bytes each sweep: deltas
+    // overflow, XBZRLE's cache cannot help. That guest dirties only a few
+    // MiB/s here (each page is filled in full), hence the small guest and
+    // the 1 MiB/s cap.
+    let flags = [
+        "--disk",
+        "net",
+        "--memory",
+        "16",
+        "--dirty",
+        "10",
+        "--dirty-mode",
+        "random",
+    ];
+    let mut vm = TestVm::create_with("lab1", "it-tr-random", &flags);
+    let (code, doc, err) = live(
+        inv,
+        &[
+            &vm.name,
+            "--to",
+            "lab2",
+            "--compress",
+            "xbzrle",
+            "--bandwidth",
+            "1",
+            "--postcopy",
+        ],
+    );
+    assert_eq!(code, 0, "{err}\n{doc:#}");
+    assert_eq!(doc["outcome"], "migrated");
+    let steps = doc["policy_steps"].as_array().unwrap();
+    let at = |rung: &str| steps.iter().position(|s| s["rung"] == rung);
+    let x = at("xbzrle").unwrap_or_else(|| panic!("no xbzrle rung: {doc:#}"));
+    assert!(
+        steps[x]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("XBZRLE does not pay"),
+        "{doc:#}"
+    );
+    // Its next rung: post-copy, at once.
+    assert!(at("postcopy").is_some_and(|p| p > x), "{doc:#}");
+    vm.host = "lab2".into();
+    vm.assert_memory_intact("lab2");
+}
