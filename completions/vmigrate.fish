@@ -77,8 +77,8 @@ complete -c vmigrate -n "__fish_vmigrate_using_subcommand check" -l completion-t
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand check" -l on-timeout -d 'What the completion timeout does: abort (VM stays on the source), postcopy (needs --postcopy), pause (suspend the guest so the last pass finishes)' -r -f -a "abort\t'Abort the migration; the VM stays running on the source'
 postcopy\t'Switch to post-copy (needs `postcopy` permitted)'
 pause\t'Suspend the guest so the last pass finishes (downtime = that pass)'"
-complete -c vmigrate -n "__fish_vmigrate_using_subcommand check" -l transport -d 'auto: choose parallel connections and compression from the measured dirty rate and link (said in check `transport.choice`); what you set yourself is kept' -r -f -a "auto\t'Chosen from the measurements'
-manual\t'As set (flags, inventory); the default'"
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand check" -l transport -d 'auto (the default): choose parallel connections and compression from the measured dirty rate and link (said in check `transport.choice`); what you set yourself is kept. manual: as set' -r -f -a "auto\t'Chosen from the measurements'
+manual\t'As set (flags, inventory)'"
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand check" -l tls-destination -d 'The name the destination\'s certificate must carry, when it is not the migration address' -r
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand check" -l parallel -d 'Send memory over N parallel connections (multifd); 0: one stream' -r
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand check" -l compress -d 'Compress the stream: xbzrle (delta cache; not with --parallel), zlib or zstd (over --parallel; libvirt >= 9.4)' -r -f -a "none\t'Pages are sent as they are'
@@ -129,8 +129,8 @@ complete -c vmigrate -n "__fish_vmigrate_using_subcommand live" -l completion-ti
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand live" -l on-timeout -d 'What the completion timeout does: abort (VM stays on the source), postcopy (needs --postcopy), pause (suspend the guest so the last pass finishes)' -r -f -a "abort\t'Abort the migration; the VM stays running on the source'
 postcopy\t'Switch to post-copy (needs `postcopy` permitted)'
 pause\t'Suspend the guest so the last pass finishes (downtime = that pass)'"
-complete -c vmigrate -n "__fish_vmigrate_using_subcommand live" -l transport -d 'auto: choose parallel connections and compression from the measured dirty rate and link (said in check `transport.choice`); what you set yourself is kept' -r -f -a "auto\t'Chosen from the measurements'
-manual\t'As set (flags, inventory); the default'"
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand live" -l transport -d 'auto (the default): choose parallel connections and compression from the measured dirty rate and link (said in check `transport.choice`); what you set yourself is kept. manual: as set' -r -f -a "auto\t'Chosen from the measurements'
+manual\t'As set (flags, inventory)'"
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand live" -l tls-destination -d 'The name the destination\'s certificate must carry, when it is not the migration address' -r
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand live" -l parallel -d 'Send memory over N parallel connections (multifd); 0: one stream' -r
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand live" -l compress -d 'Compress the stream: xbzrle (delta cache; not with --parallel), zlib or zstd (over --parallel; libvirt >= 9.4)' -r -f -a "none\t'Pages are sent as they are'
@@ -241,8 +241,8 @@ complete -c vmigrate -n "__fish_vmigrate_using_subcommand evacuate" -l completio
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand evacuate" -l on-timeout -d 'What the completion timeout does: abort (VM stays on the source), postcopy (needs --postcopy), pause (suspend the guest so the last pass finishes)' -r -f -a "abort\t'Abort the migration; the VM stays running on the source'
 postcopy\t'Switch to post-copy (needs `postcopy` permitted)'
 pause\t'Suspend the guest so the last pass finishes (downtime = that pass)'"
-complete -c vmigrate -n "__fish_vmigrate_using_subcommand evacuate" -l transport -d 'auto: choose parallel connections and compression from the measured dirty rate and link (said in check `transport.choice`); what you set yourself is kept' -r -f -a "auto\t'Chosen from the measurements'
-manual\t'As set (flags, inventory); the default'"
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand evacuate" -l transport -d 'auto (the default): choose parallel connections and compression from the measured dirty rate and link (said in check `transport.choice`); what you set yourself is kept. manual: as set' -r -f -a "auto\t'Chosen from the measurements'
+manual\t'As set (flags, inventory)'"
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand evacuate" -l tls-destination -d 'The name the destination\'s certificate must carry, when it is not the migration address' -r
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand evacuate" -l parallel -d 'Send memory over N parallel connections (multifd); 0: one stream' -r
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand evacuate" -l compress -d 'Compress the stream: xbzrle (delta cache; not with --parallel), zlib or zstd (over --parallel; libvirt >= 9.4)' -r -f -a "none\t'Pages are sent as they are'

@@ -319,9 +319,9 @@ pub struct PolicyArgs {
 /// `auto_converge_increment`).
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct TransportArgs {
-    /// auto: choose parallel connections and compression from the
-    /// measured dirty rate and link (said in check `transport.choice`);
-    /// what you set yourself is kept.
+    /// auto (the default): choose parallel connections and compression
+    /// from the measured dirty rate and link (said in check
+    /// `transport.choice`); what you set yourself is kept. manual: as set.
     #[arg(long, value_enum, value_name = "MODE")]
     pub transport: Option<TransportMode>,
     /// Encrypt the memory and disk streams with QEMU's native TLS
@@ -365,7 +365,7 @@ pub struct TransportArgs {
 pub enum TransportMode {
     /// Chosen from the measurements.
     Auto,
-    /// As set (flags, inventory); the default.
+    /// As set (flags, inventory).
     Manual,
 }
 

@@ -76,6 +76,9 @@ pub struct HostFacts {
     #[serde(skip_serializing, default)]
     pub cpu_features: Vec<String>,
     pub cpus: Option<u32>,
+    /// The 1-minute load average: how busy its CPUs are (idle ≈ cpus − load).
+    #[serde(default)]
+    pub load_1m: Option<f64>,
     pub memory_total_mb: Option<u64>,
     pub memory_free_mb: Option<u64>,
     /// Maximum memory of the active domains, MiB.
@@ -175,6 +178,7 @@ fn assemble(
         cpu_vendor: None,
         cpu_features: Vec::new(),
         cpus: None,
+        load_1m: None,
         memory_total_mb: None,
         memory_free_mb: None,
         memory_allocated_mb: None,
@@ -191,6 +195,7 @@ fn assemble(
         f.disk_free_mb = r.disk_free_mb;
         f.claims = r.claims;
         f.maintenance = r.maintenance;
+        f.load_1m = r.load_1m;
         if let (Some(e), None) = (r.disk_error, &f.error) {
             f.error = Some(e);
         }

@@ -13,7 +13,7 @@ const CLAIMS_MARK: &str = "@@vmigrate-claims";
 const MAINTENANCE_MARK: &str = "@@vmigrate-maintenance";
 
 /// Facts read over SSH.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct RemoteFacts {
     pub hostname: String,
     /// Free space available to unprivileged writers at `instances_path`, MiB
@@ -25,6 +25,8 @@ pub(crate) struct RemoteFacts {
     pub claims: Vec<Claim>,
     /// The host's maintenance mark (`crate::maintenance`).
     pub maintenance: Option<Mark>,
+    /// The 1-minute load average (`/proc/loadavg`), where the host has one.
+    pub load_1m: Option<f64>,
 }
 
 /// Reads the facts with one command on the reused connection (every extra
@@ -38,7 +40,9 @@ pub(crate) async fn gather(
     // POSIX format (-P) gives one line per filesystem, sizes in KiB (-k).
     // The claims and the maintenance mark are read by the same exec: no
     // extra round trip.
-    const SCRIPT: &str = "uname -n || exit 1; df -Pk -- \"$1\" 2>&1 || true; \
+    const SCRIPT: &str = "uname -n || exit 1; \
+                          { read -r l _ < /proc/loadavg && echo \"$l\"; } 2>/dev/null || echo -; \
+                          df -Pk -- \"$1\" 2>&1 || true; \
                           echo @@vmigrate-claims; vmigrate_claims \"$2\" || true; \
                           echo @@vmigrate-maintenance; vmigrate_maint \"$3\"";
     let script = format!(
@@ -58,7 +62,8 @@ pub(crate) async fn gather(
     let out = ssh.check(&argv).await?;
     let (out, mark) = split_at(&out, MAINTENANCE_MARK);
     let (out, listing) = split_at(out, CLAIMS_MARK);
-    let (hostname, df) = out.split_once('\n').unwrap_or((out, ""));
+    let (hostname, rest) = out.split_once('\n').unwrap_or((out, ""));
+    let (load, df) = rest.split_once('\n').unwrap_or((rest, ""));
     let (disk_free_mb, disk_error) = match parse_df_available_kib(df) {
         Some(kib) => (Some(kib / 1024), None),
         None => (
@@ -76,6 +81,11 @@ pub(crate) async fn gather(
         disk_error,
         claims: claims::protocol::parse_listing(listing),
         maintenance: maintenance::protocol::parse_facts(mark),
+        load_1m: load
+            .trim()
+            .parse()
+            .ok()
+            .filter(|l: &f64| l.is_finite() && *l >= 0.0),
     })
 }
 

@@ -8,7 +8,8 @@
 //! The rules, each from a measurement:
 //! - a link faster than one stream carries (~10 Gbit/s: one TCP
 //!   connection copying guest pages is CPU-bound there) gets multifd, one
-//!   connection per 5 Gbit/s, 2 to 8, at most half the source's CPUs;
+//!   connection per 5 Gbit/s, 2 to 8, at most half the source's idle CPUs
+//!   (its CPUs less its load average);
 //! - otherwise, a guest that dirties memory faster than half the bandwidth
 //!   (pre-copy alone will struggle) gets XBZRLE with a cache of a tenth of
 //!   its RAM (64 MiB to 1 GiB, as Proxmox sizes it): rewritten pages go as
@@ -65,14 +66,17 @@ pub fn choose(
     });
     if bw > ONE_STREAM_BPS && multifd_ok {
         let by_link = (bw / PER_CONNECTION_BPS).clamp(2, MAX_AUTO_CONNECTIONS);
-        let by_cpu = u64::from(src.cpus.unwrap_or(4) / 2).max(2);
+        let idle = idle_cpus(src);
+        // One connection per idle CPU, half of them: the guest's vCPUs and
+        // QEMU's own threads keep running on that host.
+        let by_cpu = idle.map_or(2, |c| (c / 2).max(2));
         let n = by_link.min(by_cpu);
         out.parallel = Some(u32::try_from(n).unwrap_or(2));
         let why = format!(
-            "auto: {n} parallel connections: the migration gets {:.1} Gbit/s, more than one stream carries (~10 Gbit/s), and {} has {} CPUs",
+            "auto: {n} parallel connections: the migration gets {:.1} Gbit/s, more than one stream carries (~10 Gbit/s), and {} has {} idle CPUs",
             bw as f64 * 8.0 / 1e9,
             src.name,
-            src.cpus.map_or("?".into(), |c| c.to_string())
+            idle.map_or("an unknown number of".into(), |c| c.to_string())
         );
         return (out, Check::pass(ID, why));
     }
@@ -94,6 +98,18 @@ pub fn choose(
         mib(bw)
     );
     (out, Check::pass(ID, why))
+}
+
+/// The source's idle CPUs: its CPUs less its 1-minute load (whole CPUs).
+fn idle_cpus(f: &HostFacts) -> Option<u64> {
+    let cpus = f64::from(f.cpus?);
+    let load = f.load_1m.unwrap_or(0.0);
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "clamped to 0..=cpus first"
+    )]
+    Some((cpus - load).clamp(0.0, cpus) as u64)
 }
 
 #[cfg(test)]

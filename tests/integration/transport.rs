@@ -155,10 +155,16 @@ fn disks_names_the_copied_disks_and_the_lab_cannot_compress_over_multifd() {
         .unwrap();
     assert!(msg.contains("needs libvirt ≥ 9.4.0 on both hosts"), "{msg}");
 
-    let (code, doc, err) = live(inv, &[&local.name, "--to", "lab2", "--disks", "vda"]);
+    // Block migration over TLS: the disk's NBD stream is encrypted too,
+    // and pre-creating the disk works unchanged.
+    let (code, doc, err) = live(
+        inv,
+        &[&local.name, "--to", "lab2", "--disks", "vda", "--tls"],
+    );
     assert_eq!(code, 0, "{err}\n{doc:#}");
     assert_eq!(check(&doc, "storage.disks")["status"], "pass");
     assert_eq!(doc["block_migration"], true, "{doc:#}");
+    assert_eq!(doc["policy"]["transport"]["tls"], true, "{doc:#}");
     assert_eq!(state("lab2", &local.name), "running");
     local.host = "lab2".into();
     drop(net);

@@ -82,7 +82,7 @@ fn host_overrides_win_key_by_key() {
             postcopy: true,
             completion_timeout_secs_per_gib: 0,
             on_timeout: OnTimeout::Postcopy,
-            transport: crate::transport::Transport::default(),
+            transport: Policy::default().transport,
         }
     );
     assert_eq!(p.completion_timeout_secs(4 << 30), None, "0 = no timeout");

@@ -66,6 +66,8 @@ fn an_unfinished_run_is_taken_over_with_the_journals_policy() {
         bandwidth_mib: Some(4),
         completion_timeout_secs_per_gib: 2,
         on_timeout: OnTimeout::Abort,
+        // A record without a transport is a plain stream's.
+        transport: crate::transport::Transport::default(),
         ..Policy::default()
     };
     assert_eq!(plan.policy, Some(want));
