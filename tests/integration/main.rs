@@ -20,6 +20,7 @@ mod host_keys;
 mod hosts;
 mod hygiene;
 mod inventory_errors;
+mod json_contract;
 mod live;
 mod maintenance;
 mod matrix;
