@@ -14,6 +14,10 @@ use crate::report::hosts_table;
 #[derive(Serialize)]
 struct HostsReport<'a> {
     hosts: &'a [HostFacts],
+    /// The inventory's refusal (one host under two names), in the error
+    /// document's shape: stdout stays one document.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<crate::error::ErrorBody>,
 }
 
 /// Gathers and prints the facts of the selected hosts. Exit 6 when an
@@ -33,16 +37,27 @@ pub async fn run(config: &Config, only: &[String]) -> Result<ExitCode, Error> {
         .map(|(_, f)| f)
         .collect();
     spinner.finish_and_clear();
+    // The rows are shown (they are how the operator sees the duplicate),
+    // then the inventory is refused.
+    let twice = fleet::refuse_same_host_twice(&facts).err();
     if config.json() {
-        config.printer.json(&HostsReport { hosts: &facts })?;
+        let error = twice.as_ref().map(|e| e.document().error);
+        config.printer.json(&HostsReport {
+            hosts: &facts,
+            error,
+        })?;
+        if let Some(e) = twice {
+            crate::report::printer::error(&e.to_string());
+            return Ok(e.exit_code());
+        }
     } else {
         config
             .printer
             .table(&hosts_table::render(&facts, config.color))?;
     }
-    // The rows are shown (they are how the operator sees the duplicate),
-    // then the inventory is refused.
-    fleet::refuse_same_host_twice(&facts)?;
+    if let Some(e) = twice {
+        return Err(e);
+    }
     let partial = facts
         .iter()
         .any(|h| !h.reachable && !h.disabled && h.maintenance.is_none());
