@@ -27,14 +27,18 @@ run check demo-vm
 run live demo-vm --bandwidth 16
 run hosts
 # A guest that dirties 100 MiB of memory faster than 20 MiB/s can send it:
-# the prediction says so, and the ladder switches to post-copy when it stalls.
+# the prediction says so; with the transport as configured (manual) the
+# ladder switches to post-copy when it stalls; back again, the default
+# transport (auto) chooses XBZRLE for it and says why.
 for h in $(tests/lab/lab.sh hosts); do tests/lab/lab.sh vm destroy "$h" demo-busy >/dev/null 2>&1 || true; done
 tests/lab/lab.sh vm create lab1 demo-busy --disk net --dirty 100
 # The showcase needs the guest dirtying well above the 20 MiB/s cap, not just started.
 tests/lab/lab.sh vm wait-dirty lab1 demo-busy 40
 run check demo-busy --to lab2 --bandwidth 20
-run live demo-busy --to lab2 --bandwidth 20 --postcopy
+run live demo-busy --to lab2 --bandwidth 20 --postcopy --transport manual
 tests/lab/lab.sh vm pattern lab2 demo-busy
+run live demo-busy --to lab1 --bandwidth 20
+tests/lab/lab.sh vm pattern lab1 demo-busy
 echo
 echo "The lab is up. Try:  target/release/vmigrate -i $inv live demo-vm"
 echo "Remove everything:   tests/lab/lab.sh down"
