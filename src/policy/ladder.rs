@@ -11,9 +11,9 @@
 //! rung (post-copy, when permitted). Auto-converge needs no decision — QEMU
 //! throttles by itself; its throttle changes are recorded. With XBZRLE on,
 //! its cache is judged once enough pages were resent after the first pass:
-//! when nearly all of them miss the cache or overflow it, the compression
-//! does not pay (the guest rewrites whole pages), and the ladder takes the
-//! stall lane's next rung at once. Pure logic: the caller performs the
+//! when nearly all of them overflow (changed too much for a delta), the
+//! compression does not pay (the guest rewrites whole pages), and the
+//! ladder takes the stall lane's next rung at once. Pure logic: the caller performs the
 //! [`Action`]s.
 
 use serde::Serialize;
@@ -52,7 +52,11 @@ pub struct Observation {
 pub struct XbzrleCounts {
     /// Resent as deltas.
     pub pages: u64,
-    /// Resent whole: not in the cache, or the delta overflowed.
+    /// Found in the cache but rewritten too much for a delta (overflow):
+    /// the sign of a guest that rewrites whole pages. Cache misses are
+    /// not counted: they say the cache is smaller than the working set,
+    /// and a sweeping guest converges with XBZRLE all the same (lab:
+    /// 20.5 s against 94 s with 51,965 misses).
     pub misses: u64,
 }
 
@@ -60,8 +64,9 @@ pub struct XbzrleCounts {
 /// 4 KiB pages): enough not to judge on a handful, few enough to judge
 /// within seconds on a slow link.
 const XBZRLE_SAMPLE_PAGES: u64 = 2_560;
-/// Share of resent pages missing the cache above which XBZRLE does not pay.
-const XBZRLE_MISS_PCT: u64 = 90;
+/// Share of resent pages that overflowed from which XBZRLE does not pay:
+/// the sweeping guest overflows none, the lab's page-rewriting guest ~90 %.
+const XBZRLE_MISS_PCT: u64 = 50;
 
 /// What the caller must do to libvirt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -390,7 +395,7 @@ impl Ladder {
             return None;
         }
         let why = format!(
-            "XBZRLE does not pay: {miss_pct}% of the {resent} pages resent since the first pass missed its cache or overflowed"
+            "XBZRLE does not pay: {miss_pct}% of the {resent} pages resent since the first pass changed too much for a delta (overflow)"
         );
         self.record(
             o.elapsed_ms,

@@ -13,7 +13,7 @@
 //! - otherwise, a guest that dirties memory faster than half the bandwidth
 //!   (pre-copy alone will struggle) gets XBZRLE with a cache of a tenth of
 //!   its RAM (64 MiB to 1 GiB, as Proxmox sizes it): rewritten pages go as
-//!   deltas; should its cache miss, the ladder's XBZRLE lane moves on;
+//!   deltas; should they overflow, the ladder's XBZRLE lane moves on;
 //! - otherwise the plain stream: it converges without help.
 
 use super::{Compress, Transport};
@@ -86,7 +86,7 @@ pub fn choose(
         out.compress = Compress::Xbzrle;
         out.xbzrle_cache_mib = Some(cache);
         let why = format!(
-            "auto: xbzrle with a {cache} MiB cache: the guest dirties {:.1} MiB/s, more than half the {:.1} MiB/s the migration gets; pages it rewrites go as deltas (if they miss the cache, the ladder moves on)",
+            "auto: xbzrle with a {cache} MiB cache: the guest dirties {:.1} MiB/s, more than half the {:.1} MiB/s the migration gets; pages it rewrites go as deltas (if they overflow, the ladder moves on)",
             mib(dirty),
             mib(bw)
         );

@@ -38,8 +38,8 @@ pub struct JobStats {
     /// libvirt's message for a job that failed (`VIR_DOMAIN_JOB_ERRMSG`,
     /// completed statistics of a failed job, where libvirt keeps them).
     pub error: Option<String>,
-    /// XBZRLE: pages resent as deltas, and resent whole (cache misses,
-    /// overflows); `None` without compression.
+    /// XBZRLE: pages resent as deltas, and those that overflowed (changed
+    /// too much for a delta); `None` without compression.
     pub compression_pages: Option<u64>,
     pub compression_misses: Option<u64>,
 }
@@ -80,9 +80,7 @@ impl From<virt::domain::JobStats> for JobStats {
                 .map(|o| o == sys::VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT),
             error: s.error_message,
             compression_pages: s.compression_pages,
-            compression_misses: s
-                .compression_cache_misses
-                .map(|m| m + s.compression_overflow.unwrap_or(0)),
+            compression_misses: s.compression_overflow,
         }
     }
 }
