@@ -55,14 +55,14 @@ dirty=1
 bench_remove_vm
 tests/lab/lab.sh vm create lab1 "$vm" --disk net --dirty 100 >/dev/null
 tests/lab/lab.sh vm wait-dirty lab1 "$vm" 40
-run "manual (plain, default ladder)" --bandwidth 20
-run "auto" --bandwidth 20 --transport auto
+run "manual (plain, default ladder)" --bandwidth 20 --transport manual
+run "auto (the default)" --bandwidth 20
 
 echo "#### B. idle guest, no cap"
 dirty=0
 bench_remove_vm
 tests/lab/lab.sh vm create lab1 "$vm" --disk net >/dev/null
 for i in 1 2 3; do
-    run "manual #$i"
-    run "auto #$i" --transport auto
+    run "manual #$i" --transport manual
+    run "auto #$i"
 done
