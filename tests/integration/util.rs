@@ -102,6 +102,48 @@ thread_local! {
 pub struct LabGuard {
     _file: std::fs::File,
     state: tempfile::TempDir,
+    timeline: Timeline,
+}
+
+/// One test's turn at the lab, appended to `VMIGRATE_TEST_TIMELINE` (a
+/// file) when the guard drops: tests/run.sh prints the longest turns, the
+/// first place to look when the run nears CI's time limit.
+struct Timeline {
+    exclusive: bool,
+    asked: std::time::SystemTime,
+    waited: std::time::Duration,
+    got: std::time::Instant,
+}
+
+impl Timeline {
+    fn record(&self) {
+        let Some(path) = std::env::var_os("VMIGRATE_TEST_TIMELINE") else {
+            return;
+        };
+        let name = std::thread::current()
+            .name()
+            .unwrap_or("unnamed")
+            .to_string();
+        let start = self
+            .asked
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64());
+        // One write per line on an O_APPEND file: lines from concurrent
+        // tests never interleave.
+        let line = format!(
+            "{start:.1}\t{}\t{:.1}\t{:.1}\t{name}\n",
+            if self.exclusive { "exclusive" } else { "shared" },
+            self.waited.as_secs_f64(),
+            self.got.elapsed().as_secs_f64(),
+        );
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
+            let _ = std::io::Write::write_all(&mut f, line.as_bytes());
+        }
+    }
 }
 
 impl LabGuard {
@@ -114,6 +156,7 @@ impl LabGuard {
 impl Drop for LabGuard {
     fn drop(&mut self) {
         TEST_STATE.with(|s| s.borrow_mut().take());
+        self.timeline.record();
     }
 }
 
@@ -131,6 +174,8 @@ fn lab_lock(exclusive: bool) -> Result<LabGuard, String> {
                 path.display()
             )
         })?;
+    let asked = std::time::SystemTime::now();
+    let waiting = std::time::Instant::now();
     if exclusive {
         file.lock()
     } else {
@@ -142,7 +187,17 @@ fn lab_lock(exclusive: bool) -> Result<LabGuard, String> {
         .tempdir()
         .unwrap();
     TEST_STATE.with(|s| *s.borrow_mut() = Some(state.path().to_path_buf()));
-    Ok(LabGuard { _file: file, state })
+    let timeline = Timeline {
+        exclusive,
+        asked,
+        waited: waiting.elapsed(),
+        got: std::time::Instant::now(),
+    };
+    Ok(LabGuard {
+        _file: file,
+        state,
+        timeline,
+    })
 }
 
 /// `Err` unless this process runs as root (its `/proc/self` is owned by
