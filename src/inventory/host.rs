@@ -10,6 +10,7 @@ use super::error::{InventoryError, SourceText};
 use super::name::check_name;
 use super::raw::RawHost;
 use super::settings::{Environment, Settings};
+use super::ssh_config::{self, SshConfigs, SshRoute};
 use super::template::Values;
 
 /// A libvirt host from the inventory, with all defaults applied.
@@ -42,6 +43,10 @@ pub struct Host {
     /// Absolute path on the host where instance disks live.
     pub instances_path: String,
     pub connect_timeout: Duration,
+    /// Identity files, jump hosts and keepalive, from the inventory and
+    /// the OpenSSH client configuration (`ssh_config.rs`).
+    #[serde(skip)]
+    pub ssh: SshRoute,
     /// Convergence policy: `Policy::default()`, then `[defaults]`, then this
     /// entry. It governs migrations where this host is the SOURCE (its
     /// libvirtd drives them); command-line flags override it per run.
@@ -55,6 +60,7 @@ impl Host {
         defaults: &Settings,
         doc: &SourceText<'_>,
         env: &Environment,
+        configs: &mut SshConfigs,
     ) -> Result<Host, InventoryError> {
         let name = doc.check(&raw.name, |s| check_name("host name", s))?;
         let address = doc.check(&raw.address, |s| check_address("address", s))?;
@@ -88,11 +94,25 @@ impl Host {
             &format!("host {name:?} (its entry over [defaults])"),
         )?;
 
+        // The OpenSSH configuration, looked up under the address as written.
+        let home = env.home.as_deref();
+        let r = doc.check(&raw.address, |_| {
+            let config = configs.get(&s.ssh_config, home)?;
+            let local_user = env.user.as_deref().unwrap_or("root");
+            ssh_config::resolve(config.as_deref(), &address, &s, local_user, home)
+        })?;
+        // An alias resolves to its HostName for the migration stream too.
+        let migration_address = if raw.migration_address.is_none() {
+            r.address.clone()
+        } else {
+            migration_address
+        };
+        let address = r.address;
         let values = Values {
             name: &name,
-            user: &s.user,
+            user: &r.user,
             address: &address,
-            port: s.port,
+            port: r.port,
             migration_address: &migration_address,
         };
         Ok(Host {
@@ -106,16 +126,17 @@ impl Host {
             tags,
             disabled: raw.disabled.unwrap_or(false),
             disabled_reason,
-            user: s.user,
-            port: s.port,
-            identity_file: s.identity_file,
-            known_hosts: s.known_hosts,
+            user: r.user,
+            port: r.port,
+            identity_file: r.route.identity_files.first().cloned(),
+            known_hosts: r.known_hosts,
             reserved_host_memory_mb: s.reserved_host_memory_mb,
             reserved_host_disk_mb: s.reserved_host_disk_mb,
             ram_allocation_ratio: s.ram_allocation_ratio,
             cpu_allocation_ratio: s.cpu_allocation_ratio,
             instances_path: s.instances_path,
-            connect_timeout: s.connect_timeout,
+            connect_timeout: r.connect_timeout,
+            ssh: r.route,
             policy: s.policy,
         })
     }

@@ -20,6 +20,7 @@ mod locate;
 mod name;
 mod raw;
 mod settings;
+mod ssh_config;
 mod template;
 mod tilde;
 mod transport;
@@ -38,6 +39,7 @@ pub use groups::Group;
 pub use host::Host;
 pub use locate::locate;
 pub use name::valid_name;
+pub use ssh_config::Jump;
 
 use error::SourceText;
 use raw::{RawInventory, RawSettings};
@@ -132,11 +134,12 @@ fn parse_with(text: &str, path: &Path, env: &Environment) -> Result<Inventory, I
         }
     };
 
+    let mut configs = ssh_config::SshConfigs::default();
     let mut first_seen: HashMap<&str, usize> = HashMap::new();
     let mut hosts = Vec::with_capacity(raw_hosts.len());
     for raw_host in raw_hosts {
         let raw_host = raw_host.get_ref();
-        let host = Host::from_raw(raw_host, &defaults, &doc, env)?;
+        let host = Host::from_raw(raw_host, &defaults, &doc, env, &mut configs)?;
         let name_span = raw_host.name.span();
         if let Some(first_line) = first_seen.get(raw_host.name.get_ref().as_str()) {
             return Err(doc.error_at(

@@ -76,6 +76,7 @@ settings_structs! {
     migration_uri: String,
     instances_path: String,
     connect_timeout_secs: i64,
+    ssh_config: String,
     migration_bandwidth_mib: i64,
     downtime_start_ms: i64,
     max_downtime_ms: i64,

@@ -12,6 +12,7 @@ use super::convergence;
 use super::error::{InventoryError, SourceText};
 use super::name::check_user;
 use super::raw::RawSettings;
+use super::ssh_config::{Explicit, SshConfigSource};
 use super::template::Template;
 use super::tilde::expand_tilde;
 use crate::policy::Policy;
@@ -58,6 +59,10 @@ pub(crate) struct Settings {
     pub migration_uri: Template,
     pub instances_path: String,
     pub connect_timeout: Duration,
+    /// The OpenSSH client configuration applied to hosts (`ssh_config.rs`).
+    pub ssh_config: SshConfigSource,
+    /// The SSH keys set in the inventory so far (they win over `ssh_config`).
+    pub explicit: Explicit,
     /// Checked key by key only; the caller checks the cross-key rules,
     /// because only it knows where to point (see `convergence::check_whole`).
     pub policy: Policy,
@@ -88,6 +93,11 @@ impl Settings {
             migration_uri: builtin_template(DEFAULT_MIGRATION_URI),
             instances_path: "/var/lib/libvirt/images".to_owned(),
             connect_timeout: Duration::from_secs(10),
+            ssh_config: SshConfigSource::Default(expand_tilde(
+                "~/.ssh/config",
+                env.home.as_deref(),
+            )),
+            explicit: Explicit::default(),
             policy: Policy::default(),
         }
     }
@@ -161,6 +171,21 @@ impl Settings {
                 &self.connect_timeout,
                 |s| check_timeout(*s),
             )?,
+            ssh_config: layer(doc, raw.ssh_config.as_ref(), &self.ssh_config, |s| {
+                Ok(if s.is_empty() {
+                    SshConfigSource::Off
+                } else {
+                    SshConfigSource::File(expand_tilde(s, home))
+                })
+            })?,
+            explicit: Explicit {
+                user: self.explicit.user || raw.user.is_some(),
+                port: self.explicit.port || raw.port.is_some(),
+                identity_file: self.explicit.identity_file || raw.identity_file.is_some(),
+                known_hosts: self.explicit.known_hosts || raw.known_hosts.is_some(),
+                connect_timeout: self.explicit.connect_timeout
+                    || raw.connect_timeout_secs.is_some(),
+            },
             policy: convergence::overlay(&self.policy, raw, doc)?,
         })
     }

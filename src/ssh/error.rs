@@ -55,6 +55,16 @@ pub enum SshError {
         known_hosts: PathBuf,
         line: usize,
     },
+    /// A host certificate that a `@cert-authority` line does not vouch for.
+    #[error("ssh to {host} ({addr}): the host certificate (key {fingerprint}) is refused by the @cert-authority line {}:{line}: {reason}. Re-sign the host key (ssh-keygen -s CA_KEY -h -n {addr} …) or fix that line", known_hosts.display())]
+    HostCertificate {
+        host: String,
+        addr: String,
+        fingerprint: String,
+        known_hosts: PathBuf,
+        line: usize,
+        reason: String,
+    },
     /// `known_hosts` could not be read or parsed.
     #[error("ssh to {host}: cannot check the host key against {}: {reason}", known_hosts.display())]
     KnownHosts {
@@ -98,6 +108,7 @@ impl SshError {
             SshError::UnknownHostKey { .. }
                 | SshError::ChangedHostKey { .. }
                 | SshError::RevokedHostKey { .. }
+                | SshError::HostCertificate { .. }
                 | SshError::KnownHosts { .. }
         )
     }

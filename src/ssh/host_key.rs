@@ -1,4 +1,5 @@
-//! Host-key verification against the inventory's `known_hosts` file.
+//! Host-key verification against the inventory's `known_hosts` file
+//! (host certificates included, through its `@cert-authority` lines).
 //!
 //! russh asks the client handler whether to trust the server's key; this
 //! handler answers from `known_hosts` only, read as OpenSSH reads it
@@ -11,10 +12,10 @@ mod known_hosts;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use russh::keys::{Algorithm, HashAlg, PublicKey, PublicKeyOrCertificate};
+use russh::keys::{Algorithm, Certificate, HashAlg, PublicKey, PublicKeyOrCertificate};
 
 use super::SshError;
-use known_hosts::Status;
+use known_hosts::{CertStatus, Status};
 
 /// The russh client handler: verifies the server key, records why it refused.
 pub struct Verifier {
@@ -122,12 +123,67 @@ impl russh::client::Handler for Verifier {
     ) -> Result<bool, Self::Error> {
         match server_key {
             PublicKeyOrCertificate::PublicKey { key, .. } => self.check_key(key),
-            // Certificates are never advertised (see Preferred::host_key_certificates),
-            // so a server sending one is misbehaving: refuse like an unknown key.
-            PublicKeyOrCertificate::Certificate(cert) => {
-                self.check_key(&PublicKey::new(cert.public_key().clone(), ""))
-            }
+            // Asked for only when a @cert-authority line names the host
+            // (see `certificate_algorithms`).
+            PublicKeyOrCertificate::Certificate(cert) => self.check_certificate(cert),
         }
+    }
+}
+
+impl Verifier {
+    fn check_certificate(&self, cert: &Certificate) -> Result<bool, russh::Error> {
+        let text = match read(&self.known_hosts) {
+            Ok(t) => t,
+            Err(e) => {
+                return self.refuse(SshError::KnownHosts {
+                    host: self.host.clone(),
+                    known_hosts: self.known_hosts.clone(),
+                    reason: e.to_string(),
+                })
+            }
+        };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let plain = PublicKey::new(cert.public_key().clone(), "");
+        let fingerprint = plain.fingerprint(HashAlg::Sha256).to_string();
+        match known_hosts::verify_certificate(&text, &self.addr, self.port, cert, now) {
+            CertStatus::Trusted { .. } => Ok(true),
+            // No authority for the host: the certificate's key as a plain key.
+            CertStatus::NoAuthority => self.check_key(&plain),
+            CertStatus::Revoked { line } => self.refuse(SshError::RevokedHostKey {
+                host: self.host.clone(),
+                addr: self.addr.clone(),
+                fingerprint,
+                known_hosts: self.known_hosts.clone(),
+                line,
+            }),
+            CertStatus::Invalid { line, reason } => self.refuse(SshError::HostCertificate {
+                host: self.host.clone(),
+                addr: self.addr.clone(),
+                fingerprint,
+                known_hosts: self.known_hosts.clone(),
+                line,
+                reason,
+            }),
+        }
+    }
+}
+
+/// The host-certificate algorithms to ask `addr:port` for: the key
+/// algorithms when a `@cert-authority` line names it, else none (a server's
+/// certificate would then only be checked as its plain key).
+pub fn certificate_algorithms(
+    addr: &str,
+    port: u16,
+    known_hosts: &Path,
+    keys: &[Algorithm],
+) -> Vec<Algorithm> {
+    let text = read(known_hosts).unwrap_or_default();
+    if known_hosts::has_authority(&text, addr, port) {
+        keys.to_vec()
+    } else {
+        Vec::new()
     }
 }
 

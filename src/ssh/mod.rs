@@ -4,8 +4,11 @@
 //! Only this module and `hypervisor` touch the network. Remote commands are
 //! argv vectors quoted by [`quote`], never strings built from input.
 
+mod auth;
+mod endpoint;
 mod error;
 mod host_key;
+mod jump;
 pub mod quote;
 mod session;
 

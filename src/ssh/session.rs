@@ -4,10 +4,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use russh::client::{self, Handle};
-use russh::keys::{self, PrivateKeyWithHashAlg};
 use russh::ChannelMsg;
 
-use super::host_key::{preferred_algorithms, Verifier};
+use super::auth::authenticate;
+use super::endpoint::{keepalive, Endpoint};
+use super::host_key::{certificate_algorithms, preferred_algorithms, Verifier};
+use super::jump;
 use super::quote::command_line;
 use super::SshError;
 use crate::inventory::Host;
@@ -25,6 +27,9 @@ pub struct Output {
 pub struct SshSession {
     host: String,
     handle: Handle<Verifier>,
+    /// The `ProxyJump` hops' sessions, first hop first: they carry this
+    /// one, so they live as long as it does.
+    _jumps: Vec<Handle<Verifier>>,
     command_timeout: Duration,
 }
 
@@ -44,49 +49,41 @@ impl SshSession {
     }
 
     async fn connect_inner(host: &Host) -> Result<SshSession, SshError> {
-        let mut config = client::Config {
-            // Keepalives turn a dead peer into an error instead of a hang.
-            keepalive_interval: Some(Duration::from_secs(5)),
-            keepalive_max: 3,
-            nodelay: true,
-            ..Default::default()
-        };
-        let defaults = config.preferred.key.to_vec();
-        config.preferred.key =
-            preferred_algorithms(&host.address, host.port, &host.known_hosts, &defaults).into();
-        let (verifier, refusal) = Verifier::new(
-            &host.name,
-            &host.address,
-            host.port,
-            host.known_hosts.clone(),
-        );
-        let addr = (host.address.as_str(), host.port);
-        let connected = client::connect(Arc::new(config), addr, verifier).await;
-        let mut handle = match connected {
-            Ok(h) => h,
-            Err(e) => {
-                // A refused host key surfaces from russh as a generic error;
-                // the verifier kept the real reason.
-                if let Some(reason) = refusal.lock().expect("refusal lock").take() {
-                    return Err(reason);
-                }
-                return Err(match e {
-                    russh::Error::IO(source) => SshError::Connect {
-                        host: host.name.clone(),
-                        addr: format!("{}:{}", host.address, host.port),
-                        source,
-                    },
-                    other => SshError::Protocol {
-                        host: host.name.clone(),
-                        reason: other.to_string(),
-                    },
-                });
-            }
-        };
-        authenticate(&mut handle, host).await?;
+        let target = Endpoint::target(host);
+        let jumps: Vec<Endpoint> = host
+            .ssh
+            .jumps
+            .iter()
+            .map(|j| Endpoint::jump(host, j))
+            .collect();
+        let mut hops = jumps.iter().chain(std::iter::once(&target));
+        let first = hops.next().expect("the target is always a hop");
+        let mut handle = direct(host, first).await?;
+        authenticate(&mut handle, first).await?;
+        let mut previous = Vec::new();
+        let mut from = first;
+        for ep in hops {
+            let channel = handle
+                .channel_open_direct_tcpip(ep.address, u32::from(ep.port), "127.0.0.1", 0)
+                .await
+                .map_err(|e| SshError::Protocol {
+                    host: ep.label.clone(),
+                    reason: format!(
+                        "{} cannot open a connection to {}:{}: {e}",
+                        from.label, ep.address, ep.port
+                    ),
+                })?;
+            previous.push(handle);
+            let (config, verifier, refusal) = client_setup(host, ep);
+            let connected = client::connect_stream(config, jump::stream(channel), verifier).await;
+            handle = handshake_result(connected, &refusal, ep)?;
+            authenticate(&mut handle, ep).await?;
+            from = ep;
+        }
         Ok(SshSession {
             host: host.name.clone(),
             handle,
+            _jumps: previous,
             command_timeout: Duration::from_secs(60),
         })
     }
@@ -198,207 +195,64 @@ impl SshSession {
     }
 }
 
-/// Identity file when the inventory names one, the ssh-agent otherwise.
-async fn authenticate(handle: &mut Handle<Verifier>, host: &Host) -> Result<(), SshError> {
-    match &host.identity_file {
-        Some(path) => with_identity_file(handle, host, path).await,
-        None => with_agent(handle, host).await,
-    }
-}
+/// The refusal slot a verifier fills when it turns a host key down.
+type Refusal = Arc<std::sync::Mutex<Option<SshError>>>;
 
-fn protocol_error(host: &Host) -> impl Fn(russh::Error) -> SshError + Copy + '_ {
-    |e| SshError::Protocol {
-        host: host.name.clone(),
-        reason: e.to_string(),
-    }
-}
-
-async fn with_identity_file(
-    handle: &mut Handle<Verifier>,
-    host: &Host,
-    path: &std::path::Path,
-) -> Result<(), SshError> {
-    let proto = protocol_error(host);
-    let key = load_identity(&host.name, path)?;
-    let hash = if matches!(key.algorithm(), keys::Algorithm::Rsa { .. }) {
-        handle
-            .best_supported_rsa_hash()
-            .await
-            .map_err(proto)?
-            .flatten()
-    } else {
-        None
+/// The client configuration and host-key verifier for one endpoint.
+fn client_setup(host: &Host, ep: &Endpoint<'_>) -> (Arc<client::Config>, Verifier, Refusal) {
+    let mut config = client::Config {
+        // Keepalives turn a dead peer into an error instead of a hang.
+        keepalive_interval: Some(keepalive(host)),
+        keepalive_max: 3,
+        nodelay: true,
+        ..Default::default()
     };
-    let key = PrivateKeyWithHashAlg::new(Arc::new(key), hash);
-    let res = handle
-        .authenticate_publickey(&host.user, key)
-        .await
-        .map_err(proto)?;
-    if res.success() {
-        return Ok(());
-    }
-    Err(SshError::Auth {
-        host: host.name.clone(),
-        user: host.user.clone(),
-        tried: format!("key {}", path.display()),
-    })
+    let defaults = config.preferred.key.to_vec();
+    config.preferred.key =
+        preferred_algorithms(ep.address, ep.port, ep.known_hosts, &defaults).into();
+    config.preferred.host_key_certificates =
+        certificate_algorithms(ep.address, ep.port, ep.known_hosts, &defaults).into();
+    let (verifier, refusal) =
+        Verifier::new(&ep.label, ep.address, ep.port, ep.known_hosts.to_path_buf());
+    (Arc::new(config), verifier, refusal)
 }
 
-/// The private key in `path`. Its error names the file and russh's
-/// reason, never the file's content (see the tests: russh's reasons are
-/// about the format, and the key itself is never formatted).
+/// A TCP connection and SSH handshake straight to `ep`.
+async fn direct(host: &Host, ep: &Endpoint<'_>) -> Result<Handle<Verifier>, SshError> {
+    let (config, verifier, refusal) = client_setup(host, ep);
+    let connected = client::connect(config, (ep.address, ep.port), verifier).await;
+    handshake_result(connected, &refusal, ep)
+}
+
+/// The handshake's outcome, with the verifier's reason when it refused the key.
 #[allow(
     clippy::result_large_err,
     reason = "built once, when a connection fails; its callers return the same error"
 )]
-fn load_identity(host: &str, path: &std::path::Path) -> Result<keys::PrivateKey, SshError> {
-    keys::load_secret_key(path, None).map_err(|e| SshError::Identity {
-        host: host.to_owned(),
-        path: path.to_path_buf(),
-        reason: format!("{e} (passphrase-protected keys must be loaded into ssh-agent instead)"),
-    })
-}
-
-async fn with_agent(handle: &mut Handle<Verifier>, host: &Host) -> Result<(), SshError> {
-    let proto = protocol_error(host);
-    let mut agent = keys::agent::client::AgentClient::connect_env()
-        .await
-        .map_err(|e| SshError::Auth {
-            host: host.name.clone(),
-            user: host.user.clone(),
-            tried: format!("no identity_file in the inventory and no usable ssh-agent: {e}"),
-        })?;
-    let identities = agent
-        .request_identities()
-        .await
-        .map_err(|e| SshError::Auth {
-            host: host.name.clone(),
-            user: host.user.clone(),
-            tried: format!("ssh-agent: {e}"),
-        })?;
-    let rsa_hash = handle
-        .best_supported_rsa_hash()
-        .await
-        .map_err(proto)?
-        .flatten();
-    let count = identities.len();
-    for id in identities {
-        let keys::agent::AgentIdentity::PublicKey { key, .. } = id else {
-            continue;
-        };
-        let hash = if matches!(key.algorithm(), keys::Algorithm::Rsa { .. }) {
-            rsa_hash
-        } else {
-            None
-        };
-        if let Ok(res) = handle
-            .authenticate_publickey_with(&host.user, key, hash, &mut agent)
-            .await
-        {
-            if res.success() {
-                return Ok(());
+fn handshake_result(
+    connected: Result<Handle<Verifier>, russh::Error>,
+    refusal: &Refusal,
+    ep: &Endpoint<'_>,
+) -> Result<Handle<Verifier>, SshError> {
+    match connected {
+        Ok(h) => Ok(h),
+        Err(e) => {
+            // A refused host key surfaces from russh as a generic error;
+            // the verifier kept the real reason.
+            if let Some(reason) = refusal.lock().expect("refusal lock").take() {
+                return Err(reason);
             }
+            Err(match e {
+                russh::Error::IO(source) => SshError::Connect {
+                    host: ep.label.clone(),
+                    addr: format!("{}:{}", ep.address, ep.port),
+                    source,
+                },
+                other => SshError::Protocol {
+                    host: ep.label.clone(),
+                    reason: other.to_string(),
+                },
+            })
         }
-    }
-    Err(SshError::Auth {
-        host: host.name.clone(),
-        user: host.user.clone(),
-        tried: format!("{count} ssh-agent keys"),
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::load_identity;
-
-    const MARKER: &str = "SECRETMARKERc2VjcmV0IGtleSBtYXRlcmlhbA";
-
-    /// Identity files that do not load — garbage under each header russh
-    /// knows, binary, a public key, a real key damaged or encrypted — give
-    /// an error that names the file and never quotes a line of its body.
-    #[test]
-    fn an_identity_file_that_does_not_load_is_named_not_quoted() {
-        let d = tempfile::tempdir().unwrap();
-        let body = format!("{MARKER}\n{MARKER}{MARKER}==\n");
-        let mut files: Vec<(String, Vec<u8>)> = [
-            "-----BEGIN OPENSSH PRIVATE KEY-----",
-            "-----BEGIN RSA PRIVATE KEY-----",
-            "-----BEGIN PRIVATE KEY-----",
-            "-----BEGIN ENCRYPTED PRIVATE KEY-----",
-            "-----BEGIN EC PRIVATE KEY-----",
-        ]
-        .iter()
-        .map(|begin| {
-            let end = begin.replace("BEGIN", "END");
-            (
-                begin.to_string(),
-                format!("{begin}\n{body}{end}\n").into_bytes(),
-            )
-        })
-        .collect();
-        files.push((
-            "openssh, not base64".into(),
-            format!("-----BEGIN OPENSSH PRIVATE KEY-----\n{MARKER} {MARKER}!\n").into_bytes(),
-        ));
-        files.push((
-            "putty".into(),
-            format!(
-                "PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\nComment: {MARKER}\n\
-                 Public-Lines: 1\n{MARKER}\nPrivate-Lines: 1\n{MARKER}\nPrivate-MAC: {MARKER}\n"
-            )
-            .into_bytes(),
-        ));
-        files.push(("no header".into(), format!("{MARKER}\n").into_bytes()));
-        let mut binary = b"-----BEGIN OPENSSH PRIVATE KEY-----\n\xff\xfe".to_vec();
-        binary.extend_from_slice(MARKER.as_bytes());
-        files.push(("binary".into(), binary));
-        files.extend(keygen_files(d.path()));
-
-        for (i, (what, content)) in files.iter().enumerate() {
-            let path = d.path().join(format!("id_{i}"));
-            std::fs::write(&path, content).unwrap();
-            let Err(e) = load_identity("kvm1", &path) else {
-                panic!("{what}: loaded");
-            };
-            eprintln!("{what}: {e}");
-            for shown in [e.to_string(), format!("{e:?}")] {
-                assert!(shown.contains(&format!("id_{i}")), "{what}: {shown}");
-                assert!(!shown.contains("SECRETMARKER"), "{what}: {shown}");
-                for line in String::from_utf8_lossy(content).lines() {
-                    let line = line.trim();
-                    if line.len() >= 16 && !line.starts_with("-----") {
-                        assert!(!shown.contains(line), "{what}: quotes {line:?}: {shown}");
-                    }
-                }
-            }
-        }
-    }
-
-    /// With ssh-keygen: a real key encrypted with a passphrase (vmigrate
-    /// has none to give), and a real key with a byte of its body changed.
-    fn keygen_files(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
-        let mut out = Vec::new();
-        for (name, passphrase) in [("encrypted", "correct horse"), ("plain", "")] {
-            let path = dir.join(format!("keygen_{name}"));
-            let made = std::process::Command::new("ssh-keygen")
-                .args(["-q", "-t", "ed25519", "-C", "", "-N", passphrase, "-f"])
-                .arg(&path)
-                .output();
-            if !made.is_ok_and(|o| o.status.success()) {
-                eprintln!("skipped: ssh-keygen is not available for the {name} key");
-                continue;
-            }
-            let mut content = std::fs::read(&path).unwrap();
-            if passphrase.is_empty() {
-                // A character in the middle of the body made not base64:
-                // russh then reads the key without that line, which fails.
-                let at = content.len() / 2;
-                content[at] = b'!';
-                out.push(("keygen, damaged".into(), content));
-            } else {
-                out.push(("keygen, encrypted".into(), content));
-            }
-        }
-        out
     }
 }

@@ -275,3 +275,80 @@ fn changed_key_message_cites_the_physical_line() {
         "line 3 of the file: {err}"
     );
 }
+
+/// A wildcard line (`10.213.77.1?`) names a host as OpenSSH matches it.
+#[test]
+fn a_wildcard_line_is_accepted() {
+    let Some((lab, _guard)) = Lab::shared() else {
+        return;
+    };
+    let real_path = known_hosts_path(&lab.inventory_text);
+    let real = std::fs::read_to_string(&real_path).unwrap();
+    let addr = lab_sh(&["addr", "lab2"]).trim().to_string();
+    let (others, line) = split_out(&real, &addr);
+    let key: Vec<&str> = line.split(' ').skip(1).take(2).collect();
+    // "10.213.77.12" → "10.213.77.1?": one character short, a `?` instead.
+    let pattern = format!("{}?", &addr[..addr.len() - 1]);
+    let dir = tempfile::tempdir().unwrap();
+    let content = format!("{others}{pattern},!10.213.77.19 {}\n", key.join(" "));
+    let (_, inv) = with_known_hosts(lab, dir.path(), &real_path, &content);
+    let r = vmigrate(&["-i", inv.to_str().unwrap(), "-o", "json", "hosts", "lab2"]);
+    assert_eq!(
+        host_row(&r.json(), "lab2")["reachable"],
+        true,
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+/// The lab's hosts present host certificates signed by the lab's SSH CA
+/// (tests/lab/lib/up.sh). A `known_hosts` holding only a `@cert-authority`
+/// line for that CA lets vmigrate in (libvirt included, over the same
+/// session); one for another CA refuses the host and says why.
+#[test]
+fn host_certificates_signed_by_a_listed_authority_are_accepted() {
+    let Some((lab, _guard)) = Lab::shared() else {
+        return;
+    };
+    let real_path = known_hosts_path(&lab.inventory_text);
+    let ca = std::fs::read_to_string(crate::util::lab_dir().join("ssh_host_ca.pub")).unwrap();
+    let ca: Vec<&str> = ca.split(' ').take(2).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let content = format!(
+        "# the fleet's host CA\n@cert-authority 10.213.77.* {}\n",
+        ca.join(" ")
+    );
+    let (_, inv) = with_known_hosts(lab, dir.path(), &real_path, &content);
+    let r = vmigrate(&["-i", inv.to_str().unwrap(), "-o", "json", "hosts"]);
+    let doc = r.json();
+    for h in ["lab1", "lab2", "lab3"] {
+        let row = host_row(&doc, h);
+        assert_eq!(row["reachable"], true, "{row:#}");
+        assert_eq!(row["libvirt"]["reachable"], true, "{row:#}");
+    }
+    assert_eq!(r.code, 0, "{}", r.stderr);
+
+    // Another authority: refused, the line named, and how to fix it.
+    let other = new_key(dir.path(), "other_ca");
+    let addr = lab_sh(&["addr", "lab2"]).trim().to_string();
+    let content = format!(
+        "{}\n@cert-authority {addr} {other}\n",
+        lab_known_hosts_without_lab2(&real_path)
+    );
+    let (err, kh) = refused(lab, &real_path, &content, "lab2");
+    let line = content.lines().count();
+    assert!(
+        err.contains("host certificate") && err.contains(&format!("{}:{line}", kh.display())),
+        "{err}"
+    );
+    assert!(err.contains("no @cert-authority line"), "{err}");
+    assert!(!err.contains('\n'), "one line: {err}");
+}
+
+/// The lab's `known_hosts` without lab2's line (lab1 stays known by key).
+fn lab_known_hosts_without_lab2(real_path: &str) -> String {
+    let real = std::fs::read_to_string(real_path).unwrap();
+    let addr = lab_sh(&["addr", "lab2"]).trim().to_string();
+    split_out(&real, &addr).0.trim_end().to_string()
+}

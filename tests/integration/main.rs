@@ -26,5 +26,6 @@ mod maintenance;
 mod matrix;
 mod output;
 mod recover;
+mod ssh_config;
 mod transport;
 mod util;

@@ -81,7 +81,7 @@ pub fn reason(host: &str, vm: &str) -> String {
 }
 
 /// The lab's directory (`VMIGRATE_LAB_DIR`, as lab.sh reads it).
-fn lab_dir() -> PathBuf {
+pub fn lab_dir() -> PathBuf {
     std::env::var_os("VMIGRATE_LAB_DIR")
         .map_or_else(|| PathBuf::from("/var/lib/vmigrate-lab"), PathBuf::from)
 }
@@ -132,7 +132,11 @@ impl Timeline {
         // tests never interleave.
         let line = format!(
             "{start:.1}\t{}\t{:.1}\t{:.1}\t{name}\n",
-            if self.exclusive { "exclusive" } else { "shared" },
+            if self.exclusive {
+                "exclusive"
+            } else {
+                "shared"
+            },
             self.waited.as_secs_f64(),
             self.got.elapsed().as_secs_f64(),
         );

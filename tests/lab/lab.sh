@@ -23,6 +23,7 @@ NET_PREFIX=10.213.77
 BRIDGE_ADDR=$NET_PREFIX.1
 NS_PREFIX=vmigrate-
 KEY="$LAB_DIR/id_ed25519"
+SSH_CA="$LAB_DIR/ssh_host_ca" # signs the hosts' SSH host certificates (lib/up.sh)
 AUTH_KEYS="$LAB_DIR/authorized_keys"
 ROOT_HOME=$(getent passwd root | cut -d: -f6)
 KNOWN_HOSTS="$ROOT_HOME/.ssh/known_hosts"

@@ -1,9 +1,12 @@
 //! `known_hosts` read the way OpenSSH reads it (sshd(8), "`SSH_KNOWN_HOSTS` FILE
-//! FORMAT"; hostfile.c), for a plain host key — vmigrate never asks for host
-//! certificates:
+//! FORMAT"; hostfile.c), for a plain host key or a host certificate:
 //! - lines are numbered as in the file, comments and blank lines included;
 //! - `@revoked` lines whose hosts match refuse that key, whatever else says;
-//! - `@cert-authority` lines only vouch for certificates: ignored here;
+//! - `@cert-authority` lines only vouch for certificates: a certificate is
+//!   trusted when one of them for the host holds its signing key, it is a
+//!   host certificate, valid now, and lists the host among its principals
+//!   (as OpenSSH's `check_host_cert`); without such a line the
+//!   certificate's key is checked as a plain key, as OpenSSH falls back;
 //! - of the plain lines whose hosts match, one with the same key is enough
 //!   (a host listed with its old and its new key is known); otherwise the
 //!   last one that differs is the "changed" key OpenSSH cites;
@@ -17,7 +20,8 @@
 
 use hmac::{Hmac, KeyInit, Mac};
 use russh::keys::ssh_encoding::base64::{Base64, Encoding};
-use russh::keys::PublicKey;
+use russh::keys::ssh_key::certificate::CertType;
+use russh::keys::{Certificate, HashAlg, PublicKey};
 use sha1::Sha1;
 
 /// What `known_hosts` says about the key a host presented.
@@ -47,6 +51,101 @@ struct Entry<'a> {
     marker: Marker,
     hosts: &'a str,
     key: PublicKey,
+}
+
+/// What `known_hosts` says about a host certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CertStatus {
+    /// Signed by the authority on this `@cert-authority` line, and valid.
+    Trusted { line: usize },
+    /// An authority line for the host exists, but the certificate fails it.
+    Invalid { line: usize, reason: String },
+    /// A `@revoked` line for the host lists the certificate's key or its CA.
+    Revoked { line: usize },
+    /// No `@cert-authority` line for the host.
+    NoAuthority,
+}
+
+/// Checks a host certificate presented by `addr:port` at `now` (Unix seconds).
+pub fn verify_certificate(
+    text: &str,
+    addr: &str,
+    port: u16,
+    cert: &Certificate,
+    now: u64,
+) -> CertStatus {
+    let entries = parse(text);
+    let addr = addr.to_ascii_lowercase();
+    let mut name = known_name(&addr, port);
+    let authorities = |name: &str| -> Vec<&Entry> {
+        entries
+            .iter()
+            .filter(|e| e.marker == Marker::CertAuthority && hosts_match(e.hosts, name))
+            .collect()
+    };
+    let mut cas = authorities(&name);
+    if cas.is_empty() && port != 22 {
+        name.clone_from(&addr);
+        cas = authorities(&name);
+    }
+    let Some(first) = cas.first() else {
+        return CertStatus::NoAuthority;
+    };
+    let revoked = entries.iter().find(|e| {
+        e.marker == Marker::Revoked
+            && hosts_match(e.hosts, &name)
+            && (e.key.key_data() == cert.public_key() || e.key.key_data() == cert.signature_key())
+    });
+    if let Some(e) = revoked {
+        return CertStatus::Revoked { line: e.line };
+    }
+    let Some(ca) = cas
+        .iter()
+        .find(|e| e.key.key_data() == cert.signature_key())
+    else {
+        let signer = cert.signature_key().fingerprint(HashAlg::Sha256);
+        return CertStatus::Invalid {
+            line: first.line,
+            reason: format!(
+                "it is signed by {signer}, which no @cert-authority line for the host lists"
+            ),
+        };
+    };
+    let invalid = |reason: String| CertStatus::Invalid {
+        line: ca.line,
+        reason,
+    };
+    let ca_fingerprint = ca.key.fingerprint(HashAlg::Sha256);
+    if let Err(e) = cert.validate_at(now, [&ca_fingerprint]) {
+        return invalid(format!(
+            "it does not validate: {e} (expired, not yet valid, or a bad signature)"
+        ));
+    }
+    if cert.cert_type() != CertType::Host {
+        return invalid("it is a user certificate, not a host certificate".into());
+    }
+    let principals = cert.valid_principals();
+    if !principals.iter().any(|p| p.eq_ignore_ascii_case(&addr)) {
+        return invalid(format!(
+            "it is valid for {} only, not for {addr}",
+            if principals.is_empty() {
+                "no host name (it lists no principals)".to_string()
+            } else {
+                principals.join(", ")
+            }
+        ));
+    }
+    CertStatus::Trusted { line: ca.line }
+}
+
+/// Whether a `@cert-authority` line names `addr:port` (then host
+/// certificates are asked for, as OpenSSH does).
+pub fn has_authority(text: &str, addr: &str, port: u16) -> bool {
+    let addr = addr.to_ascii_lowercase();
+    let names = [known_name(&addr, port), addr.clone()];
+    parse(text)
+        .iter()
+        .any(|e| e.marker == Marker::CertAuthority && names.iter().any(|n| hosts_match(e.hosts, n)))
 }
 
 /// Checks `key` presented by `addr:port` against `known_hosts` `text`.
@@ -493,5 +592,90 @@ mod tests {
         ] {
             assert_eq!(glob(p, s), want, "{p:?} vs {s:?}");
         }
+    }
+
+    /// A host key signed by a fresh CA with `ssh-keygen -s`, plus the CA's
+    /// `TYPE BASE64`. `extra` goes to ssh-keygen (principals, validity, -h).
+    fn certificate(dir: &Path, name: &str, extra: &[&str]) -> (Certificate, String) {
+        let (_, ca) = keygen(dir, &format!("{name}_ca"), "ed25519");
+        keygen(dir, name, "ed25519");
+        let st = Command::new("ssh-keygen")
+            .args(["-q", "-s"])
+            .arg(dir.join(format!("{name}_ca")))
+            .args(["-I", name])
+            .args(extra)
+            .arg(dir.join(format!("{name}.pub")))
+            .status()
+            .expect("ssh-keygen runs");
+        assert!(st.success());
+        let text = std::fs::read_to_string(dir.join(format!("{name}-cert.pub"))).unwrap();
+        (Certificate::from_openssh(text.trim()).unwrap(), ca)
+    }
+
+    #[test]
+    fn host_certificates_are_checked_against_their_authority() {
+        let d = tempfile::tempdir().unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let (cert, ca) = certificate(
+            d.path(),
+            "good",
+            &["-h", "-n", "10.0.0.1,kvm1", "-V", "-1d:+1d"],
+        );
+        let verify = |text: &str, c: &Certificate| verify_certificate(text, "10.0.0.1", 22, c, now);
+        // Trusted by a wildcard authority line; comments count in line numbers.
+        let text = format!("# fleet CA\n@cert-authority 10.0.0.* {ca}\n");
+        assert_eq!(verify(&text, &cert), CertStatus::Trusted { line: 2 });
+        assert!(has_authority(&text, "10.0.0.1", 22));
+        assert!(!has_authority(&text, "10.9.0.1", 22));
+        // No authority line for the host: the caller checks the plain key.
+        assert_eq!(
+            verify(&format!("@cert-authority 10.9.* {ca}\n"), &cert),
+            CertStatus::NoAuthority
+        );
+        // Another CA listed for the host: not trusted, and why.
+        let (_, other) = keygen(d.path(), "other_ca", "ed25519");
+        let CertStatus::Invalid { line: 1, reason } =
+            verify(&format!("@cert-authority * {other}\n"), &cert)
+        else {
+            panic!("another CA accepted");
+        };
+        assert!(reason.contains("no @cert-authority line"), "{reason}");
+        // The CA revoked.
+        let text = format!("@cert-authority * {ca}\n@revoked 10.0.0.1 {ca}\n");
+        assert_eq!(verify(&text, &cert), CertStatus::Revoked { line: 2 });
+        // Signed for another host.
+        let CertStatus::Invalid { reason, .. } = verify_certificate(
+            &format!("@cert-authority * {ca}\n"),
+            "10.0.0.2",
+            22,
+            &cert,
+            now,
+        ) else {
+            panic!("wrong principal accepted");
+        };
+        assert!(reason.contains("valid for 10.0.0.1, kvm1 only"), "{reason}");
+        // Expired.
+        let (old, ca_old) = certificate(
+            d.path(),
+            "old",
+            &["-h", "-n", "10.0.0.1", "-V", "20200101:20200102"],
+        );
+        let CertStatus::Invalid { reason, .. } =
+            verify(&format!("@cert-authority * {ca_old}\n"), &old)
+        else {
+            panic!("expired accepted");
+        };
+        assert!(reason.contains("does not validate"), "{reason}");
+        // A user certificate (no -h).
+        let (user, ca_user) = certificate(d.path(), "user", &["-n", "10.0.0.1"]);
+        let CertStatus::Invalid { reason, .. } =
+            verify(&format!("@cert-authority * {ca_user}\n"), &user)
+        else {
+            panic!("user certificate accepted");
+        };
+        assert!(reason.contains("user certificate"), "{reason}");
     }
 }
