@@ -68,6 +68,7 @@ pub enum Command {
     /// rolled back (VM on the source), 5 outcome unknown (run recover),
     /// 130 interrupted (VM on the source).
     #[command(
+        visible_alias = "migrate",
         after_help = "Examples:\n  vmigrate live web1                  the scheduler picks the destination\n  vmigrate live web1 --to kvm2 --postcopy\n  vmigrate live db1 --to kvm3 --tls --parallel 4\n  vmigrate -o json live web1 --to kvm2 --events /var/log/vmigrate/web1.jsonl"
     )]
     Live(LiveArgs),
@@ -204,8 +205,59 @@ pub enum Command {
     },
 }
 
+/// Whether the raw arguments ask for `-o json` (`-o json`, `-ojson`,
+/// `--output json`, `--output=json`, `-qo json`): read when clap refused
+/// the command line, so its error can still be a JSON document.
+pub fn wants_json<I: IntoIterator<Item = std::ffi::OsString>>(args: I) -> bool {
+    let mut next_is_format = false;
+    for a in args {
+        let a = a.to_string_lossy();
+        if next_is_format {
+            if a == "json" {
+                return true;
+            }
+            next_is_format = false;
+            continue;
+        }
+        if a == "--" {
+            break;
+        }
+        if a == "--output" {
+            next_is_format = true;
+        } else if a == "--output=json" {
+            return true;
+        } else if let Some(short) = a.strip_prefix('-').filter(|s| !s.starts_with('-')) {
+            if let Some((_, value)) = short.split_once('o') {
+                if value == "json" {
+                    return true;
+                }
+                next_is_format = value.is_empty();
+            }
+        }
+    }
+    false
+}
+
+/// clap's error as one line: its first paragraph, without "error: ".
+pub fn usage_message(e: &clap::Error) -> String {
+    let text = e.to_string();
+    let lines: Vec<&str> = text
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        .map(str::trim)
+        .collect();
+    lines.join("; ").trim_start_matches("error: ").to_string()
+}
+
 fn exit_code_help() -> String {
-    crate::exit_codes::ExitCode::help_table()
+    format!(
+        "{}\n\nEnvironment:\n  VMIGRATE_INVENTORY  the inventory when -i is not given\n  \
+         VMIGRATE_STATE_DIR  the journal and locks [default: $XDG_STATE_HOME/vmigrate]\n  \
+         VMIGRATE_LOG        diagnostics filter (tracing syntax, e.g. vmigrate=debug,russh=info)\n  \
+         NO_COLOR            set and not empty: no colour (as --color never)\n  \
+         SSH_AUTH_SOCK       ssh-agent, tried before identity files",
+        crate::exit_codes::ExitCode::help_table().trim_end()
+    )
 }
 
 /// Where a VM should go and how; shared by `check` (and `live`).
@@ -543,6 +595,23 @@ pub struct LiveArgs {
 mod tests {
     use super::*;
     use clap::Parser;
+
+    #[test]
+    fn json_is_found_in_a_command_line_clap_refused() {
+        let yes = |args: &[&str]| wants_json(args.iter().map(std::ffi::OsString::from));
+        assert!(yes(&["-o", "json", "live"]));
+        assert!(yes(&["live", "--output=json"]));
+        assert!(yes(&["--output", "json"]));
+        assert!(yes(&["-ojson"]));
+        assert!(yes(&["-qo", "json"]));
+        assert!(!yes(&["-o", "table", "live", "json"]));
+        assert!(!yes(&["live", "--", "-o", "json"]));
+        assert!(!yes(&["--bogus", "json"]));
+        let e = Cli::try_parse_from(["vmigrate", "-o", "json", "live", "--bogus"]).unwrap_err();
+        let m = usage_message(&e);
+        assert!(m.starts_with("unexpected argument '--bogus' found"), "{m}");
+        assert!(!m.contains('\n'), "{m}");
+    }
 
     #[test]
     fn nova_and_proxmox_spellings_of_the_destination_are_accepted() {

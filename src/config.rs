@@ -24,9 +24,7 @@ impl Config {
         let color = match cli.color {
             crate::cli::ColorMode::Always => true,
             crate::cli::ColorMode::Never => false,
-            crate::cli::ColorMode::Auto => {
-                std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-            }
+            crate::cli::ColorMode::Auto => std::io::stdout().is_terminal() && !no_color_env(),
         };
         Config {
             inventory: cli.inventory.clone(),
@@ -39,4 +37,10 @@ impl Config {
     pub fn json(&self) -> bool {
         self.printer.format == OutputFormat::Json
     }
+}
+
+/// `NO_COLOR` set to anything but the empty string (no-color.org: an empty
+/// value does not count).
+pub fn no_color_env() -> bool {
+    std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
 }

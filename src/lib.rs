@@ -74,12 +74,17 @@ pub fn run() -> std::process::ExitCode {
         Err(e) => {
             // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
             let _ = e.print();
-            return if e.use_stderr() {
-                ExitCode::Usage
-            } else {
-                ExitCode::Ok
+            if !e.use_stderr() {
+                return ExitCode::Ok.into();
             }
-            .into();
+            // `-o json` was not parsed, but a runbook that asked for it
+            // still gets the failure as a document on stdout.
+            if cli::wants_json(std::env::args_os().skip(1)) {
+                let err = error::Error::Usage(cli::usage_message(&e));
+                let printer = report::Printer::new(report::OutputFormat::Json, true);
+                let _ = printer.json(&err.document());
+            }
+            return ExitCode::Usage.into();
         }
     };
     install_diagnostics(cli.verbose);
@@ -135,7 +140,7 @@ fn install_diagnostics(verbose: u8) {
     let mut hook = color_eyre::config::HookBuilder::default()
         .display_env_section(false)
         .capture_span_trace_by_default(false);
-    if !std::io::stderr().is_terminal() || std::env::var_os("NO_COLOR").is_some() {
+    if !std::io::stderr().is_terminal() || config::no_color_env() {
         hook = hook.theme(color_eyre::config::Theme::new());
     }
     let _ = hook.install();

@@ -29,6 +29,43 @@ fn unknown_flag_is_a_usage_error() {
     assert!(r.stdout.is_empty());
 }
 
+/// A runbook that asked for `-o json` gets a command line the parser
+/// refused as the error document on stdout, as any other failure.
+#[test]
+fn a_refused_command_line_under_json_is_an_error_document() {
+    for args in [
+        &["-o", "json", "hosts", "--frobnicate"][..],
+        &["live", "--output=json"][..],
+        &[
+            "live",
+            "web1",
+            "--to",
+            "kvm2",
+            "--bandwidth",
+            "many",
+            "-ojson",
+        ][..],
+    ] {
+        let r = vmigrate(args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        let doc = r.json();
+        assert_eq!(doc["schema_version"], 1, "{doc:#}");
+        assert_eq!(doc["error"]["code"], "usage", "{doc:#}");
+        assert_eq!(doc["error"]["exit"], 2, "{doc:#}");
+        let msg = doc["error"]["message"].as_str().unwrap();
+        assert!(!msg.is_empty() && !msg.contains('\n'), "{msg}");
+        assert!(
+            r.stderr.contains(msg.split(';').next().unwrap()),
+            "{}",
+            r.stderr
+        );
+    }
+    // `live` and `migrate` are one command.
+    let r = vmigrate(&["migrate", "--help"]);
+    assert_eq!(r.code, 0);
+    assert!(r.stdout.contains("Live-migrate a VM"), "{}", r.stdout);
+}
+
 #[test]
 fn missing_inventory_says_where_it_looked() {
     let dir = tempfile::tempdir().unwrap();
