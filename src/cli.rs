@@ -35,6 +35,9 @@ pub struct Cli {
     /// Colour in tables: auto = when stdout is a terminal and `NO_COLOR` is unset.
     #[arg(long, global = true, value_enum, default_value_t = ColorMode::Auto, value_name = "WHEN")]
     pub color: ColorMode,
+    /// ASCII table borders (the default when stdout is not a terminal).
+    #[arg(long, global = true)]
+    pub ascii: bool,
 
     #[command(subcommand)]
     pub command: Command,

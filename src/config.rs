@@ -12,9 +12,10 @@ pub struct Config {
     pub inventory: Option<PathBuf>,
     /// Where and how results and progress are printed.
     pub printer: Printer,
-    /// Colour in tables: `--color always`, or `auto` with stdout a
-    /// terminal and `NO_COLOR` unset.
-    pub color: bool,
+    /// How tables are drawn (`report::table`); colour in tables is
+    /// `--color always`, or `auto` with stdout a terminal and `NO_COLOR`
+    /// unset or empty.
+    pub look: crate::report::table::Look,
 }
 
 impl Config {
@@ -29,7 +30,7 @@ impl Config {
         Config {
             inventory: cli.inventory.clone(),
             printer: Printer::new(cli.output, cli.quiet),
-            color,
+            look: crate::report::table::Look::detect(color, cli.ascii),
         }
     }
 

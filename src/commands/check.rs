@@ -23,7 +23,7 @@ pub async fn run(config: &Config, args: CheckArgs) -> Result<ExitCode, Error> {
     } else {
         config
             .printer
-            .table(&check_table::render(&pre, config.color))?;
+            .table(&check_table::render(&pre, config.look))?;
     }
     Ok(if pre.migratable {
         ExitCode::Ok

@@ -337,7 +337,7 @@ fn print(config: &Config, report: &DrainReport) -> Result<(), Error> {
     } else {
         config
             .printer
-            .table(&drain_table::render(report, config.color))?;
+            .table(&drain_table::render(report, config.look))?;
         config.printer.text(&report.message)?;
     }
     Ok(())

@@ -53,7 +53,7 @@ pub async fn run(config: &Config, only: &[String]) -> Result<ExitCode, Error> {
     } else {
         config
             .printer
-            .table(&hosts_table::render(&facts, config.color))?;
+            .table(&hosts_table::render(&facts, config.look))?;
     }
     if let Some(e) = twice {
         return Err(e);

@@ -204,7 +204,7 @@ fn refuse(config: &Config, pre: &Preflight) -> Result<ExitCode, Error> {
     } else {
         config
             .printer
-            .table(&check_table::render(pre, config.color))?;
+            .table(&check_table::render(pre, config.look))?;
     }
     Ok(ExitCode::NotMigratable)
 }

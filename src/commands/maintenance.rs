@@ -3,7 +3,7 @@
 //! themselves (`crate::maintenance`), over SSH only — libvirt is not needed
 //! to mark a host whose libvirtd is the thing being repaired.
 
-use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
+use crate::report::table::Look;
 use serde::Serialize;
 
 use crate::claims::Claim;
@@ -63,7 +63,7 @@ pub async fn run(config: &Config, args: MaintenanceArgs) -> Result<ExitCode, Err
             hosts: &rows,
         })?;
     } else {
-        config.printer.table(&table(&rows))?;
+        config.printer.table(&table(&rows, config.look))?;
         // `status`'s table says it all; `on` and `off` say what they did.
         for r in rows
             .iter()
@@ -169,19 +169,16 @@ impl Row {
 }
 
 /// HOST | MAINTENANCE | SINCE | BY | REASON | ERROR; every cell sanitised.
-fn table(rows: &[Row]) -> String {
-    let mut t = Table::new();
-    t.load_style(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(vec![
-            "HOST",
-            "MAINTENANCE",
-            "SINCE",
-            "BY",
-            "REASON",
-            "ERROR",
-        ])
-        .force_no_tty();
+fn table(rows: &[Row], look: Look) -> String {
+    // No colour column here: the look's borders and width only.
+    let look = Look {
+        color: false,
+        ..look
+    };
+    let mut t = crate::report::table::new(
+        look,
+        vec!["HOST", "MAINTENANCE", "SINCE", "BY", "REASON", "ERROR"],
+    );
     for r in rows {
         let m = r.maintenance.as_ref();
         let state = match (r.reachable, m) {
@@ -281,7 +278,14 @@ mod tests {
             incoming: Vec::new(),
             note: String::new(),
         };
-        let t = table(&[row]);
+        let t = table(
+            &[row],
+            Look {
+                color: false,
+                ascii: false,
+                width: None,
+            },
+        );
         assert!(t.contains("2026-11-26 23:07 UTC"), "{t}");
         assert!(!t.contains('\u{202e}') && !t.contains('\u{1b}'), "{t}");
     }

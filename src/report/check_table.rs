@@ -1,14 +1,17 @@
 //! The `vmigrate check` report: the verdict, every check, and the
 //! scheduler's view of each candidate host.
 
-use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, Color, ContentArrangement, Table};
+use comfy_table::{Cell, Color, Table};
+
+use super::table::Look;
 
 use super::sanitize::sanitize;
 use crate::checks::Status;
 use crate::preflight::Preflight;
 
 /// Renders the verdict line and the tables.
-pub fn render(p: &Preflight, color: bool) -> String {
+pub fn render(p: &Preflight, look: Look) -> String {
+    let color = look.color;
     let verdict = match (&p.destination, p.migratable) {
         (Some(d), true) => format!(
             "{}: {} → {}: migratable{}",
@@ -28,7 +31,7 @@ pub fn render(p: &Preflight, color: bool) -> String {
             p.source
         ),
     };
-    let mut checks = table(color, vec!["CHECK", "STATUS", "MESSAGE"]);
+    let mut checks = table(look, vec!["CHECK", "STATUS", "MESSAGE"]);
     for c in &p.checks {
         let (word, colour) = match c.status {
             Status::Pass => ("pass", Color::Green),
@@ -49,7 +52,7 @@ pub fn render(p: &Preflight, color: bool) -> String {
     }
     let mut out = format!("{verdict}\n{checks}");
     if !p.candidates.is_empty() {
-        let mut cands = table(color, vec!["HOST", "ACCEPTED", "WEIGHT", "REASON"]);
+        let mut cands = table(look, vec!["HOST", "ACCEPTED", "WEIGHT", "REASON"]);
         for c in &p.candidates {
             cands.add_row(vec![
                 Cell::new(&c.host),
@@ -63,13 +66,6 @@ pub fn render(p: &Preflight, color: bool) -> String {
     out
 }
 
-fn table(color: bool, header: Vec<&str>) -> Table {
-    let mut t = Table::new();
-    t.load_style(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(header);
-    if !color {
-        t.force_no_tty();
-    }
-    t
+fn table(look: Look, header: Vec<&str>) -> Table {
+    super::table::new(look, header)
 }

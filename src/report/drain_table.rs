@@ -2,17 +2,19 @@
 //! starts them, with the prediction (and, after a drain, the outcome),
 //! then the VMs that could not be placed.
 
-use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, Color, ContentArrangement, Table};
+use comfy_table::{Cell, Color};
+
+use super::table::Look;
 
 use super::sanitize::sanitize;
 use crate::drain::report::DrainReport;
 
 /// Renders the drain report's rows; `color` marks risks and failures.
-pub fn render(r: &DrainReport, color: bool) -> String {
-    let mut t = Table::new();
-    t.load_style(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(vec![
+pub fn render(r: &DrainReport, look: Look) -> String {
+    let color = look.color;
+    let mut t = super::table::new(
+        look,
+        vec![
             "VM",
             "FROM",
             "TO",
@@ -23,10 +25,8 @@ pub fn render(r: &DrainReport, color: bool) -> String {
             "START s",
             "EST. s",
             "OUTCOME",
-        ]);
-    if !color {
-        t.force_no_tty();
-    }
+        ],
+    );
     let opt = |v: Option<f64>| v.map_or_else(|| "-".to_string(), |v| format!("{v:.1}"));
     for row in &r.plan {
         let risky = r.at_risk.contains(&row.vm);

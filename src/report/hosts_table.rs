@@ -1,17 +1,19 @@
 //! The `vmigrate hosts` table: one row per inventory host.
 
-use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, Color, ContentArrangement, Table};
+use comfy_table::{Cell, Color};
+
+use super::table::Look;
 
 use super::sanitize::sanitize;
 use crate::facts::HostFacts;
 use crate::hypervisor::DomainState;
 
 /// Renders the facts as a table; `color` adds status colours.
-pub fn render(hosts: &[HostFacts], color: bool) -> String {
-    let mut t = Table::new();
-    t.load_style(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(vec![
+pub fn render(hosts: &[HostFacts], look: Look) -> String {
+    let color = look.color;
+    let mut t = super::table::new(
+        look,
+        vec![
             "HOST",
             "ADDRESS",
             "STATUS",
@@ -23,10 +25,8 @@ pub fn render(hosts: &[HostFacts], color: bool) -> String {
             "DISK FREE MiB",
             "VMS",
             "ERROR",
-        ]);
-    if !color {
-        t.force_no_tty();
-    }
+        ],
+    );
     for h in hosts {
         let (status, colour) = status(h);
         let dash = || "-".to_string();

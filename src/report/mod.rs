@@ -7,5 +7,6 @@ pub mod drain_table;
 pub mod hosts_table;
 pub mod printer;
 pub mod sanitize;
+pub mod table;
 
 pub use printer::{OutputFormat, Printer};
