@@ -88,7 +88,6 @@ fn prediction(doc: &Value) -> &Value {
         .unwrap_or_else(|| panic!("no convergence.prediction: {doc:#}"))
 }
 
-#[test]
 fn idle_guest_predicts_converges_and_the_dirtying_one_does_not() {
     let Some(t) = turn() else {
         return;
@@ -138,7 +137,6 @@ fn idle_guest_predicts_converges_and_the_dirtying_one_does_not() {
     );
 }
 
-#[test]
 fn policy_off_with_a_completion_timeout_aborts_cleanly() {
     let Some(t) = turn() else {
         return;
@@ -184,7 +182,6 @@ fn policy_off_with_a_completion_timeout_aborts_cleanly() {
     vm.assert_memory_intact("lab1");
 }
 
-#[test]
 fn auto_converge_finishes() {
     let Some(t) = turn() else {
         return;
@@ -211,7 +208,6 @@ fn auto_converge_finishes() {
 const AC_DIRTY_MIB: u32 = 30;
 const AC_SPIN: u32 = 50;
 
-#[test]
 fn the_ladder_switches_to_postcopy_when_stalled() {
     let Some(t) = turn() else {
         return;
@@ -237,7 +233,6 @@ fn the_ladder_switches_to_postcopy_when_stalled() {
     arrived(&mut vm, "lab2", &doc);
 }
 
-#[test]
 fn the_downtime_rises_in_timed_steps() {
     let Some(t) = turn() else {
         return;
@@ -291,7 +286,6 @@ fn the_downtime_rises_in_timed_steps() {
     arrived(&mut vm, "lab2", &doc);
 }
 
-#[test]
 fn on_timeout_pause_finishes_with_libvirts_downtime() {
     let Some(t) = turn() else {
         return;
@@ -331,7 +325,6 @@ fn on_timeout_pause_finishes_with_libvirts_downtime() {
     arrived(&mut vm, "lab2", &doc);
 }
 
-#[test]
 fn on_timeout_postcopy_finishes() {
     let Some(t) = turn() else {
         return;
@@ -360,7 +353,6 @@ fn on_timeout_postcopy_finishes() {
     arrived(&mut vm, "lab2", &doc);
 }
 
-#[test]
 fn force_complete_from_another_process() {
     let Some(t) = turn() else {
         return;
@@ -394,4 +386,38 @@ fn force_complete_from_another_process() {
     let doc = finished(child, 0, "migrated");
     assert!(has_rung(&doc, "pause", "external"), "{doc:#}");
     arrived(&mut vm, "lab1", &doc);
+}
+
+/// The scenarios above, one after another (`ONE`, and `util::scenarios`
+/// for why one test).
+#[test]
+fn every_rung_one_dirtying_migration_at_a_time() {
+    crate::util::scenarios(&[
+        (
+            "idle_guest_predicts_converges_and_the_dirtying_one_does_not",
+            idle_guest_predicts_converges_and_the_dirtying_one_does_not,
+        ),
+        (
+            "policy_off_with_a_completion_timeout_aborts_cleanly",
+            policy_off_with_a_completion_timeout_aborts_cleanly,
+        ),
+        ("auto_converge_finishes", auto_converge_finishes),
+        (
+            "the_ladder_switches_to_postcopy_when_stalled",
+            the_ladder_switches_to_postcopy_when_stalled,
+        ),
+        (
+            "the_downtime_rises_in_timed_steps",
+            the_downtime_rises_in_timed_steps,
+        ),
+        (
+            "on_timeout_pause_finishes_with_libvirts_downtime",
+            on_timeout_pause_finishes_with_libvirts_downtime,
+        ),
+        ("on_timeout_postcopy_finishes", on_timeout_postcopy_finishes),
+        (
+            "force_complete_from_another_process",
+            force_complete_from_another_process,
+        ),
+    ]);
 }

@@ -132,7 +132,6 @@ fn assert_drained(doc: &serde_json::Value) {
     }
 }
 
-#[test]
 fn a_host_is_emptied_within_its_limits_and_groups_stay_apart() {
     let Some((lab, _guard)) = Lab::shared() else {
         return;
@@ -211,7 +210,6 @@ fn a_host_is_emptied_within_its_limits_and_groups_stay_apart() {
     drop(vms);
 }
 
-#[test]
 fn a_vm_that_fits_nowhere_refuses_the_plan_before_anything_moves() {
     let Some((lab, _guard)) = Lab::shared() else {
         return;
@@ -373,7 +371,6 @@ fn a_destination_lost_mid_drain_costs_one_migration_a_retry_not_the_drain() {
     );
 }
 
-#[test]
 fn ctrl_c_starts_nothing_more_and_rolls_the_running_ones_back() {
     let Some((lab, _guard)) = Lab::shared() else {
         return;
@@ -435,7 +432,6 @@ fn defined_on(vm: &str) -> Vec<&'static str> {
 
 const COLD: &[&str] = &["ev-cold-shared", "ev-cold-local", "ev-warm"];
 
-#[test]
 fn stopped_vms_move_as_definitions_where_their_disks_are_shared_and_come_back() {
     let Some((lab, _guard)) = Lab::shared() else {
         return;
@@ -512,4 +508,29 @@ fn stopped_vms_move_as_definitions_where_their_disks_are_shared_and_come_back() 
     assert_eq!(state("lab4", "ev-cold-shared"), "shut off");
     assert_eq!(where_runs("ev-warm"), "lab4");
     assert_eq!(defined_on("ev-warm"), ["lab4"]);
+}
+
+/// The shared-lab scenarios above, one after another on lab4 (`LAB4`, and
+/// `util::scenarios` for why one test). The destination-lost one takes
+/// the lab exclusively, so it stays a test of its own.
+#[test]
+fn drains_of_lab4_one_after_another() {
+    crate::util::scenarios(&[
+        (
+            "a_host_is_emptied_within_its_limits_and_groups_stay_apart",
+            a_host_is_emptied_within_its_limits_and_groups_stay_apart,
+        ),
+        (
+            "a_vm_that_fits_nowhere_refuses_the_plan_before_anything_moves",
+            a_vm_that_fits_nowhere_refuses_the_plan_before_anything_moves,
+        ),
+        (
+            "ctrl_c_starts_nothing_more_and_rolls_the_running_ones_back",
+            ctrl_c_starts_nothing_more_and_rolls_the_running_ones_back,
+        ),
+        (
+            "stopped_vms_move_as_definitions_where_their_disks_are_shared_and_come_back",
+            stopped_vms_move_as_definitions_where_their_disks_are_shared_and_come_back,
+        ),
+    ]);
 }

@@ -181,8 +181,10 @@ fn lab_lock(exclusive: bool) -> Result<LabGuard, String> {
     let asked = std::time::SystemTime::now();
     let waiting = std::time::Instant::now();
     if exclusive {
+        let _waiting = GATE.exclusive_waiting();
         file.lock()
     } else {
+        GATE.pass_shared();
         file.lock_shared()
     }
     .unwrap_or_else(|e| panic!("lock {}: {e}", path.display()));
@@ -202,6 +204,86 @@ fn lab_lock(exclusive: bool) -> Result<LabGuard, String> {
         state,
         timeline,
     })
+}
+
+/// Writer preference for the lab lock within this test binary. flock
+/// has none: while shared turns keep overlapping, a test waiting for the
+/// lab exclusively would wait until nothing else is left to run (seen: a
+/// fault test waiting 11 minutes, the fault matrix running last and alone).
+/// So a shared turn does not start while an exclusive one is waiting; the
+/// shared turns already running end, and the exclusive test goes next.
+struct Gate {
+    exclusive_waiting: std::sync::Mutex<usize>,
+    changed: std::sync::Condvar,
+}
+
+static GATE: Gate = Gate {
+    exclusive_waiting: std::sync::Mutex::new(0),
+    changed: std::sync::Condvar::new(),
+};
+
+/// Counts an exclusive test as waiting until dropped (panics included).
+struct ExclusiveWaiting;
+
+impl Gate {
+    fn exclusive_waiting(&'static self) -> ExclusiveWaiting {
+        *self.lock() += 1;
+        ExclusiveWaiting
+    }
+
+    /// Returns once no exclusive test is waiting.
+    fn pass_shared(&self) {
+        let mut n = self.lock();
+        while *n > 0 {
+            n = self
+                .changed
+                .wait(n)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, usize> {
+        self.exclusive_waiting
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl Drop for ExclusiveWaiting {
+    fn drop(&mut self) {
+        *GATE.lock() -= 1;
+        GATE.changed.notify_all();
+    }
+}
+
+/// Runs `scenarios` one after another in this one test, each to its end
+/// (a failing one does not stop the others), then fails naming those that
+/// failed. For tests that must not overlap (they share a host, or their
+/// guests would skew each other's timing): as separate tests they would
+/// each hold one of the run's few test threads while waiting for the
+/// others (seen: three of four threads waiting, for 13 minutes). Each
+/// scenario takes its own turn at the lab, so an exclusive test can go
+/// between two of them. `VMIGRATE_SCENARIO=substring` runs only those
+/// whose name contains it.
+pub fn scenarios(list: &[(&str, fn())]) {
+    let only = std::env::var("VMIGRATE_SCENARIO").ok();
+    let mut failed = Vec::new();
+    for (name, f) in list {
+        if only.as_deref().is_some_and(|o| !name.contains(o)) {
+            continue;
+        }
+        let t0 = std::time::Instant::now();
+        let outcome = std::panic::catch_unwind(f);
+        let secs = t0.elapsed().as_secs_f64();
+        match outcome {
+            Ok(()) => eprintln!("scenario {name}: ok ({secs:.0} s)"),
+            Err(_) => {
+                eprintln!("scenario {name}: FAILED ({secs:.0} s; its panic is above)");
+                failed.push(*name);
+            }
+        }
+    }
+    assert!(failed.is_empty(), "failed scenarios: {}", failed.join(", "));
 }
 
 /// `Err` unless this process runs as root (its `/proc/self` is owned by

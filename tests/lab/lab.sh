@@ -65,6 +65,8 @@ Commands:
                          packages first; idempotent: restarts only what is dead (and a libvirtd whose
                          libvirtd.conf/qemu.conf changed), adds missing hosts; makes the lab CA
                          ($LAB_DIR/pki) and each host's migration TLS certificates (see tls-dir)
+  packages               install the missing Debian packages only (what `up` installs first;
+                         tests/run.sh builds with libvirt-dev while the hosts come up)
   down                   destroy every lab VM, end every lab process (by PID), remove namespaces,
                          veths, bridge, $LAB_DIR and the lab's known_hosts lines; idempotent
   status                 one line per host; exit 0 if all are healthy, 1 otherwise
@@ -135,6 +137,10 @@ main() {
 	shift || true
 	case $verb in
 	up) cmd_up "$@" ;;
+	packages)
+		need_root
+		ensure_packages
+		;;
 	down) cmd_down ;;
 	status) cmd_status ;;
 	inventory) cmd_inventory ;;
