@@ -275,12 +275,11 @@ pub fn scenarios(list: &[(&str, fn())]) {
         let t0 = std::time::Instant::now();
         let outcome = std::panic::catch_unwind(f);
         let secs = t0.elapsed().as_secs_f64();
-        match outcome {
-            Ok(()) => eprintln!("scenario {name}: ok ({secs:.0} s)"),
-            Err(_) => {
-                eprintln!("scenario {name}: FAILED ({secs:.0} s; its panic is above)");
-                failed.push(*name);
-            }
+        if outcome.is_ok() {
+            eprintln!("scenario {name}: ok ({secs:.0} s)");
+        } else {
+            eprintln!("scenario {name}: FAILED ({secs:.0} s; its panic is above)");
+            failed.push(*name);
         }
     }
     assert!(failed.is_empty(), "failed scenarios: {}", failed.join(", "));
