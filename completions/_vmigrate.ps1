@@ -35,6 +35,7 @@ Register-ArgumentCompleter -Native -CommandName 'vmigrate' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('hosts', 'hosts', [CompletionResultType]::ParameterValue, 'Show every inventory host: reachability, hypervisor, CPU, memory, disk and VMs')
+            [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Is the fleet fit for migrations? Hosts, the paths between them, their CPUs')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Dry run: every pre-migration check, and where the VM would go. Changes nothing')
             [CompletionResult]::new('live', 'live', [CompletionResultType]::ParameterValue, 'Live-migrate a VM: every check, then a peer-to-peer migration with progress')
             [CompletionResult]::new('abort', 'abort', [CompletionResultType]::ParameterValue, 'Abort the running migration (any libvirt job) of a VM, from any terminal')
@@ -50,6 +51,20 @@ Register-ArgumentCompleter -Native -CommandName 'vmigrate' -ScriptBlock {
             break
         }
         'vmigrate;hosts' {
+            [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'Inventory file [default: $`VMIGRATE_INVENTORY`, ./inventory.toml, ~/.config/vmigrate/inventory.toml]')
+            [CompletionResult]::new('--inventory', '--inventory', [CompletionResultType]::ParameterName, 'Inventory file [default: $`VMIGRATE_INVENTORY`, ./inventory.toml, ~/.config/vmigrate/inventory.toml]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for results on stdout')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for results on stdout')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables: auto = when stdout is a terminal and `NO_COLOR` is unset')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress output on stderr, even on a terminal')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress output on stderr, even on a terminal')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More diagnostics on stderr (-v, -vv)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More diagnostics on stderr (-v, -vv)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'vmigrate;doctor' {
             [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'Inventory file [default: $`VMIGRATE_INVENTORY`, ./inventory.toml, ~/.config/vmigrate/inventory.toml]')
             [CompletionResult]::new('--inventory', '--inventory', [CompletionResultType]::ParameterName, 'Inventory file [default: $`VMIGRATE_INVENTORY`, ./inventory.toml, ~/.config/vmigrate/inventory.toml]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for results on stdout')
@@ -339,6 +354,7 @@ Register-ArgumentCompleter -Native -CommandName 'vmigrate' -ScriptBlock {
         }
         'vmigrate;help' {
             [CompletionResult]::new('hosts', 'hosts', [CompletionResultType]::ParameterValue, 'Show every inventory host: reachability, hypervisor, CPU, memory, disk and VMs')
+            [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Is the fleet fit for migrations? Hosts, the paths between them, their CPUs')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Dry run: every pre-migration check, and where the VM would go. Changes nothing')
             [CompletionResult]::new('live', 'live', [CompletionResultType]::ParameterValue, 'Live-migrate a VM: every check, then a peer-to-peer migration with progress')
             [CompletionResult]::new('abort', 'abort', [CompletionResultType]::ParameterValue, 'Abort the running migration (any libvirt job) of a VM, from any terminal')
@@ -354,6 +370,9 @@ Register-ArgumentCompleter -Native -CommandName 'vmigrate' -ScriptBlock {
             break
         }
         'vmigrate;help;hosts' {
+            break
+        }
+        'vmigrate;help;doctor' {
             break
         }
         'vmigrate;help;check' {

@@ -31,6 +31,9 @@ _vmigrate() {
             vmigrate,completions)
                 cmd="vmigrate__subcmd__completions"
                 ;;
+            vmigrate,doctor)
+                cmd="vmigrate__subcmd__doctor"
+                ;;
             vmigrate,evacuate)
                 cmd="vmigrate__subcmd__evacuate"
                 ;;
@@ -70,6 +73,9 @@ _vmigrate() {
             vmigrate__subcmd__help,completions)
                 cmd="vmigrate__subcmd__help__subcmd__completions"
                 ;;
+            vmigrate__subcmd__help,doctor)
+                cmd="vmigrate__subcmd__help__subcmd__doctor"
+                ;;
             vmigrate__subcmd__help,evacuate)
                 cmd="vmigrate__subcmd__help__subcmd__evacuate"
                 ;;
@@ -101,7 +107,7 @@ _vmigrate() {
 
     case "${cmd}" in
         vmigrate)
-            opts="-i -o -q -v -h -V --inventory --output --quiet --verbose --color --help --version hosts check live abort force-complete bandwidth attach recover evacuate maintenance completions man help"
+            opts="-i -o -q -v -h -V --inventory --output --quiet --verbose --color --help --version hosts doctor check live abort force-complete bandwidth attach recover evacuate maintenance completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -559,6 +565,62 @@ _vmigrate() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        vmigrate__subcmd__doctor)
+            opts="-i -o -q -v -h --inventory --output --quiet --verbose --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --inventory)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                -i)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         vmigrate__subcmd__evacuate)
             opts="-i -o -q -v -h --dry-run --return --concurrency --max-incoming --window --order --zone --tag --continue-on-error --include-stopped --block-migration --measure --unsafe --events --bandwidth --max-downtime --policy --downtime-start --downtime-steps --downtime-delay --stall-iterations --stall-secs --auto-converge --no-auto-converge --postcopy --no-postcopy --completion-timeout --on-timeout --transport --tls --no-tls --tls-destination --parallel --compress --xbzrle-cache --postcopy-bandwidth --auto-converge-initial --auto-converge-increment --disks --inventory --output --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -803,7 +865,7 @@ _vmigrate() {
             return 0
             ;;
         vmigrate__subcmd__help)
-            opts="hosts check live abort force-complete bandwidth attach recover evacuate maintenance completions man help"
+            opts="hosts doctor check live abort force-complete bandwidth attach recover evacuate maintenance completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -873,6 +935,20 @@ _vmigrate() {
             return 0
             ;;
         vmigrate__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vmigrate__subcmd__help__subcmd__doctor)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -32,6 +32,7 @@ set edit:completion:arg-completer[vmigrate] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand hosts 'Show every inventory host: reachability, hypervisor, CPU, memory, disk and VMs'
+            cand doctor 'Is the fleet fit for migrations? Hosts, the paths between them, their CPUs'
             cand check 'Dry run: every pre-migration check, and where the VM would go. Changes nothing'
             cand live 'Live-migrate a VM: every check, then a peer-to-peer migration with progress'
             cand abort 'Abort the running migration (any libvirt job) of a VM, from any terminal'
@@ -46,6 +47,19 @@ set edit:completion:arg-completer[vmigrate] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'vmigrate;hosts'= {
+            cand -i 'Inventory file [default: $`VMIGRATE_INVENTORY`, ./inventory.toml, ~/.config/vmigrate/inventory.toml]'
+            cand --inventory 'Inventory file [default: $`VMIGRATE_INVENTORY`, ./inventory.toml, ~/.config/vmigrate/inventory.toml]'
+            cand -o 'Output format for results on stdout'
+            cand --output 'Output format for results on stdout'
+            cand --color 'Colour in tables: auto = when stdout is a terminal and `NO_COLOR` is unset'
+            cand -q 'No progress output on stderr, even on a terminal'
+            cand --quiet 'No progress output on stderr, even on a terminal'
+            cand -v 'More diagnostics on stderr (-v, -vv)'
+            cand --verbose 'More diagnostics on stderr (-v, -vv)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'vmigrate;doctor'= {
             cand -i 'Inventory file [default: $`VMIGRATE_INVENTORY`, ./inventory.toml, ~/.config/vmigrate/inventory.toml]'
             cand --inventory 'Inventory file [default: $`VMIGRATE_INVENTORY`, ./inventory.toml, ~/.config/vmigrate/inventory.toml]'
             cand -o 'Output format for results on stdout'
@@ -323,6 +337,7 @@ set edit:completion:arg-completer[vmigrate] = {|@words|
         }
         &'vmigrate;help'= {
             cand hosts 'Show every inventory host: reachability, hypervisor, CPU, memory, disk and VMs'
+            cand doctor 'Is the fleet fit for migrations? Hosts, the paths between them, their CPUs'
             cand check 'Dry run: every pre-migration check, and where the VM would go. Changes nothing'
             cand live 'Live-migrate a VM: every check, then a peer-to-peer migration with progress'
             cand abort 'Abort the running migration (any libvirt job) of a VM, from any terminal'
@@ -337,6 +352,8 @@ set edit:completion:arg-completer[vmigrate] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'vmigrate;help;hosts'= {
+        }
+        &'vmigrate;help;doctor'= {
         }
         &'vmigrate;help;check'= {
         }

@@ -57,6 +57,24 @@ pub enum Command {
         #[arg(value_name = "HOST", add = ArgValueCandidates::new(complete::hosts))]
         hosts: Vec<String>,
     },
+    /// Is the fleet fit for migrations? Hosts, the paths between them, their CPUs.
+    ///
+    /// The inventory; per host SSH (auth, host key), libvirt, free space at
+    /// `instances_path` and clock skew; hosts listed twice; the peer-to-peer
+    /// mesh, probed from each source host itself (its libvirtd reaching
+    /// every other host's `peer_uri` and `migration_uri` port, and for qemu+ssh
+    /// its ssh knowing their host keys); the CPU matrix (which host can take
+    /// host-model guests from which) with a baseline CPU where they differ.
+    /// With HOSTs, only those hosts and the paths to and from them. Exit 0
+    /// when nothing failed, 3 when a check failed (each with its fix).
+    #[command(
+        after_help = "Examples:\n  vmigrate doctor                     the whole fleet\n  vmigrate doctor kvm3                kvm3, and every path to and from it\n  vmigrate -o json doctor | jq '.checks[] | select(.status == \"fail\")'"
+    )]
+    Doctor {
+        /// Only these hosts (inventory names) and their paths [default: all].
+        #[arg(value_name = "HOST", add = ArgValueCandidates::new(complete::hosts))]
+        hosts: Vec<String>,
+    },
     /// Dry run: every pre-migration check, and where the VM would go. Changes nothing.
     ///
     /// Exit 0 when the VM can be live-migrated, 3 when not (or not found),

@@ -48,7 +48,7 @@ pub mod testing {
     pub use crate::drain::{place, Ask, Leaving, Plan};
     pub use crate::facts::HostFacts;
     pub use crate::fleet::HostLink;
-    pub use crate::hypervisor::Host;
+    pub use crate::hypervisor::{GuestTarget, Host};
     pub use crate::inventory::{load, parse as parse_inventory, Group};
     pub use crate::preflight::cpu::compare_on;
     pub use crate::vm::cpu::Verdict;

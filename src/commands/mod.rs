@@ -6,6 +6,7 @@ mod attach;
 mod bandwidth;
 mod check;
 mod completions;
+pub mod doctor;
 mod evacuate;
 mod find;
 mod force_complete;
@@ -28,6 +29,7 @@ use crate::exit_codes::ExitCode;
 pub async fn execute(command: Command, config: &Config) -> Result<ExitCode, Error> {
     match command {
         Command::Hosts { hosts } => hosts::run(config, &hosts).await,
+        Command::Doctor { hosts } => doctor::run(config, &hosts).await,
         Command::Check(args) => check::run(config, args).await,
         Command::Live(args) => live::run(config, args).await,
         Command::Abort { vm, from } => abort::run(config, &vm, from.as_deref()).await,

@@ -99,7 +99,7 @@ fn target(vm: &VmSpec) -> GuestTarget {
 
 /// Why the CPU a host offers a guest could not be told.
 #[derive(Debug, thiserror::Error)]
-enum HostModelError {
+pub(crate) enum HostModelError {
     #[error("{}", .0.detail())]
     Libvirt(#[from] LibvirtError),
     #[error("bad domain capabilities XML: {0}")]
@@ -114,7 +114,7 @@ enum HostModelError {
 
 /// The CPU `src`'s hypervisor offers a guest like `guest` (its
 /// host-model), as a `<cpu>` definition another host's libvirt can compare.
-async fn host_model(src: &Host, guest: &GuestTarget) -> Result<String, HostModelError> {
+pub(crate) async fn host_model(src: &Host, guest: &GuestTarget) -> Result<String, HostModelError> {
     host_model_cpu(&src.domain_capabilities(guest).await?)
 }
 

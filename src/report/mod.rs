@@ -3,6 +3,7 @@
 //! structs the tables are drawn from.
 
 pub mod check_table;
+pub mod doctor_table;
 pub mod drain_table;
 pub mod hosts_table;
 pub mod printer;

@@ -17,8 +17,9 @@ use crate::util::{state, vmigrate, Lab, TestVm};
 const ERROR: &str = "The error document";
 
 /// The commands whose documents `docs/json.md` lists field by field.
-const COMMANDS: [&str; 9] = [
+const COMMANDS: [&str; 10] = [
     "hosts",
+    "doctor",
     "check",
     "live",
     "abort",
@@ -391,6 +392,23 @@ fn hosts_and_maintenance_status_match_the_doc() {
     let status = json(inv, &["maintenance", "lab3", "status"], &[0]);
     conforms(&section("maintenance"), &status);
     assert_eq!(status["action"], "status", "{status:#}");
+}
+
+#[test]
+fn doctor_matches_the_doc() {
+    let Some((lab, _guard)) = Lab::shared() else {
+        return;
+    };
+    let doc = json(lab.inv(), &["doctor"], &[0]);
+    conforms(&section("doctor"), &doc);
+    assert!(
+        doc["checks"].as_array().is_some_and(|c| c.len() > 10),
+        "{doc:#}"
+    );
+    // A baseline object, as a fleet whose CPUs differ gets it.
+    let mut with_baseline = doc.clone();
+    with_baseline["cpu_baseline"] = serde_json::json!({"model": "kvm64", "xml": "<cpu/>"});
+    conforms(&section("doctor"), &with_baseline);
 }
 
 #[test]

@@ -14,6 +14,7 @@ mod claims;
 mod cli;
 mod convergence;
 mod docs;
+mod doctor;
 mod evacuate;
 mod faults;
 mod host_keys;

@@ -1,6 +1,8 @@
 //! Guest CPUs on the host: whether its hypervisor can run a CPU definition
-//! (virConnectCompareHypervisorCPU, which the `virt` crate does not wrap)
-//! and what it offers a guest (its domain capabilities).
+//! (virConnectCompareHypervisorCPU, which the `virt` crate does not wrap),
+//! what it offers a guest (its domain capabilities), and the CPU several
+//! hosts' CPUs have in common (virConnectBaselineHypervisorCPU, not wrapped
+//! either).
 
 use std::ffi::CString;
 
@@ -65,6 +67,76 @@ impl Host {
         })
         .await
     }
+
+    /// The most capable CPU every one of `cpus` (`<cpu>` definitions)
+    /// provides, as this host's hypervisor can run it for `guest`: a
+    /// `<cpu>` definition (its `<model>` is the suggested baseline).
+    pub async fn baseline_cpu(
+        &self,
+        guest: &GuestTarget,
+        cpus: &[String],
+    ) -> Result<String, LibvirtError> {
+        const WHAT: &str = "compute a baseline CPU";
+        let guest = guest.clone();
+        let Ok(xmls) = cpus
+            .iter()
+            .map(|c| CString::new(c.as_str()))
+            .collect::<Result<Vec<_>, _>>()
+        else {
+            return Err(LibvirtError::Call {
+                host: self.name().to_string(),
+                what: WHAT.into(),
+                message: "a CPU XML contains a NUL byte".into(),
+            });
+        };
+        self.with_conn(WHAT, move |lv| {
+            baseline(lv.conn(), &guest, &xmls).map_err(|e| lv.call_error(WHAT, e))
+        })
+        .await
+    }
+}
+
+/// virConnectBaselineHypervisorCPU (blocking), with MIGRATABLE: a CPU a
+/// guest can be migrated with (no host-only features).
+fn baseline(
+    conn: &virt::connect::Connect,
+    guest: &GuestTarget,
+    xmls: &[CString],
+) -> Result<String, virt::error::Error> {
+    let cstr = |s: Option<&str>| s.map(|v| CString::new(v).unwrap_or_default());
+    let arch = cstr(guest.arch.as_deref());
+    let machine = cstr(guest.machine.as_deref());
+    let virttype = cstr(guest.virt_type.as_deref());
+    let ptr = |c: &Option<CString>| c.as_ref().map_or(std::ptr::null(), |c| c.as_ptr());
+    let mut list: Vec<*const std::os::raw::c_char> = xmls.iter().map(|x| x.as_ptr()).collect();
+    let n = u32::try_from(list.len()).unwrap_or(u32::MAX);
+    // SAFETY: the connection pointer is valid for the life of `conn`; every
+    // string is a NUL-terminated CString that outlives the call, and `list`
+    // holds exactly `n` of them; libvirt reads them only during the call
+    // (the array is `char **` in the binding, but libvirt does not write it).
+    let out = unsafe {
+        virt::sys::virConnectBaselineHypervisorCPU(
+            conn.as_ptr(),
+            std::ptr::null(),
+            ptr(&arch),
+            ptr(&machine),
+            ptr(&virttype),
+            list.as_mut_ptr(),
+            n,
+            virt::sys::VIR_CONNECT_BASELINE_CPU_MIGRATABLE,
+        )
+    };
+    if out.is_null() {
+        return Err(virt::error::Error::last_error());
+    }
+    // SAFETY: libvirt returned a NUL-terminated string it allocated with
+    // malloc and handed over to the caller, who frees it (once, here).
+    let xml = unsafe {
+        let s = std::ffi::CStr::from_ptr(out).to_string_lossy().into_owned();
+        libc::free(out.cast());
+        s
+    };
+    Ok(xml)
 }
 
 /// virConnectCompareHypervisorCPU (blocking). libvirt's "incompatible"
