@@ -55,6 +55,9 @@ _vmigrate() {
             vmigrate,man)
                 cmd="vmigrate__subcmd__man"
                 ;;
+            vmigrate,migrate)
+                cmd="vmigrate__subcmd__live"
+                ;;
             vmigrate,recover)
                 cmd="vmigrate__subcmd__recover"
                 ;;
@@ -107,7 +110,7 @@ _vmigrate() {
 
     case "${cmd}" in
         vmigrate)
-            opts="-i -o -q -v -h -V --inventory --output --quiet --verbose --color --help --version hosts doctor check live abort force-complete bandwidth attach recover evacuate maintenance completions man help"
+            opts="-i -o -q -v -h -V --inventory --output --quiet --verbose --color --ascii --help --version hosts doctor check live migrate abort force-complete bandwidth attach recover evacuate maintenance completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -163,7 +166,7 @@ _vmigrate() {
             return 0
             ;;
         vmigrate__subcmd__abort)
-            opts="-i -o -q -v -h --from --inventory --output --quiet --verbose --color --help"
+            opts="-i -o -q -v -h --from --inventory --output --quiet --verbose --color --ascii --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -223,7 +226,7 @@ _vmigrate() {
             return 0
             ;;
         vmigrate__subcmd__attach)
-            opts="-i -o -q -v -h --inventory --output --quiet --verbose --color --help"
+            opts="-i -o -q -v -h --inventory --output --quiet --verbose --color --ascii --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -279,7 +282,7 @@ _vmigrate() {
             return 0
             ;;
         vmigrate__subcmd__bandwidth)
-            opts="-i -o -q -v -h --from --postcopy --inventory --output --quiet --verbose --color --help"
+            opts="-i -o -q -v -h --from --postcopy --inventory --output --quiet --verbose --color --ascii --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -339,7 +342,7 @@ _vmigrate() {
             return 0
             ;;
         vmigrate__subcmd__check)
-            opts="-i -o -q -v -h --host --target --to --from --block-migration --zone --tag --measure --no-measure --strict --bandwidth --max-downtime --policy --downtime-start --downtime-steps --downtime-delay --stall-iterations --stall-secs --auto-converge --no-auto-converge --postcopy --no-postcopy --completion-timeout --on-timeout --transport --tls --no-tls --tls-destination --parallel --compress --xbzrle-cache --postcopy-bandwidth --auto-converge-initial --auto-converge-increment --disks --inventory --output --quiet --verbose --color --help"
+            opts="-i -o -q -v -h --host --target --to --from --block-migration --zone --tag --measure --no-measure --strict --bandwidth --max-downtime --policy --downtime-start --downtime-steps --downtime-delay --stall-iterations --stall-secs --auto-converge --no-auto-converge --postcopy --no-postcopy --completion-timeout --on-timeout --transport --tls --no-tls --tls-destination --parallel --compress --xbzrle-cache --postcopy-bandwidth --auto-converge-initial --auto-converge-increment --disks --inventory --output --quiet --verbose --color --ascii --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -503,7 +506,7 @@ _vmigrate() {
             return 0
             ;;
         vmigrate__subcmd__completions)
-            opts="-i -o -q -v -h --dir --inventory --output --quiet --verbose --color --help bash elvish fish powershell zsh"
+            opts="-i -o -q -v -h --dir --inventory --output --quiet --verbose --color --ascii --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -566,7 +569,7 @@ _vmigrate() {
             return 0
             ;;
         vmigrate__subcmd__doctor)
-            opts="-i -o -q -v -h --inventory --output --quiet --verbose --color --help"
+            opts="-i -o -q -v -h --inventory --output --quiet --verbose --color --ascii --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -622,7 +625,7 @@ _vmigrate() {
             return 0
             ;;
         vmigrate__subcmd__evacuate)
-            opts="-i -o -q -v -h --dry-run --return --concurrency --max-incoming --window --order --zone --tag --continue-on-error --include-stopped --block-migration --measure --unsafe --events --bandwidth --max-downtime --policy --downtime-start --downtime-steps --downtime-delay --stall-iterations --stall-secs --auto-converge --no-auto-converge --postcopy --no-postcopy --completion-timeout --on-timeout --transport --tls --no-tls --tls-destination --parallel --compress --xbzrle-cache --postcopy-bandwidth --auto-converge-initial --auto-converge-increment --disks --inventory --output --quiet --verbose --color --help"
+            opts="-i -o -q -v -h --dry-run --return --concurrency --max-incoming --window --order --zone --tag --continue-on-error --include-stopped --block-migration --measure --unsafe --events --bandwidth --max-downtime --policy --downtime-start --downtime-steps --downtime-delay --stall-iterations --stall-secs --auto-converge --no-auto-converge --postcopy --no-postcopy --completion-timeout --on-timeout --transport --tls --no-tls --tls-destination --parallel --compress --xbzrle-cache --postcopy-bandwidth --auto-converge-initial --auto-converge-increment --disks --inventory --output --quiet --verbose --color --ascii --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -801,7 +804,7 @@ _vmigrate() {
             return 0
             ;;
         vmigrate__subcmd__force__subcmd__complete)
-            opts="-i -o -q -v -h --from --mode --inventory --output --quiet --verbose --color --help"
+            opts="-i -o -q -v -h --from --mode --inventory --output --quiet --verbose --color --ascii --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1075,7 +1078,7 @@ _vmigrate() {
             return 0
             ;;
         vmigrate__subcmd__hosts)
-            opts="-i -o -q -v -h --inventory --output --quiet --verbose --color --help"
+            opts="-i -o -q -v -h --inventory --output --quiet --verbose --color --ascii --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1131,7 +1134,7 @@ _vmigrate() {
             return 0
             ;;
         vmigrate__subcmd__live)
-            opts="-i -o -q -v -h --unsafe --events --host --target --to --from --block-migration --zone --tag --measure --no-measure --strict --bandwidth --max-downtime --policy --downtime-start --downtime-steps --downtime-delay --stall-iterations --stall-secs --auto-converge --no-auto-converge --postcopy --no-postcopy --completion-timeout --on-timeout --transport --tls --no-tls --tls-destination --parallel --compress --xbzrle-cache --postcopy-bandwidth --auto-converge-initial --auto-converge-increment --disks --inventory --output --quiet --verbose --color --help"
+            opts="-i -o -q -v -h --unsafe --events --host --target --to --from --block-migration --zone --tag --measure --no-measure --strict --bandwidth --max-downtime --policy --downtime-start --downtime-steps --downtime-delay --stall-iterations --stall-secs --auto-converge --no-auto-converge --postcopy --no-postcopy --completion-timeout --on-timeout --transport --tls --no-tls --tls-destination --parallel --compress --xbzrle-cache --postcopy-bandwidth --auto-converge-initial --auto-converge-increment --disks --inventory --output --quiet --verbose --color --ascii --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1310,7 +1313,7 @@ _vmigrate() {
             return 0
             ;;
         vmigrate__subcmd__maintenance)
-            opts="-i -o -q -v -h --reason --inventory --output --quiet --verbose --color --help on off status"
+            opts="-i -o -q -v -h --reason --inventory --output --quiet --verbose --color --ascii --help on off status"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1370,7 +1373,7 @@ _vmigrate() {
             return 0
             ;;
         vmigrate__subcmd__man)
-            opts="-i -o -q -v -h --dir --inventory --output --quiet --verbose --color --help"
+            opts="-i -o -q -v -h --dir --inventory --output --quiet --verbose --color --ascii --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1433,7 +1436,7 @@ _vmigrate() {
             return 0
             ;;
         vmigrate__subcmd__recover)
-            opts="-i -o -q -v -h --dry-run --inventory --output --quiet --verbose --color --help"
+            opts="-i -o -q -v -h --dry-run --inventory --output --quiet --verbose --color --ascii --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_vmigrate_global_optspecs
-    string join \n i/inventory= o/output= q/quiet v/verbose color= h/help V/version
+    string join \n i/inventory= o/output= q/quiet v/verbose color= ascii h/help V/version
 end
 
 function __fish_vmigrate_needs_command
@@ -32,12 +32,14 @@ always\t''
 never\t''"
 complete -c vmigrate -n "__fish_vmigrate_needs_command" -s q -l quiet -d 'No progress output on stderr, even on a terminal'
 complete -c vmigrate -n "__fish_vmigrate_needs_command" -s v -l verbose -d 'More diagnostics on stderr (-v, -vv)'
+complete -c vmigrate -n "__fish_vmigrate_needs_command" -l ascii -d 'ASCII table borders (the default when stdout is not a terminal)'
 complete -c vmigrate -n "__fish_vmigrate_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vmigrate -n "__fish_vmigrate_needs_command" -s V -l version -d 'Print version'
 complete -c vmigrate -n "__fish_vmigrate_needs_command" -f -a "hosts" -d 'Show every inventory host: reachability, hypervisor, CPU, memory, disk and VMs'
 complete -c vmigrate -n "__fish_vmigrate_needs_command" -f -a "doctor" -d 'Is the fleet fit for migrations? Hosts, the paths between them, their CPUs'
 complete -c vmigrate -n "__fish_vmigrate_needs_command" -f -a "check" -d 'Dry run: every pre-migration check, and where the VM would go. Changes nothing'
 complete -c vmigrate -n "__fish_vmigrate_needs_command" -f -a "live" -d 'Live-migrate a VM: every check, then a peer-to-peer migration with progress'
+complete -c vmigrate -n "__fish_vmigrate_needs_command" -f -a "migrate" -d 'Live-migrate a VM: every check, then a peer-to-peer migration with progress'
 complete -c vmigrate -n "__fish_vmigrate_needs_command" -f -a "abort" -d 'Abort the running migration (any libvirt job) of a VM, from any terminal'
 complete -c vmigrate -n "__fish_vmigrate_needs_command" -f -a "force-complete" -d 'Make a running migration finish now: switch it to post-copy when it permits (started with --postcopy), else pause the guest for the last pass'
 complete -c vmigrate -n "__fish_vmigrate_needs_command" -f -a "bandwidth" -d 'Change a running migration\'s bandwidth cap, MiB/s (from any terminal)'
@@ -56,6 +58,7 @@ always\t''
 never\t''"
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand hosts" -s q -l quiet -d 'No progress output on stderr, even on a terminal'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand hosts" -s v -l verbose -d 'More diagnostics on stderr (-v, -vv)'
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand hosts" -l ascii -d 'ASCII table borders (the default when stdout is not a terminal)'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand hosts" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand doctor" -s i -l inventory -d 'Inventory file [default: $`VMIGRATE_INVENTORY`, ./inventory.toml, ~/.config/vmigrate/inventory.toml]' -r -F
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand doctor" -s o -l output -d 'Output format for results on stdout' -r -f -a "table\t'A human-readable table'
@@ -65,6 +68,7 @@ always\t''
 never\t''"
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand doctor" -s q -l quiet -d 'No progress output on stderr, even on a terminal'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand doctor" -s v -l verbose -d 'More diagnostics on stderr (-v, -vv)'
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand doctor" -l ascii -d 'ASCII table borders (the default when stdout is not a terminal)'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand doctor" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand check" -l to -l host -l target -d 'Destination host (inventory name) [default: chosen by the scheduler]. Also `--host` and `--target`, as Nova and Proxmox spell it' -r
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand check" -l from -d 'The host the VM runs on [default: searched on every host]' -r
@@ -116,6 +120,7 @@ complete -c vmigrate -n "__fish_vmigrate_using_subcommand check" -l tls -d 'Encr
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand check" -l no-tls -d 'No TLS, whatever the inventory says'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand check" -s q -l quiet -d 'No progress output on stderr, even on a terminal'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand check" -s v -l verbose -d 'More diagnostics on stderr (-v, -vv)'
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand check" -l ascii -d 'ASCII table borders (the default when stdout is not a terminal)'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand live" -l events -d 'Write progress events as JSON lines to FILE (`-` for stdout)' -r -F
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand live" -l to -l host -l target -d 'Destination host (inventory name) [default: chosen by the scheduler]. Also `--host` and `--target`, as Nova and Proxmox spell it' -r
@@ -169,7 +174,62 @@ complete -c vmigrate -n "__fish_vmigrate_using_subcommand live" -l tls -d 'Encry
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand live" -l no-tls -d 'No TLS, whatever the inventory says'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand live" -s q -l quiet -d 'No progress output on stderr, even on a terminal'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand live" -s v -l verbose -d 'More diagnostics on stderr (-v, -vv)'
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand live" -l ascii -d 'ASCII table borders (the default when stdout is not a terminal)'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand live" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand migrate" -l events -d 'Write progress events as JSON lines to FILE (`-` for stdout)' -r -F
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand migrate" -l to -l host -l target -d 'Destination host (inventory name) [default: chosen by the scheduler]. Also `--host` and `--target`, as Nova and Proxmox spell it' -r
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand migrate" -l from -d 'The host the VM runs on [default: searched on every host]' -r
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand migrate" -l block-migration -d 'Copy local disks: auto = when some disk is on local storage' -r -f -a "auto\t'Block-migrate exactly when some disk is on local storage'
+yes\t'Always copy the disks (fails when all storage is shared)'
+no\t'Never copy disks (fails when some disk is local)'"
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand migrate" -l zone -d 'Scheduler: only hosts in this zone' -r
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand migrate" -l tag -d 'Scheduler: only hosts with this tag' -r
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand migrate" -l measure -d 'Sample the guest\'s dirty rate for SECS seconds to predict whether the migration converges (the `convergence.prediction` check) [default: 1 for `check`; `live` samples only when given this or --strict]' -r
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand migrate" -l bandwidth -d 'Cap the migration bandwidth, MiB/s (also what the prediction assumes); 0: no cap, whatever the inventory says' -r
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand migrate" -l max-downtime -d 'Maximum downtime allowed for the final switch-over, ms: the top of the ladder' -r
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand migrate" -l policy -d '`off`: no downtime steps and no stall reaction (and no auto-converge unless --auto-converge); the completion timeout still applies' -r -f -a "ladder\t''
+off\t''"
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand migrate" -l downtime-start -d 'The first max downtime, ms' -r
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand migrate" -l downtime-steps -d 'Steps from the first to the max downtime' -r
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand migrate" -l downtime-delay -d 'Seconds between downtime steps, per GiB of data (0: only stalls raise it)' -r
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand migrate" -l stall-iterations -d 'Stalled after this many passes whose dirty set shrank by less than 10 %' -r
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand migrate" -l stall-secs -d 'Stalled after this many seconds without a new low of remaining data' -r
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand migrate" -l completion-timeout -d 'Seconds per GiB of data (RAM + copied disks, at least 1 GiB) before the --on-timeout action; 0 = no timeout' -r
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand migrate" -l on-timeout -d 'What the completion timeout does: abort (VM stays on the source), postcopy (needs --postcopy), pause (suspend the guest so the last pass finishes)' -r -f -a "abort\t'Abort the migration; the VM stays running on the source'
+postcopy\t'Switch to post-copy (needs `postcopy` permitted)'
+pause\t'Suspend the guest so the last pass finishes (downtime = that pass)'"
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand migrate" -l transport -d 'auto (the default): choose parallel connections and compression from the measured dirty rate and link (said in check `transport.choice`); what you set yourself is kept. manual: as set' -r -f -a "auto\t'Chosen from the measurements'
+manual\t'As set (flags, inventory)'"
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand migrate" -l tls-destination -d 'The name the destination\'s certificate must carry, when it is not the migration address' -r
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand migrate" -l parallel -d 'Send memory over N parallel connections (multifd); 0: one stream' -r
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand migrate" -l compress -d 'Compress the stream: xbzrle (delta cache; not with --parallel), zlib or zstd (over --parallel; libvirt >= 9.4)' -r -f -a "none\t'Pages are sent as they are'
+xbzrle\t'XBZRLE: pages sent before are kept in a cache and resent as deltas (pays when the guest rewrites few bytes of each page)'
+zlib\t'zlib over multifd (libvirt ≥ 9.4, needs --parallel)'
+zstd\t'zstd over multifd (libvirt ≥ 9.4, needs --parallel)'"
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand migrate" -l xbzrle-cache -d 'XBZRLE\'s page cache, MiB (QEMU\'s default: 64)' -r
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand migrate" -l postcopy-bandwidth -d 'The bandwidth cap once in post-copy, MiB/s' -r
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand migrate" -l auto-converge-initial -d 'Auto-converge\'s first throttle, % of the guest\'s vCPU time (QEMU: 20)' -r
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand migrate" -l auto-converge-increment -d 'Auto-converge\'s throttle step, % (QEMU: 10)' -r
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand migrate" -l disks -d 'Block migration copies only these local disks (guest names); every other disk must be shared' -r
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand migrate" -s i -l inventory -d 'Inventory file [default: $`VMIGRATE_INVENTORY`, ./inventory.toml, ~/.config/vmigrate/inventory.toml]' -r -F
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand migrate" -s o -l output -d 'Output format for results on stdout' -r -f -a "table\t'A human-readable table'
+json\t'One JSON document on stdout'"
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand migrate" -l color -d 'Colour in tables: auto = when stdout is a terminal and `NO_COLOR` is unset' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand migrate" -l unsafe -d 'Migrate even where libvirt cannot prove the storage is shared (`VIR_MIGRATE_UNSAFE`); for file storage `check` found shared'
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand migrate" -l no-measure -d 'Skip the dirty-rate sample and the prediction'
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand migrate" -l strict -d 'Fail the checks when the prediction says this run\'s policy cannot finish the migration (otherwise only a warning)'
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand migrate" -l auto-converge -d 'Let QEMU throttle the guest\'s vCPUs while it dirties memory faster than it is sent'
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand migrate" -l no-auto-converge -d 'No auto-converge'
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand migrate" -l postcopy -d 'Permit post-copy: the ladder switches when pre-copy stalls beyond the max downtime; also `--on-timeout postcopy` and `vmigrate force-complete`'
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand migrate" -l no-postcopy -d 'Do not permit post-copy'
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand migrate" -l tls -d 'Encrypt the memory and disk streams with QEMU\'s native TLS (certificates on both hosts: see docs/tls.md)'
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand migrate" -l no-tls -d 'No TLS, whatever the inventory says'
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand migrate" -s q -l quiet -d 'No progress output on stderr, even on a terminal'
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand migrate" -s v -l verbose -d 'More diagnostics on stderr (-v, -vv)'
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand migrate" -l ascii -d 'ASCII table borders (the default when stdout is not a terminal)'
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand migrate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand abort" -l from -d 'The host the VM runs on [default: searched on every host]' -r
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand abort" -s i -l inventory -d 'Inventory file [default: $`VMIGRATE_INVENTORY`, ./inventory.toml, ~/.config/vmigrate/inventory.toml]' -r -F
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand abort" -s o -l output -d 'Output format for results on stdout' -r -f -a "table\t'A human-readable table'
@@ -179,6 +239,7 @@ always\t''
 never\t''"
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand abort" -s q -l quiet -d 'No progress output on stderr, even on a terminal'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand abort" -s v -l verbose -d 'More diagnostics on stderr (-v, -vv)'
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand abort" -l ascii -d 'ASCII table borders (the default when stdout is not a terminal)'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand abort" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand force-complete" -l from -d 'The host the VM runs on [default: searched on every host]' -r
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand force-complete" -l mode -d 'auto: post-copy if permitted, else pause' -r -f -a "auto\t'Post-copy if the migration permits it, else pause'
@@ -192,6 +253,7 @@ always\t''
 never\t''"
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand force-complete" -s q -l quiet -d 'No progress output on stderr, even on a terminal'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand force-complete" -s v -l verbose -d 'More diagnostics on stderr (-v, -vv)'
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand force-complete" -l ascii -d 'ASCII table borders (the default when stdout is not a terminal)'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand force-complete" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand bandwidth" -l from -d 'The host the VM runs on [default: searched on every host]' -r
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand bandwidth" -s i -l inventory -d 'Inventory file [default: $`VMIGRATE_INVENTORY`, ./inventory.toml, ~/.config/vmigrate/inventory.toml]' -r -F
@@ -203,6 +265,7 @@ never\t''"
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand bandwidth" -l postcopy -d 'Set the cap post-copy will use (the migration is still in pre-copy)'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand bandwidth" -s q -l quiet -d 'No progress output on stderr, even on a terminal'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand bandwidth" -s v -l verbose -d 'More diagnostics on stderr (-v, -vv)'
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand bandwidth" -l ascii -d 'ASCII table borders (the default when stdout is not a terminal)'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand bandwidth" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand attach" -s i -l inventory -d 'Inventory file [default: $`VMIGRATE_INVENTORY`, ./inventory.toml, ~/.config/vmigrate/inventory.toml]' -r -F
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand attach" -s o -l output -d 'Output format for results on stdout' -r -f -a "table\t'A human-readable table'
@@ -212,6 +275,7 @@ always\t''
 never\t''"
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand attach" -s q -l quiet -d 'No progress output on stderr, even on a terminal'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand attach" -s v -l verbose -d 'More diagnostics on stderr (-v, -vv)'
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand attach" -l ascii -d 'ASCII table borders (the default when stdout is not a terminal)'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand attach" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand recover" -s i -l inventory -d 'Inventory file [default: $`VMIGRATE_INVENTORY`, ./inventory.toml, ~/.config/vmigrate/inventory.toml]' -r -F
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand recover" -s o -l output -d 'Output format for results on stdout' -r -f -a "table\t'A human-readable table'
@@ -222,6 +286,7 @@ never\t''"
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand recover" -l dry-run -d 'Only say what would be done'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand recover" -s q -l quiet -d 'No progress output on stderr, even on a terminal'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand recover" -s v -l verbose -d 'More diagnostics on stderr (-v, -vv)'
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand recover" -l ascii -d 'ASCII table borders (the default when stdout is not a terminal)'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand recover" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand evacuate" -l concurrency -d 'Migrations at once (`oVirt` and `KubeVirt` run 2 per host)' -r
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand evacuate" -l max-incoming -d 'Migrations at once into one destination' -r
@@ -283,6 +348,7 @@ complete -c vmigrate -n "__fish_vmigrate_using_subcommand evacuate" -l tls -d 'E
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand evacuate" -l no-tls -d 'No TLS, whatever the inventory says'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand evacuate" -s q -l quiet -d 'No progress output on stderr, even on a terminal'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand evacuate" -s v -l verbose -d 'More diagnostics on stderr (-v, -vv)'
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand evacuate" -l ascii -d 'ASCII table borders (the default when stdout is not a terminal)'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand evacuate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand maintenance" -l reason -d 'Why (with `on`): kept in the mark, shown to every operator' -r
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand maintenance" -s i -l inventory -d 'Inventory file [default: $`VMIGRATE_INVENTORY`, ./inventory.toml, ~/.config/vmigrate/inventory.toml]' -r -F
@@ -293,6 +359,7 @@ always\t''
 never\t''"
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand maintenance" -s q -l quiet -d 'No progress output on stderr, even on a terminal'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand maintenance" -s v -l verbose -d 'More diagnostics on stderr (-v, -vv)'
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand maintenance" -l ascii -d 'ASCII table borders (the default when stdout is not a terminal)'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand maintenance" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand completions" -l dir -d 'Write the scripts into DIR (vmigrate.bash, _vmigrate, vmigrate.fish, …) instead of printing one' -r -f -a "(__fish_complete_directories)"
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand completions" -s i -l inventory -d 'Inventory file [default: $`VMIGRATE_INVENTORY`, ./inventory.toml, ~/.config/vmigrate/inventory.toml]' -r -F
@@ -303,6 +370,7 @@ always\t''
 never\t''"
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand completions" -s q -l quiet -d 'No progress output on stderr, even on a terminal'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand completions" -s v -l verbose -d 'More diagnostics on stderr (-v, -vv)'
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand completions" -l ascii -d 'ASCII table borders (the default when stdout is not a terminal)'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand man" -l dir -d 'The directory' -r -f -a "(__fish_complete_directories)"
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand man" -s i -l inventory -d 'Inventory file [default: $`VMIGRATE_INVENTORY`, ./inventory.toml, ~/.config/vmigrate/inventory.toml]' -r -F
@@ -313,6 +381,7 @@ always\t''
 never\t''"
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand man" -s q -l quiet -d 'No progress output on stderr, even on a terminal'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand man" -s v -l verbose -d 'More diagnostics on stderr (-v, -vv)'
+complete -c vmigrate -n "__fish_vmigrate_using_subcommand man" -l ascii -d 'ASCII table borders (the default when stdout is not a terminal)'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand help; and not __fish_seen_subcommand_from hosts doctor check live abort force-complete bandwidth attach recover evacuate maintenance completions man help" -f -a "hosts" -d 'Show every inventory host: reachability, hypervisor, CPU, memory, disk and VMs'
 complete -c vmigrate -n "__fish_vmigrate_using_subcommand help; and not __fish_seen_subcommand_from hosts doctor check live abort force-complete bandwidth attach recover evacuate maintenance completions man help" -f -a "doctor" -d 'Is the fleet fit for migrations? Hosts, the paths between them, their CPUs'

@@ -3,7 +3,9 @@
 //! the host whose guests leave; columns: the destination), then every
 //! warning and failure with its fix, as lines.
 
-use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, Color, ContentArrangement, Table};
+use comfy_table::{Cell, Color, Table};
+
+use super::table::Look;
 
 use super::sanitize::sanitize;
 use crate::checks::Status;
@@ -11,7 +13,8 @@ use crate::commands::doctor::finding::Finding;
 use crate::commands::doctor::report::Doctor;
 
 /// Renders the report; `color` adds status colours.
-pub fn render(d: &Doctor, color: bool) -> String {
+pub fn render(d: &Doctor, look: Look) -> String {
+    let color = look.color;
     let verdict = if d.ok && d.warnings == 0 {
         format!("doctor: all well ({} hosts)", d.hosts.len())
     } else if d.ok {
@@ -22,12 +25,12 @@ pub fn render(d: &Doctor, color: bool) -> String {
             d.failures, d.warnings
         )
     };
-    let mut out = format!("{verdict}\n{}", hosts(d, color));
+    let mut out = format!("{verdict}\n{}", hosts(d, look));
     let names: Vec<&str> = d.hosts.iter().map(|h| h.name.as_str()).collect();
-    if let Some(g) = grid(d, &names, "mesh.", "P2P FROM \\ TO", color) {
+    if let Some(g) = grid(d, &names, "mesh.", "P2P FROM \\ TO", look) {
         out.push_str(&format!("\n{g}"));
     }
-    if let Some(g) = grid(d, &names, "cpu.compare", "GUESTS OF \\ GO TO", color) {
+    if let Some(g) = grid(d, &names, "cpu.compare", "GUESTS OF \\ GO TO", look) {
         out.push_str(&format!("\n{g}"));
     }
     let problems: Vec<&Finding> = d
@@ -61,9 +64,10 @@ pub fn render(d: &Doctor, color: bool) -> String {
     out
 }
 
-fn hosts(d: &Doctor, color: bool) -> Table {
+fn hosts(d: &Doctor, look: Look) -> Table {
+    let color = look.color;
     let mut t = table(
-        color,
+        look,
         vec![
             "HOST", "ADDRESS", "SSH", "LIBVIRT", "DISK", "CLOCK", "HOST CPU",
         ],
@@ -103,7 +107,8 @@ fn hosts(d: &Doctor, color: bool) -> Table {
 
 /// A host × host grid of the worst status of the findings whose id starts
 /// with `prefix`; `None` when there are none.
-fn grid(d: &Doctor, names: &[&str], prefix: &str, corner: &str, color: bool) -> Option<Table> {
+fn grid(d: &Doctor, names: &[&str], prefix: &str, corner: &str, look: Look) -> Option<Table> {
+    let color = look.color;
     let pairs: Vec<&Finding> = d
         .checks
         .iter()
@@ -123,7 +128,7 @@ fn grid(d: &Doctor, names: &[&str], prefix: &str, corner: &str, color: bool) -> 
     }
     let mut header = vec![corner.to_string()];
     header.extend(all.iter().map(|n| sanitize(n)));
-    let mut t = table(color, header.iter().map(String::as_str).collect());
+    let mut t = table(look, header.iter().map(String::as_str).collect());
     for from in &all {
         let mut row = vec![Cell::new(sanitize(from))];
         for to in &all {
@@ -175,13 +180,6 @@ fn status_cell_text(s: Status, text: &str, color: bool) -> Cell {
     }
 }
 
-fn table(color: bool, header: Vec<&str>) -> Table {
-    let mut t = Table::new();
-    t.load_style(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(header);
-    if !color {
-        t.force_no_tty();
-    }
-    t
+fn table(look: Look, header: Vec<&str>) -> Table {
+    super::table::new(look, header)
 }

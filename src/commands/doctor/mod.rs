@@ -46,7 +46,7 @@ pub async fn run(config: &Config, only: &[String]) -> Result<ExitCode, Error> {
     } else {
         config
             .printer
-            .table(&doctor_table::render(&doc, config.color))?;
+            .table(&doctor_table::render(&doc, config.look))?;
     }
     Ok(doc.exit_code())
 }

@@ -51,7 +51,14 @@ fn a_healthy_lab_is_all_well() {
     let ids: Vec<&str> = d.checks.iter().map(|c| c.id).collect();
     assert_eq!(ids[0], "inventory");
     assert_eq!(ids.last(), Some(&"cpu.baseline"));
-    let table = crate::report::doctor_table::render(&d, false);
+    let table = crate::report::doctor_table::render(
+        &d,
+        crate::report::table::Look {
+            color: false,
+            ascii: false,
+            width: None,
+        },
+    );
     assert!(table.starts_with("doctor: all well (3 hosts)"), "{table}");
     assert!(table.contains("P2P FROM \\ TO"), "{table}");
 }
@@ -71,7 +78,14 @@ fn one_blocked_path_fails_the_run_and_a_disabled_destination_only_warns() {
     let d = assemble("inv.toml", &hosts, &[true; 3], g);
     assert!(!d.ok);
     assert_eq!(d.exit_code(), ExitCode::NotMigratable);
-    let table = crate::report::doctor_table::render(&d, false);
+    let table = crate::report::doctor_table::render(
+        &d,
+        crate::report::table::Look {
+            color: false,
+            ascii: false,
+            width: None,
+        },
+    );
     assert!(
         table.starts_with("doctor: 1 failure(s), 0 warning(s)"),
         "{table}"
