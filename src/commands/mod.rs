@@ -14,6 +14,7 @@ mod live;
 mod maintenance;
 mod man;
 mod plan;
+mod ps;
 mod recover;
 
 pub(crate) use completions::dynamic as complete;
@@ -30,6 +31,18 @@ pub async fn execute(command: Command, config: &Config) -> Result<ExitCode, Erro
         Command::Hosts { hosts } => hosts::run(config, &hosts).await,
         Command::Check(args) => check::run(config, args).await,
         Command::Live(args) => live::run(config, args).await,
+        Command::Ps {
+            hosts,
+            watch,
+            metrics_file,
+        } => {
+            let args = ps::Args {
+                hosts,
+                watch,
+                metrics_file,
+            };
+            ps::run(config, args).await
+        }
         Command::Abort { vm, from } => abort::run(config, &vm, from.as_deref()).await,
         Command::ForceComplete { vm, from, mode } => {
             force_complete::run(config, &vm, from.as_deref(), mode).await

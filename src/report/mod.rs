@@ -6,6 +6,7 @@ pub mod check_table;
 pub mod drain_table;
 pub mod hosts_table;
 pub mod printer;
+pub mod ps_table;
 pub mod sanitize;
 
 pub use printer::{OutputFormat, Printer};

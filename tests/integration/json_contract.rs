@@ -17,7 +17,7 @@ use crate::util::{state, vmigrate, Lab, TestVm};
 const ERROR: &str = "The error document";
 
 /// The commands whose documents `docs/json.md` lists field by field.
-const COMMANDS: [&str; 9] = [
+const COMMANDS: [&str; 10] = [
     "hosts",
     "check",
     "live",
@@ -27,6 +27,7 @@ const COMMANDS: [&str; 9] = [
     "recover",
     "evacuate",
     "maintenance",
+    "ps",
 ];
 
 /// The `--events` lines it lists.
@@ -142,7 +143,7 @@ fn parse_row(row: &str) -> Result<(String, Field), String> {
 }
 
 /// The heading of a command's or a shared object's section.
-fn section(name: &str) -> String {
+pub(crate) fn section(name: &str) -> String {
     format!("`{name}`")
 }
 
@@ -266,7 +267,7 @@ fn check(spec: &Spec, path: &str, kinds: &[Kind], v: &Value, wrong: &mut Vec<Str
 
 /// Asserts that `doc` is a schema-1 document of the shape documented under
 /// `heading`.
-fn conforms(heading: &str, doc: &Value) {
+pub(crate) fn conforms(heading: &str, doc: &Value) {
     assert_eq!(doc["schema_version"], 1, "{heading}: {doc:#}");
     let wrong = mismatches(&document(&sections(), heading), doc);
     assert!(

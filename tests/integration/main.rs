@@ -25,6 +25,7 @@ mod live;
 mod maintenance;
 mod matrix;
 mod output;
+mod ps;
 mod recover;
 mod transport;
 mod util;
