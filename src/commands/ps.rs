@@ -48,10 +48,18 @@ pub async fn run(config: &Config, args: Args) -> Result<ExitCode, Error> {
         }
         return Ok(code);
     };
+    // Ctrl-C is awaited everywhere, connecting included: a host that does
+    // not answer must not hold the operator for its connect timeout.
     let mut interrupt = Interrupt::install();
-    let mut links = open(hosts).await;
+    let mut links = tokio::select! {
+        l = open(hosts) => l,
+        () = interrupt.wait() => return Ok(ExitCode::Interrupted),
+    };
     loop {
-        let (report, _) = round(&mut links).await;
+        let report = tokio::select! {
+            (r, _) = round(&mut links) => r,
+            () = interrupt.wait() => return Ok(ExitCode::Interrupted),
+        };
         show(config, &report, true)?;
         if let Some(p) = &args.metrics_file {
             crate::metrics::write_or_warn(p, &crate::metrics::running(&report.migrations));
