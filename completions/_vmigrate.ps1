@@ -40,6 +40,7 @@ Register-ArgumentCompleter -Native -CommandName 'vmigrate' -ScriptBlock {
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Dry run: every pre-migration check, and where the VM would go. Changes nothing')
             [CompletionResult]::new('live', 'live', [CompletionResultType]::ParameterValue, 'Live-migrate a VM: every check, then a peer-to-peer migration with progress')
             [CompletionResult]::new('migrate', 'migrate', [CompletionResultType]::ParameterValue, 'Live-migrate a VM: every check, then a peer-to-peer migration with progress')
+            [CompletionResult]::new('ps', 'ps', [CompletionResultType]::ParameterValue, 'Every migration running in the fleet, whoever started it: source, destination, VM, phase, progress, rate, ETA, the rung of the vmigrate run watching it and who started it, when known')
             [CompletionResult]::new('abort', 'abort', [CompletionResultType]::ParameterValue, 'Abort the running migration (any libvirt job) of a VM, from any terminal')
             [CompletionResult]::new('force-complete', 'force-complete', [CompletionResultType]::ParameterValue, 'Make a running migration finish now: switch it to post-copy when it permits (started with --postcopy), else pause the guest for the last pass')
             [CompletionResult]::new('bandwidth', 'bandwidth', [CompletionResultType]::ParameterValue, 'Change a running migration''s bandwidth cap, MiB/s (from any terminal)')
@@ -134,6 +135,7 @@ Register-ArgumentCompleter -Native -CommandName 'vmigrate' -ScriptBlock {
         }
         'vmigrate;live' {
             [CompletionResult]::new('--events', '--events', [CompletionResultType]::ParameterName, 'Write progress events as JSON lines to FILE (`-` for stdout)')
+            [CompletionResult]::new('--metrics-file', '--metrics-file', [CompletionResultType]::ParameterName, 'Write the migration''s duration, downtime, bytes and outcome as an `OpenMetrics` textfile (`node_exporter`) when it ends')
             [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Destination host (inventory name) [default: chosen by the scheduler]. Also `--host` and `--target`, as Nova and Proxmox spell it')
             [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Destination host (inventory name) [default: chosen by the scheduler]. Also `--host` and `--target`, as Nova and Proxmox spell it')
             [CompletionResult]::new('--target', '--target', [CompletionResultType]::ParameterName, 'Destination host (inventory name) [default: chosen by the scheduler]. Also `--host` and `--target`, as Nova and Proxmox spell it')
@@ -186,6 +188,7 @@ Register-ArgumentCompleter -Native -CommandName 'vmigrate' -ScriptBlock {
         }
         'vmigrate;migrate' {
             [CompletionResult]::new('--events', '--events', [CompletionResultType]::ParameterName, 'Write progress events as JSON lines to FILE (`-` for stdout)')
+            [CompletionResult]::new('--metrics-file', '--metrics-file', [CompletionResultType]::ParameterName, 'Write the migration''s duration, downtime, bytes and outcome as an `OpenMetrics` textfile (`node_exporter`) when it ends')
             [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Destination host (inventory name) [default: chosen by the scheduler]. Also `--host` and `--target`, as Nova and Proxmox spell it')
             [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Destination host (inventory name) [default: chosen by the scheduler]. Also `--host` and `--target`, as Nova and Proxmox spell it')
             [CompletionResult]::new('--target', '--target', [CompletionResultType]::ParameterName, 'Destination host (inventory name) [default: chosen by the scheduler]. Also `--host` and `--target`, as Nova and Proxmox spell it')
@@ -227,6 +230,23 @@ Register-ArgumentCompleter -Native -CommandName 'vmigrate' -ScriptBlock {
             [CompletionResult]::new('--no-postcopy', '--no-postcopy', [CompletionResultType]::ParameterName, 'Do not permit post-copy')
             [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'Encrypt the memory and disk streams with QEMU''s native TLS (certificates on both hosts: see docs/tls.md)')
             [CompletionResult]::new('--no-tls', '--no-tls', [CompletionResultType]::ParameterName, 'No TLS, whatever the inventory says')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress output on stderr, even on a terminal')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress output on stderr, even on a terminal')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More diagnostics on stderr (-v, -vv)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More diagnostics on stderr (-v, -vv)')
+            [CompletionResult]::new('--ascii', '--ascii', [CompletionResultType]::ParameterName, 'ASCII table borders (the default when stdout is not a terminal)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'vmigrate;ps' {
+            [CompletionResult]::new('--watch', '--watch', [CompletionResultType]::ParameterName, 'Redraw every SECS seconds until Ctrl-C (with -o json: one JSON document per line per refresh)')
+            [CompletionResult]::new('--metrics-file', '--metrics-file', [CompletionResultType]::ParameterName, 'Write the running migrations as an `OpenMetrics` textfile (for `node_exporter`''s textfile collector), replaced atomically')
+            [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'Inventory file [default: $`VMIGRATE_INVENTORY`, ./inventory.toml, ~/.config/vmigrate/inventory.toml]')
+            [CompletionResult]::new('--inventory', '--inventory', [CompletionResultType]::ParameterName, 'Inventory file [default: $`VMIGRATE_INVENTORY`, ./inventory.toml, ~/.config/vmigrate/inventory.toml]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for results on stdout')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for results on stdout')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour in tables: auto = when stdout is a terminal and `NO_COLOR` is unset')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress output on stderr, even on a terminal')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress output on stderr, even on a terminal')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More diagnostics on stderr (-v, -vv)')
@@ -327,6 +347,7 @@ Register-ArgumentCompleter -Native -CommandName 'vmigrate' -ScriptBlock {
             [CompletionResult]::new('--block-migration', '--block-migration', [CompletionResultType]::ParameterName, 'Copy local disks: auto = when some disk is on local storage')
             [CompletionResult]::new('--measure', '--measure', [CompletionResultType]::ParameterName, 'Seconds every running VM''s dirty rate is sampled for (all at once) to predict the drain')
             [CompletionResult]::new('--events', '--events', [CompletionResultType]::ParameterName, 'Write every migration''s progress events, tagged with its VM, as JSON lines to FILE (`-` for stdout)')
+            [CompletionResult]::new('--metrics-file', '--metrics-file', [CompletionResultType]::ParameterName, 'Write the migrations'' durations, downtime, bytes and outcomes as an `OpenMetrics` textfile (`node_exporter`), after each migration ends')
             [CompletionResult]::new('--bandwidth', '--bandwidth', [CompletionResultType]::ParameterName, 'Cap the migration bandwidth, MiB/s (also what the prediction assumes); 0: no cap, whatever the inventory says')
             [CompletionResult]::new('--max-downtime', '--max-downtime', [CompletionResultType]::ParameterName, 'Maximum downtime allowed for the final switch-over, ms: the top of the ladder')
             [CompletionResult]::new('--policy', '--policy', [CompletionResultType]::ParameterName, '`off`: no downtime steps and no stall reaction (and no auto-converge unless --auto-converge); the completion timeout still applies')
@@ -424,6 +445,7 @@ Register-ArgumentCompleter -Native -CommandName 'vmigrate' -ScriptBlock {
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Is the fleet fit for migrations? Hosts, the paths between them, their CPUs')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Dry run: every pre-migration check, and where the VM would go. Changes nothing')
             [CompletionResult]::new('live', 'live', [CompletionResultType]::ParameterValue, 'Live-migrate a VM: every check, then a peer-to-peer migration with progress')
+            [CompletionResult]::new('ps', 'ps', [CompletionResultType]::ParameterValue, 'Every migration running in the fleet, whoever started it: source, destination, VM, phase, progress, rate, ETA, the rung of the vmigrate run watching it and who started it, when known')
             [CompletionResult]::new('abort', 'abort', [CompletionResultType]::ParameterValue, 'Abort the running migration (any libvirt job) of a VM, from any terminal')
             [CompletionResult]::new('force-complete', 'force-complete', [CompletionResultType]::ParameterValue, 'Make a running migration finish now: switch it to post-copy when it permits (started with --postcopy), else pause the guest for the last pass')
             [CompletionResult]::new('bandwidth', 'bandwidth', [CompletionResultType]::ParameterValue, 'Change a running migration''s bandwidth cap, MiB/s (from any terminal)')
@@ -446,6 +468,9 @@ Register-ArgumentCompleter -Native -CommandName 'vmigrate' -ScriptBlock {
             break
         }
         'vmigrate;help;live' {
+            break
+        }
+        'vmigrate;help;ps' {
             break
         }
         'vmigrate;help;abort' {

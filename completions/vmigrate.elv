@@ -37,6 +37,7 @@ set edit:completion:arg-completer[vmigrate] = {|@words|
             cand check 'Dry run: every pre-migration check, and where the VM would go. Changes nothing'
             cand live 'Live-migrate a VM: every check, then a peer-to-peer migration with progress'
             cand migrate 'Live-migrate a VM: every check, then a peer-to-peer migration with progress'
+            cand ps 'Every migration running in the fleet, whoever started it: source, destination, VM, phase, progress, rate, ETA, the rung of the vmigrate run watching it and who started it, when known'
             cand abort 'Abort the running migration (any libvirt job) of a VM, from any terminal'
             cand force-complete 'Make a running migration finish now: switch it to post-copy when it permits (started with --postcopy), else pause the guest for the last pass'
             cand bandwidth 'Change a running migration''s bandwidth cap, MiB/s (from any terminal)'
@@ -127,6 +128,7 @@ set edit:completion:arg-completer[vmigrate] = {|@words|
         }
         &'vmigrate;live'= {
             cand --events 'Write progress events as JSON lines to FILE (`-` for stdout)'
+            cand --metrics-file 'Write the migration''s duration, downtime, bytes and outcome as an `OpenMetrics` textfile (`node_exporter`) when it ends'
             cand --to 'Destination host (inventory name) [default: chosen by the scheduler]. Also `--host` and `--target`, as Nova and Proxmox spell it'
             cand --host 'Destination host (inventory name) [default: chosen by the scheduler]. Also `--host` and `--target`, as Nova and Proxmox spell it'
             cand --target 'Destination host (inventory name) [default: chosen by the scheduler]. Also `--host` and `--target`, as Nova and Proxmox spell it'
@@ -178,6 +180,7 @@ set edit:completion:arg-completer[vmigrate] = {|@words|
         }
         &'vmigrate;migrate'= {
             cand --events 'Write progress events as JSON lines to FILE (`-` for stdout)'
+            cand --metrics-file 'Write the migration''s duration, downtime, bytes and outcome as an `OpenMetrics` textfile (`node_exporter`) when it ends'
             cand --to 'Destination host (inventory name) [default: chosen by the scheduler]. Also `--host` and `--target`, as Nova and Proxmox spell it'
             cand --host 'Destination host (inventory name) [default: chosen by the scheduler]. Also `--host` and `--target`, as Nova and Proxmox spell it'
             cand --target 'Destination host (inventory name) [default: chosen by the scheduler]. Also `--host` and `--target`, as Nova and Proxmox spell it'
@@ -219,6 +222,22 @@ set edit:completion:arg-completer[vmigrate] = {|@words|
             cand --no-postcopy 'Do not permit post-copy'
             cand --tls 'Encrypt the memory and disk streams with QEMU''s native TLS (certificates on both hosts: see docs/tls.md)'
             cand --no-tls 'No TLS, whatever the inventory says'
+            cand -q 'No progress output on stderr, even on a terminal'
+            cand --quiet 'No progress output on stderr, even on a terminal'
+            cand -v 'More diagnostics on stderr (-v, -vv)'
+            cand --verbose 'More diagnostics on stderr (-v, -vv)'
+            cand --ascii 'ASCII table borders (the default when stdout is not a terminal)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'vmigrate;ps'= {
+            cand --watch 'Redraw every SECS seconds until Ctrl-C (with -o json: one JSON document per line per refresh)'
+            cand --metrics-file 'Write the running migrations as an `OpenMetrics` textfile (for `node_exporter`''s textfile collector), replaced atomically'
+            cand -i 'Inventory file [default: $`VMIGRATE_INVENTORY`, ./inventory.toml, ~/.config/vmigrate/inventory.toml]'
+            cand --inventory 'Inventory file [default: $`VMIGRATE_INVENTORY`, ./inventory.toml, ~/.config/vmigrate/inventory.toml]'
+            cand -o 'Output format for results on stdout'
+            cand --output 'Output format for results on stdout'
+            cand --color 'Colour in tables: auto = when stdout is a terminal and `NO_COLOR` is unset'
             cand -q 'No progress output on stderr, even on a terminal'
             cand --quiet 'No progress output on stderr, even on a terminal'
             cand -v 'More diagnostics on stderr (-v, -vv)'
@@ -313,6 +332,7 @@ set edit:completion:arg-completer[vmigrate] = {|@words|
             cand --block-migration 'Copy local disks: auto = when some disk is on local storage'
             cand --measure 'Seconds every running VM''s dirty rate is sampled for (all at once) to predict the drain'
             cand --events 'Write every migration''s progress events, tagged with its VM, as JSON lines to FILE (`-` for stdout)'
+            cand --metrics-file 'Write the migrations'' durations, downtime, bytes and outcomes as an `OpenMetrics` textfile (`node_exporter`), after each migration ends'
             cand --bandwidth 'Cap the migration bandwidth, MiB/s (also what the prediction assumes); 0: no cap, whatever the inventory says'
             cand --max-downtime 'Maximum downtime allowed for the final switch-over, ms: the top of the ladder'
             cand --policy '`off`: no downtime steps and no stall reaction (and no auto-converge unless --auto-converge); the completion timeout still applies'
@@ -406,6 +426,7 @@ set edit:completion:arg-completer[vmigrate] = {|@words|
             cand doctor 'Is the fleet fit for migrations? Hosts, the paths between them, their CPUs'
             cand check 'Dry run: every pre-migration check, and where the VM would go. Changes nothing'
             cand live 'Live-migrate a VM: every check, then a peer-to-peer migration with progress'
+            cand ps 'Every migration running in the fleet, whoever started it: source, destination, VM, phase, progress, rate, ETA, the rung of the vmigrate run watching it and who started it, when known'
             cand abort 'Abort the running migration (any libvirt job) of a VM, from any terminal'
             cand force-complete 'Make a running migration finish now: switch it to post-copy when it permits (started with --postcopy), else pause the guest for the last pass'
             cand bandwidth 'Change a running migration''s bandwidth cap, MiB/s (from any terminal)'
@@ -424,6 +445,8 @@ set edit:completion:arg-completer[vmigrate] = {|@words|
         &'vmigrate;help;check'= {
         }
         &'vmigrate;help;live'= {
+        }
+        &'vmigrate;help;ps'= {
         }
         &'vmigrate;help;abort'= {
         }

@@ -93,6 +93,28 @@ pub enum Command {
         after_help = "Examples:\n  vmigrate live web1                  the scheduler picks the destination\n  vmigrate live web1 --to kvm2 --postcopy\n  vmigrate live db1 --to kvm3 --tls --parallel 4\n  vmigrate -o json live web1 --to kvm2 --events /var/log/vmigrate/web1.jsonl"
     )]
     Live(LiveArgs),
+    /// Every migration running in the fleet, whoever started it: source,
+    /// destination, VM, phase, progress, rate, ETA, the rung of the vmigrate
+    /// run watching it and who started it, when known.
+    ///
+    /// Exit 0, 6 when some host could not be read (its migrations may be
+    /// missing), 130 when `--watch` is interrupted.
+    #[command(
+        after_help = "Examples:\n  vmigrate ps                         what is migrating right now\n  vmigrate ps --watch                 redraw every 2 s until Ctrl-C\n  vmigrate -o json ps kvm1 kvm2       two hosts, as JSON\n  vmigrate ps --watch 15 --metrics-file /var/lib/node_exporter/vmigrate_ps.prom -q"
+    )]
+    Ps {
+        /// Only these hosts (inventory names) [default: all].
+        #[arg(value_name = "HOST", add = ArgValueCandidates::new(complete::hosts))]
+        hosts: Vec<String>,
+        /// Redraw every SECS seconds until Ctrl-C (with -o json: one JSON
+        /// document per line per refresh).
+        #[arg(long, value_name = "SECS", num_args = 0..=1, default_missing_value = "2", value_parser = clap::value_parser!(u64).range(1..=3600))]
+        watch: Option<u64>,
+        /// Write the running migrations as an `OpenMetrics` textfile (for
+        /// `node_exporter`'s textfile collector), replaced atomically.
+        #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath)]
+        metrics_file: Option<PathBuf>,
+    },
     /// Abort the running migration (any libvirt job) of a VM, from any terminal.
     ///
     /// The `vmigrate live` that started it rolls back and reports; this
@@ -569,6 +591,10 @@ pub struct EvacuateArgs {
     /// lines to FILE (`-` for stdout).
     #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub events: Option<std::path::PathBuf>,
+    /// Write the migrations' durations, downtime, bytes and outcomes as an
+    /// `OpenMetrics` textfile (`node_exporter`), after each migration ends.
+    #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath)]
+    pub metrics_file: Option<PathBuf>,
     #[command(flatten)]
     pub policy: PolicyArgs,
 }
@@ -606,6 +632,10 @@ pub struct LiveArgs {
     /// Write progress events as JSON lines to FILE (`-` for stdout).
     #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub events: Option<std::path::PathBuf>,
+    /// Write the migration's duration, downtime, bytes and outcome as an
+    /// `OpenMetrics` textfile (`node_exporter`) when it ends.
+    #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath)]
+    pub metrics_file: Option<PathBuf>,
     // Last: the flattened policy's help heading would carry over to the
     // options declared after it.
     #[command(flatten)]

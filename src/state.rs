@@ -23,6 +23,7 @@ mod read;
 mod record;
 mod retain;
 mod rotate;
+mod status;
 #[cfg(test)]
 mod tests;
 
@@ -33,6 +34,7 @@ pub(crate) use known::journalled_vms;
 pub use last_run::MigrateStart;
 pub use last_run::{LastRun, Switch};
 pub use record::{drain_key, DrainMove, Record};
+pub use status::{live_runs, RunStatus, StatusFile};
 
 /// The state directory (created on first use, made private).
 pub fn dir() -> Result<PathBuf, Error> {

@@ -15,6 +15,7 @@
 mod claim;
 mod client;
 pub mod fit;
+mod list;
 pub mod protocol;
 #[cfg(test)]
 mod script_tests;
@@ -22,6 +23,7 @@ mod script_tests;
 pub use claim::{new_run_id, now_ms, operator_host, Claim};
 pub use client::{take, Held, Taken};
 pub use fit::{counted, decide, Capacity, Counted, Fit};
+pub use list::list;
 
 /// Where claims live on a host: runtime state (gone at reboot, as are the
 /// processes holding them), private to root.

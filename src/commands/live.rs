@@ -14,6 +14,7 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::exit_codes::ExitCode;
 use crate::inventory::Inventory;
+use crate::metrics::{self, Finished};
 use crate::migrate::monitor::Display;
 use crate::migrate::run::{migrate, Report, Settings};
 use crate::migrate::Outcome;
@@ -29,6 +30,11 @@ pub async fn run(config: &Config, args: LiveArgs) -> Result<ExitCode, Error> {
     // Bad arguments are refused before anything is created, even locally.
     let inventory = validate(config, &args.target)?;
     let events = events_sink(config, args.events.as_ref())?;
+    // Written now, with nothing ended yet: a file that cannot be written
+    // is refused before anything changes.
+    if let Some(p) = &args.metrics_file {
+        metrics::write(p, &metrics::finished(&[]))?;
+    }
     let progress = Progress {
         draw: config.printer.progress,
         quiet: config.printer.quiet,
@@ -36,12 +42,22 @@ pub async fn run(config: &Config, args: LiveArgs) -> Result<ExitCode, Error> {
     };
     match one(config, &args, inventory, progress, &mut interrupt).await? {
         Moved::Interrupted => Ok(ExitCode::Interrupted),
-        Moved::Refused(pre) => refuse(config, &pre),
+        Moved::Refused(pre) => {
+            if let Some(p) = &args.metrics_file {
+                let r = Report::new(&pre, Outcome::NotMigratable);
+                metrics::write_or_warn(p, &metrics::finished(&[Finished::from_report(&r)]));
+            }
+            refuse(config, &pre)
+        }
         // `live` sets no incoming limit; a limit comes only from `evacuate`.
         Moved::Busy(dest) => Err(Error::NotMigratable(format!(
             "{dest} has as many migrations arriving as allowed; try again shortly"
         ))),
         Moved::Done(report) => {
+            if let Some(p) = &args.metrics_file {
+                let done = [Finished::from_report(&report)];
+                metrics::write_or_warn(p, &metrics::finished(&done));
+            }
             if config.json() {
                 config.printer.json(&report)?;
             } else {

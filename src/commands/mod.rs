@@ -15,6 +15,7 @@ mod live;
 mod maintenance;
 mod man;
 mod plan;
+mod ps;
 mod recover;
 
 pub(crate) use completions::dynamic as complete;
@@ -32,6 +33,18 @@ pub async fn execute(command: Command, config: &Config) -> Result<ExitCode, Erro
         Command::Doctor { hosts } => doctor::run(config, &hosts).await,
         Command::Check(args) => check::run(config, args).await,
         Command::Live(args) => live::run(config, args).await,
+        Command::Ps {
+            hosts,
+            watch,
+            metrics_file,
+        } => {
+            let args = ps::Args {
+                hosts,
+                watch,
+                metrics_file,
+            };
+            ps::run(config, args).await
+        }
         Command::Abort { vm, from } => abort::run(config, &vm, from.as_deref()).await,
         Command::ForceComplete { vm, from, mode } => {
             force_complete::run(config, &vm, from.as_deref(), mode).await

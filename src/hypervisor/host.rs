@@ -8,6 +8,7 @@
 
 mod cpu;
 mod domains;
+mod jobs;
 mod network;
 mod node;
 

@@ -15,7 +15,7 @@ use super::steer::{act, observe, Interrupted, PolicyEvent};
 use crate::hypervisor::{Domain, JobStats, LibvirtError, MigrateError, MigrateRequest};
 use crate::policy::ladder::{Action, Ladder, Observation, Phase, Rung, Trigger};
 use crate::signals::Interrupt;
-use crate::state::Record;
+use crate::state::{Record, StatusFile};
 
 /// What ends the watch.
 pub(super) enum Until<'a> {
@@ -57,6 +57,8 @@ pub(super) struct Watch {
     end_seen: bool,
     /// `attach`: ticks in a row the source did not answer.
     unanswered: u32,
+    /// The run's status file for `vmigrate ps` (its rung), while watching.
+    status: Option<StatusFile>,
 }
 
 impl Watch {
@@ -73,6 +75,7 @@ impl Watch {
             seen_elapsed: None,
             end_seen: false,
             unanswered: 0,
+            status: None,
         }
     }
 }
@@ -117,6 +120,13 @@ impl Run<'_> {
             }
         };
         tokio::pin!(call);
+        w.status = StatusFile::create(
+            self.journal.run(),
+            &self.pre.vm,
+            &self.src.host.name,
+            &self.dst.host.name,
+            w.ladder.rung(),
+        );
         let (result, returned) = loop {
             tokio::select! {
                 r = &mut call => break r,
@@ -131,6 +141,8 @@ impl Run<'_> {
                 _ = retry.tick(), if w.stop.pending() => self.abort_again(&mut w, dom).await,
             }
         };
+        // The job is over: `ps` has nothing more to show of this run.
+        w.status = None;
         Watched {
             result,
             returned,
@@ -205,6 +217,9 @@ impl Run<'_> {
         }
         self.show_steps(w);
         tick.rung = w.ladder.rung();
+        if let Some(s) = w.status.as_mut() {
+            s.rung(&tick.rung);
+        }
         self.display.tick(&tick);
     }
 

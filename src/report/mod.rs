@@ -7,6 +7,7 @@ pub mod doctor_table;
 pub mod drain_table;
 pub mod hosts_table;
 pub mod printer;
+pub mod ps_table;
 pub mod sanitize;
 pub mod table;
 

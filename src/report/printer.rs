@@ -66,6 +66,18 @@ impl Printer {
         write_stdout(&doc)
     }
 
+    /// Prints `value` as one line of compact JSON on stdout (a document per
+    /// line: `ps --watch -o json`), with its schema version first.
+    pub fn json_line<T: Serialize>(&self, value: &T) -> std::io::Result<()> {
+        let versioned = Versioned {
+            schema_version: SCHEMA_VERSION,
+            doc: value,
+        };
+        let mut line = serde_json::to_vec(&versioned).map_err(std::io::Error::other)?;
+        line.push(b'\n');
+        write_stdout(&line)
+    }
+
     /// Prints text (a summary, a message) on stdout, sanitised.
     pub fn text(&self, text: &str) -> std::io::Result<()> {
         write_stdout(format!("{}\n", shown(text)).as_bytes())
@@ -145,9 +157,21 @@ pub fn write_stdout(bytes: &[u8]) -> std::io::Result<()> {
 
 fn ignore_broken_pipe(r: std::io::Result<()>) -> std::io::Result<()> {
     match r {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            STDOUT_CLOSED.store(true, Ordering::Relaxed);
+            Ok(())
+        }
         other => other,
     }
+}
+
+/// The reader of stdout went away (a write met a closed pipe).
+static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// Whether stdout's reader went away: a command that keeps printing
+/// (`ps --watch`) stops then, quietly.
+pub fn stdout_closed() -> bool {
+    STDOUT_CLOSED.load(Ordering::Relaxed)
 }
 
 #[cfg(test)]

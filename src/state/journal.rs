@@ -106,6 +106,11 @@ impl Journal {
         })
     }
 
+    /// The run's id (`<pid>-<ms>`), as in each of its records.
+    pub fn run(&self) -> &str {
+        &self.run
+    }
+
     /// Whether another process recorded for this VM, since this journal was
     /// opened, a record that is `wanted`.
     pub(crate) fn others_recorded(&self, wanted: impl Fn(&Record) -> bool) -> bool {

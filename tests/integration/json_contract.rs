@@ -17,7 +17,7 @@ use crate::util::{state, vmigrate, Lab, TestVm};
 const ERROR: &str = "The error document";
 
 /// The commands whose documents `docs/json.md` lists field by field.
-const COMMANDS: [&str; 10] = [
+const COMMANDS: [&str; 11] = [
     "hosts",
     "doctor",
     "check",
@@ -28,6 +28,7 @@ const COMMANDS: [&str; 10] = [
     "recover",
     "evacuate",
     "maintenance",
+    "ps",
 ];
 
 /// The `--events` lines it lists.
@@ -143,7 +144,7 @@ fn parse_row(row: &str) -> Result<(String, Field), String> {
 }
 
 /// The heading of a command's or a shared object's section.
-fn section(name: &str) -> String {
+pub(crate) fn section(name: &str) -> String {
     format!("`{name}`")
 }
 
@@ -267,7 +268,7 @@ fn check(spec: &Spec, path: &str, kinds: &[Kind], v: &Value, wrong: &mut Vec<Str
 
 /// Asserts that `doc` is a schema-1 document of the shape documented under
 /// `heading`.
-fn conforms(heading: &str, doc: &Value) {
+pub(crate) fn conforms(heading: &str, doc: &Value) {
     assert_eq!(doc["schema_version"], 1, "{heading}: {doc:#}");
     let wrong = mismatches(&document(&sections(), heading), doc);
     assert!(

@@ -26,6 +26,7 @@ mod live;
 mod maintenance;
 mod matrix;
 mod output;
+mod ps;
 mod recover;
 mod ssh_config;
 mod transport;

@@ -22,6 +22,7 @@ use crate::drain::report::{self, DrainReport, Left};
 use crate::error::Error;
 use crate::exit_codes::ExitCode;
 use crate::facts;
+use crate::metrics::{self, Finished};
 use crate::migrate::offline::{move_stopped, Offline};
 use crate::migrate::Outcome;
 use crate::signals::Interrupt;
@@ -88,6 +89,12 @@ pub(super) async fn run(
         // host from now on (the mark stays until `maintenance HOST off`).
         crate::commands::maintenance::evacuating(snap.source_link()).await;
     }
+    // Written now, with nothing ended yet: a file that cannot be written
+    // is refused before the first migration.
+    if let Some(p) = &args.metrics_file {
+        metrics::write(p, &metrics::finished(&[]))?;
+    }
+    let mut ended_list: Vec<Finished> = Vec::new();
     let began = Instant::now();
     let mut queue: Vec<Queued> = report
         .plan
@@ -143,9 +150,41 @@ pub(super) async fn run(
         if let Some(i) = busy.iter().position(|b| *b == e.dest) {
             busy.remove(i);
         }
+        if let (Some(p), Some(f)) = (&args.metrics_file, finished(&e)) {
+            ended_list.push(f);
+            metrics::write_or_warn(p, &metrics::finished(&ended_list));
+        }
         code = code.merge(record(&mut report, e, &bars, &mut queue, stopping));
     }
     finish(config, snap, report, began, stopping, code).await
+}
+
+/// One move's end for the metrics (`None`: it did not end — waiting for
+/// a slot, or interrupted before it started).
+fn finished(e: &Ended) -> Option<Finished> {
+    let outcome = match &e.result {
+        Result_::Live(Ok(Moved::Done(r))) => return Some(Finished::from_report(r)),
+        Result_::Live(Ok(Moved::Refused(_))) => metrics::outcome_word(Outcome::NotMigratable),
+        Result_::Live(Ok(Moved::Interrupted | Moved::Busy(_))) => return None,
+        Result_::Offline(Ok(Offline::Moved)) => MOVED_OFFLINE.into(),
+        Result_::Offline(Ok(Offline::Stayed(_))) => "not_moved".into(),
+        Result_::Live(Err(_)) | Result_::Offline(Err(_)) => "error".into(),
+    };
+    Some(Finished {
+        vm: e.q.vm.clone(),
+        source: e.q.from.clone(),
+        // No destination was chosen: `unknown` in the labels.
+        destination: if e.dest == "(scheduler)" {
+            String::new()
+        } else {
+            e.dest.clone()
+        },
+        outcome,
+        duration_secs: e.secs,
+        downtime_ms: None,
+        memory_bytes: None,
+        disk_bytes: None,
+    })
 }
 
 /// The first queued migration whose destination has a free slot.
@@ -187,6 +226,7 @@ async fn migration(
         let la = LiveArgs {
             unsafe_: args.unsafe_,
             events: None,
+            metrics_file: None,
             target: check_args(args, &q.vm, &q.from, q.to.clone()),
         };
         let mut own = Interrupt::install();
