@@ -1,8 +1,10 @@
 //! The look every table shares. On a terminal: UTF-8 borders, fitted to
-//! its width. Otherwise (a pipe, a file, a runbook's log) or with
-//! `--ascii`: ASCII borders, which survive any encoding, fitted to
-//! `$COLUMNS` or else 80 columns. Cells wrap at word boundaries to fit.
-//! Colour only when the run decided so (`--color`, `NO_COLOR`).
+//! its width (an 80-column terminal gets an 80-column table), cells
+//! wrapping at word boundaries. Otherwise (a pipe, a file, a runbook's
+//! log) or with `--ascii`: ASCII borders, which survive any encoding; a
+//! piped table is not wrapped unless `$COLUMNS` asks for a width, so that
+//! each row stays one line for `grep`. Colour only when the run decided so
+//! (`--color`, `NO_COLOR`).
 
 use std::io::IsTerminal;
 
@@ -16,13 +18,10 @@ pub struct Look {
     pub color: bool,
     /// ASCII borders instead of UTF-8 box drawing.
     pub ascii: bool,
-    /// Columns to fit when stdout is not a terminal (a terminal's own
-    /// width is read when the table is made).
+    /// Columns to fit when stdout is not a terminal (`$COLUMNS`; a
+    /// terminal's own width is read when the table is made).
     pub width: Option<u16>,
 }
-
-/// Width when stdout is no terminal and `$COLUMNS` says nothing.
-const DEFAULT_WIDTH: u16 = 80;
 
 impl Look {
     /// The look for this process's stdout.
@@ -35,7 +34,7 @@ impl Look {
         Look {
             color,
             ascii: ascii || !tty,
-            width: (!tty).then(|| columns.unwrap_or(DEFAULT_WIDTH)),
+            width: if tty { None } else { columns },
         }
     }
 }

@@ -449,7 +449,8 @@ fn cases() -> Vec<Case> {
             "unknown subcommand",
             2,
             Clap("unrecognized subcommand"),
-            |c| c.lab(["migrate", c.vm]),
+            // Not `migrate`: that is `live`'s alias (and would move the VM).
+            |c| c.lab(["teleport", c.vm]),
         ),
         case(ARGS, "unknown flag", 2, Clap("unexpected argument"), |c| {
             check_vm(c, &["--force"])

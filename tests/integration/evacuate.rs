@@ -132,6 +132,30 @@ fn assert_drained(doc: &serde_json::Value) {
     }
 }
 
+/// The drain's metrics file: one duration per VM moved, from lab4,
+/// migrated; the count of migrated moves; the end marker (`# EOF`) last.
+fn assert_drain_metrics(metrics: &std::path::Path) {
+    let text = std::fs::read_to_string(metrics).unwrap();
+    assert_eq!(text.lines().last(), Some("# EOF"), "{text}");
+    for v in VMS {
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with("vmigrate_migration_duration_seconds{")
+                    && l.contains(&format!("vm=\"{v}\""))
+                    && l.contains("source=\"lab4\"")
+                    && l.contains("outcome=\"migrated\"")),
+            "no duration for {v}: {text}"
+        );
+    }
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("vmigrate_migrations_total{")
+                && l.contains("outcome=\"migrated\"")
+                && l.ends_with(&format!(" {}", VMS.len()))),
+        "{text}"
+    );
+}
+
 fn a_host_is_emptied_within_its_limits_and_groups_stay_apart() {
     let Some((lab, _guard)) = Lab::shared() else {
         return;
@@ -155,6 +179,7 @@ fn a_host_is_emptied_within_its_limits_and_groups_stay_apart() {
 
     assert_dry_run_moves_nothing(inv);
     let events = dir.path().join("events.jsonl");
+    let metrics = dir.path().join("drain.prom");
     let r = vmigrate(&[
         "-i",
         inv,
@@ -168,9 +193,12 @@ fn a_host_is_emptied_within_its_limits_and_groups_stay_apart() {
         "1",
         "--events",
         events.to_str().unwrap(),
+        "--metrics-file",
+        metrics.to_str().unwrap(),
     ]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert_drained(&r.json());
+    assert_drain_metrics(&metrics);
     let mut web: Vec<String> = ["ev-web1", "ev-web2", "ev-web3"]
         .iter()
         .map(|v| where_runs(v))
