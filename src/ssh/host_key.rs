@@ -55,16 +55,25 @@ impl Verifier {
         Ok(false)
     }
 
-    fn check_key(&self, key: &PublicKey) -> Result<bool, russh::Error> {
-        let text = match read(&self.known_hosts) {
-            Ok(t) => t,
+    /// The `known_hosts` text; `None` (the refusal recorded) when it
+    /// cannot be read.
+    fn known_hosts_text(&self) -> Option<String> {
+        match read(&self.known_hosts) {
+            Ok(t) => Some(t),
             Err(e) => {
-                return self.refuse(SshError::KnownHosts {
+                let _ = self.refuse(SshError::KnownHosts {
                     host: self.host.clone(),
                     known_hosts: self.known_hosts.clone(),
                     reason: e.to_string(),
-                })
+                });
+                None
             }
+        }
+    }
+
+    fn check_key(&self, key: &PublicKey) -> Result<bool, russh::Error> {
+        let Some(text) = self.known_hosts_text() else {
+            return Ok(false);
         };
         let fingerprint = key.fingerprint(HashAlg::Sha256).to_string();
         let (host, addr) = (self.host.clone(), self.addr.clone());
@@ -132,15 +141,8 @@ impl russh::client::Handler for Verifier {
 
 impl Verifier {
     fn check_certificate(&self, cert: &Certificate) -> Result<bool, russh::Error> {
-        let text = match read(&self.known_hosts) {
-            Ok(t) => t,
-            Err(e) => {
-                return self.refuse(SshError::KnownHosts {
-                    host: self.host.clone(),
-                    known_hosts: self.known_hosts.clone(),
-                    reason: e.to_string(),
-                })
-            }
+        let Some(text) = self.known_hosts_text() else {
+            return Ok(false);
         };
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
