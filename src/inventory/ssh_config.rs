@@ -321,7 +321,7 @@ fn host_name(p: &HostParams, looked_up: &str) -> Result<String, String> {
             Some('%') => out.push('%'),
             other => {
                 return Err(format!(
-                    "HostName {raw:?} in the SSH configuration: only the %h and %% tokens are                      supported, not %{}",
+                    "HostName {raw:?} in the SSH configuration: only the %h and %% tokens are supported, not %{}",
                     other.map(String::from).unwrap_or_default()
                 ))
             }
