@@ -96,6 +96,7 @@ pub(crate) async fn gather(hosts: Vec<Host>) -> Vec<(HostLink, crate::facts::Hos
             tokio::spawn(async move {
                 let link = HostLink::open(h).await;
                 let facts = crate::facts::gather(&link).await;
+                tracing::debug!(host = link.host.name, "facts read");
                 (link, facts)
             })
         })

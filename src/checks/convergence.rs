@@ -41,6 +41,12 @@ pub(crate) enum Measured {
     NoDestination,
     /// The sample failed: why.
     Failed(String),
+    /// `--transport auto` took no sample: the VM's memory crosses the link
+    /// sooner than a sample lasts ([`sooner_than_a_sample`]).
+    Quick {
+        memory_bytes: u64,
+        bandwidth_bps: u64,
+    },
     /// The dirty rate, bytes/s, and the bandwidth towards the destination
     /// (bytes/s and where it came from) when known.
     Rate {
@@ -69,6 +75,14 @@ pub(crate) fn prediction(
             skipped(format!("{vm} is {state}: nothing to measure"))
         }
         Measured::NoDestination => skipped("no destination to predict for".into()),
+        Measured::Quick {
+            memory_bytes,
+            bandwidth_bps,
+        } => skipped(format!(
+            "not measured: {} cross the link in {}, sooner than a dirty-rate sample could tell anything (--measure SECS samples anyway)",
+            mib_text(memory_bytes),
+            copy_text(memory_bytes, bandwidth_bps)
+        )),
         Measured::Failed(e) => (
             Check::warn(ID, format!("could not measure the dirty rate: {e}")),
             None,
@@ -86,6 +100,33 @@ pub(crate) fn prediction(
             strict,
         ),
     }
+}
+
+/// How long one dirty-rate sample lasts when `--transport auto` takes one
+/// for itself (QEMU 7.2 measures whole seconds).
+pub(crate) const AUTO_SAMPLE_SECS: u32 = 1;
+
+/// Whether a guest of `memory_bytes` crosses a link of `bandwidth_bps`
+/// sooner than an automatic sample lasts. Its first pass then ends before a
+/// sample could have said anything: no transport choice can win back the
+/// second the sample costs, and should the guest not converge, the ladder
+/// steps in as it would anyway.
+pub(crate) fn sooner_than_a_sample(memory_bytes: u64, bandwidth_bps: u64) -> bool {
+    bandwidth_bps > 0 && memory_bytes / bandwidth_bps < u64::from(AUTO_SAMPLE_SECS)
+}
+
+/// `bytes` in MiB, for messages.
+pub(crate) fn mib_text(bytes: u64) -> String {
+    format!("{:.0} MiB", bytes as f64 / MIB)
+}
+
+/// The time `bytes` take at `bandwidth_bps`, for messages.
+pub(crate) fn copy_text(bytes: u64, bandwidth_bps: u64) -> String {
+    format!(
+        "{:.2} s at {:.0} MiB/s",
+        bytes as f64 / bandwidth_bps.max(1) as f64,
+        bandwidth_bps as f64 / MIB
+    )
 }
 
 /// The check and its numbers. `bandwidth`: bytes/s and where it came from.

@@ -173,7 +173,9 @@ pub async fn take(
         });
     };
     let mut conv = Conversation::start(ssh, &file)?;
+    tracing::debug!(host, "claim: exec started");
     let listing = conv.until(Line::Listed, LISTING).await?;
+    tracing::debug!(host, "claim: listed");
     let mut current = Vec::new();
     let mut mark = None;
     for line in listing {

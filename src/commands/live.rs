@@ -118,9 +118,11 @@ pub(crate) async fn one(
         Admission::Interrupted => return Ok(Moved::Interrupted),
         Admission::Busy(dest) => return Ok(Moved::Busy(dest)),
     };
+    tracing::debug!(dest, "admitted");
     let (pre, links) = (planned.preflight, planned.links);
 
     let mut journal = start_journal(&pre, &dest, held.as_deref()).await?;
+    tracing::debug!("journal started");
     let idx = |n: &str| {
         links
             .iter()

@@ -81,6 +81,7 @@ impl Run<'_> {
             (Err(why), _) | (_, Err(why)) => return Err(stop(why, created)),
         };
         let request = self.request();
+        tracing::debug!("watcher open, VM looked up");
         // An interrupt during the set-up (disks, the watching connection)
         // was held until now: honour it before anything starts on the
         // destination.

@@ -94,11 +94,17 @@ pub(super) async fn destination<'a>(
             } else {
                 None
             };
+            tracing::debug!(dest = dl.host.name, "cpu compared");
+            let storage = place(sl, ssh, vm, requested, transport.disks.as_deref(), cleanup).await;
+            tracing::debug!(dest = dl.host.name, "storage placed");
+            let networks = devices::probe_networks(&vm.spec, &dest, ssh).await;
+            let media = devices::probe_media(&vm.spec, ssh).await;
+            tracing::debug!(dest = dl.host.name, "devices probed");
             Some(Probed {
                 cpu,
-                storage: place(sl, ssh, vm, requested, transport.disks.as_deref(), cleanup).await,
-                networks: devices::probe_networks(&vm.spec, &dest, ssh).await,
-                media: devices::probe_media(&vm.spec, ssh).await,
+                storage,
+                networks,
+                media,
                 tls,
             })
         }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use crate::checks::convergence::Measured;
 use crate::fleet::HostLink;
 use crate::hypervisor::dirtyrate::Calc;
-use crate::hypervisor::{Domain, LibvirtError};
+use crate::hypervisor::{Domain, DomainState, LibvirtError};
 use crate::policy::Policy;
 use crate::ssh::SshSession;
 use crate::vm::read::SourceVm;
@@ -64,35 +64,47 @@ async fn finish(sample: Sample) -> Result<u64, SampleError> {
 }
 
 /// What the prediction judges: the sample's result (`None`: none was
-/// taken) and the bandwidth from `source` towards `dest`, the chosen
-/// destination.
+/// taken; `secs`: whether one was asked for) and `bandwidth`, towards the
+/// chosen destination (`None` when there is none).
 pub(super) async fn measured(
     sample: Option<Sample>,
     secs: Option<u32>,
     vm: &SourceVm,
-    policy: &Policy,
-    source: &HostLink,
-    dest: Option<&HostLink>,
+    bandwidth: Option<Option<(u64, &'static str)>>,
 ) -> Measured {
     let Some(sample) = sample else {
         return if secs.is_none() {
             Measured::NotAsked
-        } else {
+        } else if vm.state != DomainState::Running {
             Measured::NotRunning {
                 vm: vm.spec.name.clone(),
                 state: vm.state,
             }
+        } else {
+            Measured::NoDestination
         };
     };
     let dirty = finish(sample).await;
-    let Some(dest) = dest else {
+    let Some(bandwidth) = bandwidth else {
         return Measured::NoDestination;
     };
-    let dirty_bps = match dirty {
-        Ok(d) => d,
-        Err(e) => return Measured::Failed(e.to_string()),
-    };
-    let bandwidth = match policy.bandwidth_mib {
+    match dirty {
+        Ok(dirty_bps) => Measured::Rate {
+            dirty_bps,
+            bandwidth,
+        },
+        Err(e) => Measured::Failed(e.to_string()),
+    }
+}
+
+/// The bandwidth the migration from `source` to `dest` gets, bytes/s, and
+/// where the figure comes from: configured, or else the link's speed.
+pub(super) async fn bandwidth(
+    policy: &Policy,
+    source: &HostLink,
+    dest: &HostLink,
+) -> Option<(u64, &'static str)> {
+    match policy.bandwidth_mib {
         Some(b) => Some((b << 20, "configured")),
         None => match &source.ssh {
             Ok(ssh) => link_mbps(ssh, &dest.host.migration_address)
@@ -100,10 +112,6 @@ pub(super) async fn measured(
                 .map(|mbps| (mbps * 1_000_000 / 8, "link")),
             Err(_) => None,
         },
-    };
-    Measured::Rate {
-        dirty_bps,
-        bandwidth,
     }
 }
 

@@ -7,6 +7,7 @@ use super::cleanup::Cleanup;
 use super::judge;
 use super::source::{self, Found};
 use super::{cpu, gather, measure, Fleet, Options, Preflight};
+use crate::checks::convergence::Measured;
 use crate::checks::storage::{BlockMode, DiskPlacement};
 use crate::checks::{self, convergence, dest, first_failure, Check};
 use crate::error::Error;
@@ -15,7 +16,7 @@ use crate::hypervisor::DomainState;
 use crate::inventory::Host;
 use crate::scheduler::{self, Candidate, Request};
 use crate::testpoint::{self, Point};
-use crate::transport::choice;
+use crate::transport::choice::{self, Basis};
 
 /// Where the run would send the VM.
 struct Chosen {
@@ -34,19 +35,16 @@ pub(crate) async fn run(
     cleanup: &Cleanup,
 ) -> Result<Preflight, Error> {
     let found = source::find(fleet, opts).await?;
+    tracing::debug!(source = found.snapshot.name, "VM read");
     testpoint::hold(Point::Checks).await;
     let src = &found.snapshot;
     let mut checks = judge::source(src);
-    // The sample runs while the other checks do.
-    // `--transport auto` chooses from a sample, asked for or not.
-    let auto = src.policy.transport.auto;
-    let secs = opts
-        .measure
-        .or_else(|| (auto && !opts.no_measure).then_some(1));
-    let sample = match secs {
-        Some(secs) if src.vm.state == DomainState::Running => {
-            Some(measure::start(&found.domain, secs).await)
-        }
+    // An asked-for sample (`--measure`, `--strict`, `check`'s default)
+    // runs while the other checks do.
+    let running = src.vm.state == DomainState::Running;
+    let mut secs = opts.measure;
+    let mut sample = match secs {
+        Some(secs) if running => Some(measure::start(&found.domain, secs).await),
         _ => None,
     };
     let (chosen, candidates) = match &opts.to {
@@ -66,9 +64,38 @@ pub(crate) async fn run(
         .and_then(|c| fleet.index(&c.host))
         .map(|i| &fleet.links[i]);
     let source_link = &fleet.links[found.index];
-    let measured =
-        measure::measured(sample, secs, &src.vm, &src.policy, source_link, dest_link).await;
+    tracing::debug!("destination checked");
     let memory = src.vm.spec.memory_mb << 20;
+    let bandwidth = match dest_link {
+        Some(d) if sample.is_some() || auto_wants_sample(src, opts) => {
+            Some(measure::bandwidth(&src.policy, source_link, d).await)
+        }
+        _ => None,
+    };
+    // `--transport auto` chooses from a sample of its own — unless the
+    // memory crosses the link sooner than the sample would last.
+    let mut quick = None;
+    if auto_wants_sample(src, opts) {
+        match bandwidth {
+            Some(Some((bw, _))) if running && convergence::sooner_than_a_sample(memory, bw) => {
+                quick = Some(bw);
+            }
+            _ => {
+                secs = Some(convergence::AUTO_SAMPLE_SECS);
+                if running && dest_link.is_some() {
+                    sample =
+                        Some(measure::start(&found.domain, convergence::AUTO_SAMPLE_SECS).await);
+                }
+            }
+        }
+    }
+    let measured = match quick {
+        Some(bandwidth_bps) => Measured::Quick {
+            memory_bytes: memory,
+            bandwidth_bps,
+        },
+        None => measure::measured(sample, secs, &src.vm, bandwidth).await,
+    };
     let secs = secs.unwrap_or(0);
     let (check, convergence) = convergence::prediction(
         measured,
@@ -80,15 +107,18 @@ pub(crate) async fn run(
     );
     checks.push(check);
     let mut policy = src.policy.clone();
-    if auto {
+    if src.policy.transport.auto {
         let to = dest_link.and_then(|l| fleet.index(&l.host.name));
         if let Some(di) = to {
-            let (t, choice) = choice::choose(
-                &policy.transport,
-                convergence.as_ref(),
-                src.facts,
-                &fleet.facts[di],
-            );
+            let basis = match (&convergence, quick) {
+                (Some(c), _) => Basis::Measured(c),
+                (None, Some(bandwidth_bps)) => Basis::Quick {
+                    memory_bytes: memory,
+                    bandwidth_bps,
+                },
+                (None, None) => Basis::Nothing,
+            };
+            let (t, choice) = choice::choose(&policy.transport, basis, src.facts, &fleet.facts[di]);
             policy.transport = t;
             checks.push(choice);
         }
@@ -107,6 +137,12 @@ pub(crate) async fn run(
         disks,
         data_bytes,
     })
+}
+
+/// `--transport auto` needs a sample of its own: none was asked for, and
+/// `--no-measure` does not forbid one.
+fn auto_wants_sample(src: &gather::Source<'_>, opts: &Options) -> bool {
+    src.policy.transport.auto && opts.measure.is_none() && !opts.no_measure
 }
 
 /// `--to`: the named host, checked. `None` when it is not in the inventory.

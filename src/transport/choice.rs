@@ -17,7 +17,7 @@
 //! - otherwise the plain stream: it converges without help.
 
 use super::{Compress, Transport};
-use crate::checks::convergence::Convergence;
+use crate::checks::convergence::{copy_text, mib_text, Convergence};
 use crate::checks::Check;
 use crate::facts::HostFacts;
 
@@ -31,10 +31,24 @@ const MAX_AUTO_CONNECTIONS: u64 = 8;
 const MULTIFD_LIBVIRT: u32 = 5_002_000;
 const MULTIFD_QEMU: u32 = 4_000_000;
 
-/// The transport to use, and `transport.choice`.
+/// What `auto` chooses from.
+pub enum Basis<'a> {
+    /// A dirty-rate sample and the bandwidth (the prediction's numbers).
+    Measured(&'a Convergence),
+    /// No sample was taken: the guest's memory crosses the link sooner
+    /// than one lasts (`convergence::sooner_than_a_sample`).
+    Quick {
+        memory_bytes: u64,
+        bandwidth_bps: u64,
+    },
+    /// Nothing was measured.
+    Nothing,
+}
+
+/// The transport for this run and the check saying why.
 pub fn choose(
     t: &Transport,
-    measured: Option<&Convergence>,
+    basis: Basis<'_>,
     src: &HostFacts,
     dst: &HostFacts,
 ) -> (Transport, Check) {
@@ -46,14 +60,26 @@ pub fn choose(
             Check::pass(ID, format!("auto: kept what was set ({})", t.describe())),
         );
     }
-    let Some(m) = measured else {
-        return (
+    let m = match basis {
+        Basis::Measured(m) => m,
+        Basis::Quick {
+            memory_bytes,
+            bandwidth_bps,
+        } => {
+            let why = format!(
+                "auto: plain stream: {} cross the link in {}, too soon for a dirty-rate sample to pay (--measure SECS samples anyway)",
+                mib_text(memory_bytes),
+                copy_text(memory_bytes, bandwidth_bps)
+            );
+            return (out, Check::pass(ID, why));
+        }
+        Basis::Nothing => return (
             out,
             Check::pass(
                 ID,
                 "auto: no dirty-rate sample or link speed (--no-measure, or the VM does not run): plain stream",
             ),
-        );
+        ),
     };
     let (dirty, bw) = (m.dirty_rate_bps, m.bandwidth_bps);
     let mib = |b: u64| b as f64 / MIB as f64;
@@ -143,7 +169,12 @@ mod tests {
         let (src, dst) = (lab_facts("lab1"), lab_facts("lab2"));
         let t = Transport::default();
         // 25 Gbit/s: multifd, bounded by the lab host's CPUs.
-        let (c, why) = choose(&t, Some(&measured(10, 25_000_000_000 / 8)), &src, &dst);
+        let (c, why) = choose(
+            &t,
+            Basis::Measured(&measured(10, 25_000_000_000 / 8)),
+            &src,
+            &dst,
+        );
         assert!(c.parallel.is_some(), "{why:?}");
         assert!(
             why.message.contains("parallel connections"),
@@ -152,11 +183,11 @@ mod tests {
         );
         // 1 Gbit/s and a guest dirtying 100 MiB/s: XBZRLE, 256 MiB cache
         // (a tenth of 2 GiB, rounded up to a power of two).
-        let (c, why) = choose(&t, Some(&measured(100, 125_000_000)), &src, &dst);
+        let (c, why) = choose(&t, Basis::Measured(&measured(100, 125_000_000)), &src, &dst);
         assert_eq!(c.compress, Compress::Xbzrle, "{why:?}");
         assert_eq!(c.xbzrle_cache_mib, Some(256));
         // An idle guest: plain.
-        let (c, why) = choose(&t, Some(&measured(1, 125_000_000)), &src, &dst);
+        let (c, why) = choose(&t, Basis::Measured(&measured(1, 125_000_000)), &src, &dst);
         assert_eq!(c, t);
         assert!(why.message.contains("plain stream"), "{}", why.message);
         // What the operator set stays.
@@ -164,10 +195,26 @@ mod tests {
             parallel: Some(3),
             ..Transport::default()
         };
-        let (c, why) = choose(&set, Some(&measured(100, 125_000_000)), &src, &dst);
+        let (c, why) = choose(
+            &set,
+            Basis::Measured(&measured(100, 125_000_000)),
+            &src,
+            &dst,
+        );
         assert_eq!(c, set);
         assert!(why.message.contains("kept what was set"), "{}", why.message);
-        let (c, _) = choose(&t, None, &src, &dst);
+        let (c, _) = choose(&t, Basis::Nothing, &src, &dst);
         assert_eq!(c, t);
+        // No sample: 128 MiB over a 10 Gbit/s link.
+        let quick = Basis::Quick {
+            memory_bytes: 128 * MIB,
+            bandwidth_bps: 1_250_000_000,
+        };
+        let (c, why) = choose(&t, quick, &src, &dst);
+        assert_eq!(c, t);
+        assert_eq!(
+            why.message,
+            "auto: plain stream: 128 MiB cross the link in 0.11 s at 1192 MiB/s, too soon for a dirty-rate sample to pay (--measure SECS samples anyway)"
+        );
     }
 }
