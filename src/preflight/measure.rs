@@ -64,13 +64,14 @@ async fn finish(sample: Sample) -> Result<u64, SampleError> {
 }
 
 /// What the prediction judges: the sample's result (`None`: none was
-/// taken; `secs`: whether one was asked for) and `bandwidth`, towards the
-/// chosen destination (`None` when there is none).
+/// taken; `secs`: whether one was asked for) and `bandwidth` towards the
+/// chosen destination (`has_dest`: there is one).
 pub(super) async fn measured(
     sample: Option<Sample>,
     secs: Option<u32>,
     vm: &SourceVm,
-    bandwidth: Option<Option<(u64, &'static str)>>,
+    has_dest: bool,
+    bandwidth: Option<(u64, &'static str)>,
 ) -> Measured {
     let Some(sample) = sample else {
         return if secs.is_none() {
@@ -85,9 +86,9 @@ pub(super) async fn measured(
         };
     };
     let dirty = finish(sample).await;
-    let Some(bandwidth) = bandwidth else {
+    if !has_dest {
         return Measured::NoDestination;
-    };
+    }
     match dirty {
         Ok(dirty_bps) => Measured::Rate {
             dirty_bps,

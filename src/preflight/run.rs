@@ -12,6 +12,7 @@ use crate::checks::storage::{BlockMode, DiskPlacement};
 use crate::checks::{self, convergence, dest, first_failure, Check};
 use crate::error::Error;
 use crate::facts::HostFacts;
+use crate::fleet::HostLink;
 use crate::hypervisor::DomainState;
 use crate::inventory::Host;
 use crate::scheduler::{self, Candidate, Request};
@@ -41,10 +42,11 @@ pub(crate) async fn run(
     let mut checks = judge::source(src);
     // An asked-for sample (`--measure`, `--strict`, `check`'s default)
     // runs while the other checks do.
-    let running = src.vm.state == DomainState::Running;
-    let mut secs = opts.measure;
-    let mut sample = match secs {
-        Some(secs) if running => Some(measure::start(&found.domain, secs).await),
+    let secs = opts.measure;
+    let sample = match secs {
+        Some(secs) if src.vm.state == DomainState::Running => {
+            Some(measure::start(&found.domain, secs).await)
+        }
         _ => None,
     };
     let (chosen, candidates) = match &opts.to {
@@ -66,37 +68,8 @@ pub(crate) async fn run(
     let source_link = &fleet.links[found.index];
     tracing::debug!("destination checked");
     let memory = src.vm.spec.memory_mb << 20;
-    let bandwidth = match dest_link {
-        Some(d) if sample.is_some() || auto_wants_sample(src, opts) => {
-            Some(measure::bandwidth(&src.policy, source_link, d).await)
-        }
-        _ => None,
-    };
-    // `--transport auto` chooses from a sample of its own — unless the
-    // memory crosses the link sooner than the sample would last.
-    let mut quick = None;
-    if auto_wants_sample(src, opts) {
-        match bandwidth {
-            Some(Some((bw, _))) if running && convergence::sooner_than_a_sample(memory, bw) => {
-                quick = Some(bw);
-            }
-            _ => {
-                secs = Some(convergence::AUTO_SAMPLE_SECS);
-                if running && dest_link.is_some() {
-                    sample =
-                        Some(measure::start(&found.domain, convergence::AUTO_SAMPLE_SECS).await);
-                }
-            }
-        }
-    }
-    let measured = match quick {
-        Some(bandwidth_bps) => Measured::Quick {
-            memory_bytes: memory,
-            bandwidth_bps,
-        },
-        None => measure::measured(sample, secs, &src.vm, bandwidth).await,
-    };
-    let secs = secs.unwrap_or(0);
+    let (measured, secs, quick) =
+        measurement(&found, opts, (sample, secs), source_link, dest_link).await;
     let (check, convergence) = convergence::prediction(
         measured,
         memory,
@@ -137,6 +110,52 @@ pub(crate) async fn run(
         disks,
         data_bytes,
     })
+}
+
+/// What the prediction judges (and the sample's length, 0 for none), from
+/// the sample asked for (`asked`: the sample and its seconds, if any), or
+/// else one `--transport auto` takes for itself — unless the memory crosses
+/// the link sooner than the sample would last (then the bandwidth is
+/// returned, for `auto`'s choice).
+async fn measurement(
+    found: &Found<'_>,
+    opts: &Options,
+    asked: (Option<measure::Sample>, Option<u32>),
+    source_link: &HostLink,
+    dest_link: Option<&HostLink>,
+) -> (Measured, u32, Option<u64>) {
+    let (mut sample, mut secs) = asked;
+    let src = &found.snapshot;
+    let running = src.vm.state == DomainState::Running;
+    let memory = src.vm.spec.memory_mb << 20;
+    let wants = auto_wants_sample(src, opts);
+    let bandwidth = match dest_link {
+        Some(d) if sample.is_some() || wants => {
+            measure::bandwidth(&src.policy, source_link, d).await
+        }
+        _ => None,
+    };
+    if wants {
+        match bandwidth {
+            Some((bw, _)) if running && convergence::sooner_than_a_sample(memory, bw) => {
+                let quick = Measured::Quick {
+                    memory_bytes: memory,
+                    bandwidth_bps: bw,
+                };
+                return (quick, 0, Some(bw));
+            }
+            _ => {
+                secs = Some(convergence::AUTO_SAMPLE_SECS);
+                if running && dest_link.is_some() {
+                    let s = convergence::AUTO_SAMPLE_SECS;
+                    sample = Some(measure::start(&found.domain, s).await);
+                }
+            }
+        }
+    }
+    let has_dest = dest_link.is_some();
+    let measured = measure::measured(sample, secs, &src.vm, has_dest, bandwidth).await;
+    (measured, secs.unwrap_or(0), None)
 }
 
 /// `--transport auto` needs a sample of its own: none was asked for, and

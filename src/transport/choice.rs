@@ -32,6 +32,7 @@ const MULTIFD_LIBVIRT: u32 = 5_002_000;
 const MULTIFD_QEMU: u32 = 4_000_000;
 
 /// What `auto` chooses from.
+#[derive(Clone, Copy)]
 pub enum Basis<'a> {
     /// A dirty-rate sample and the bandwidth (the prediction's numbers).
     Measured(&'a Convergence),
