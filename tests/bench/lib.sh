@@ -52,6 +52,25 @@ bench_inventory() {
     for h in "${hosts[@]}"; do addrs+=("$(tests/lab/lab.sh addr "$h")"); done
 }
 
+# bench_inventory_first N [FILE]: the lab's [defaults] and its first N
+# [[hosts]] entries, written to FILE; without FILE, $work/inventory.toml
+# itself is cut down and hosts/addrs with it. Fails unless exactly N entries
+# result (a lab of fewer hosts).
+bench_inventory_first() {
+    local out=${2:-$work/inventory.toml} got
+    awk -v n="$1" '/^\[\[hosts\]\]$/ { c++ } c <= n' "$work/inventory.toml" >"$work/inventory.first"
+    got=$(grep -c '^\[\[hosts\]\]$' "$work/inventory.first" || true)
+    if [ "$got" != "$1" ]; then
+        echo "bench: wanted an inventory of $1 lab hosts, the lab has $got" >&2
+        exit 1
+    fi
+    mv "$work/inventory.first" "$out"
+    if [ -z "${2:-}" ]; then
+        mapfile -t hosts < <(sed -n 's/^name = "\(.*\)"$/\1/p' "$out")
+        mapfile -t addrs < <(sed -n 's/^address = "\(.*\)"$/\1/p' "$out")
+    fi
+}
+
 # bench_guests PREFIX N: the inventory gets room for every guest on any
 # host (cpu_allocation_ratio 16: a bench measures moving guests, not the
 # capacity checks, which would rightly refuse a 2-CPU host its 9th vCPU);
