@@ -344,6 +344,10 @@ pub struct CheckArgs {
     /// `--max-incoming`; not a `check`/`live` option).
     #[arg(skip)]
     pub max_incoming: Option<u32>,
+    /// Set by `evacuate`, which read every host itself: with `--from` and
+    /// `--to`, only those two are read, and no fleet scan runs.
+    #[arg(skip)]
+    pub whole_fleet_seen: bool,
 }
 
 /// The convergence policy (inventory values apply where these are not given;

@@ -10,6 +10,8 @@ use crate::hypervisor::{uri, Libvirt, LibvirtError};
 use crate::inventory::Host;
 use crate::ssh::{SshError, SshSession};
 
+pub mod scan;
+
 /// A host and its two channels (each may have failed independently).
 pub struct HostLink {
     pub host: Host,
@@ -25,44 +27,8 @@ impl HostLink {
     /// When SSH refuses the host's key, the host's identity is in doubt and
     /// libvirt is not contacted at all.
     pub async fn open(host: Host) -> HostLink {
-        let ssh = SshSession::connect(&host).await.map(Arc::new);
-        tracing::debug!(host = host.name, ok = ssh.is_ok(), "ssh connected");
-        let skipped = |reason: String| LibvirtError::Skipped {
-            host: host.name.clone(),
-            reason,
-        };
-        let (libvirt, tunnel) = match (&ssh, tunnel::plan(&host.libvirt_uri, &host)) {
-            (Err(e), _) if e.is_host_key() => {
-                (Err(skipped("its SSH host key was refused".into())), None)
-            }
-            (Err(_), Some(_)) => (
-                Err(skipped(format!(
-                    "{} is carried over SSH, which failed",
-                    host.libvirt_uri
-                ))),
-                None,
-            ),
-            (Ok(session), Some(plan)) => match Tunnel::start(session.clone(), &plan) {
-                Ok(t) => {
-                    let shown = format!("{} over vmigrate's SSH session", host.libvirt_uri);
-                    (
-                        Libvirt::open_async(&host, &t.local_uri, &shown).await,
-                        Some(t),
-                    )
-                }
-                Err(e) => (
-                    Err(skipped(format!(
-                        "cannot create the local tunnel socket: {e}"
-                    ))),
-                    None,
-                ),
-            },
-            (_, None) => {
-                let u = uri::effective_uri(&host.libvirt_uri, host.identity_file.as_deref());
-                (Libvirt::open_async(&host, &u, &u).await, None)
-            }
-        };
-        tracing::debug!(host = host.name, ok = libvirt.is_ok(), "libvirt opened");
+        let ssh = connect_ssh(&host).await;
+        let (libvirt, tunnel) = open_libvirt(&host, &ssh).await;
         HostLink {
             ssh,
             libvirt: libvirt.map(Arc::new),
@@ -70,6 +36,78 @@ impl HostLink {
             tunnel,
         }
     }
+
+    /// [`open`](Self::open), with the host's facts: the facts command runs
+    /// over SSH while libvirt is being opened (virt-ssh-helper's start is
+    /// the slowest step), and libvirt's facts are read as soon as it is up.
+    pub(crate) async fn open_with_facts(host: Host) -> (HostLink, crate::facts::HostFacts) {
+        let ssh = connect_ssh(&host).await;
+        let opening = async {
+            let (lv, tunnel) = open_libvirt(&host, &ssh).await;
+            (lv.map(Arc::new), tunnel)
+        };
+        let (facts, libvirt, tunnel) =
+            crate::facts::gather_while_opening(&host, &ssh, opening).await;
+        tracing::debug!(host = host.name, "facts read");
+        let link = HostLink {
+            host,
+            ssh,
+            libvirt,
+            tunnel,
+        };
+        (link, facts)
+    }
+}
+
+async fn connect_ssh(host: &Host) -> Result<Arc<SshSession>, SshError> {
+    let ssh = SshSession::connect(host).await.map(Arc::new);
+    tracing::debug!(host = host.name, ok = ssh.is_ok(), "ssh connected");
+    ssh
+}
+
+/// libvirt for `host`, through `ssh` when it carries it (see
+/// [`HostLink::open`]), and the tunnel that must live as long as it.
+async fn open_libvirt(
+    host: &Host,
+    ssh: &Result<Arc<SshSession>, SshError>,
+) -> (Result<Libvirt, LibvirtError>, Option<Tunnel>) {
+    let skipped = |reason: String| LibvirtError::Skipped {
+        host: host.name.clone(),
+        reason,
+    };
+    let opened = match (ssh, tunnel::plan(&host.libvirt_uri, host)) {
+        (Err(e), _) if e.is_host_key() => {
+            (Err(skipped("its SSH host key was refused".into())), None)
+        }
+        (Err(_), Some(_)) => (
+            Err(skipped(format!(
+                "{} is carried over SSH, which failed",
+                host.libvirt_uri
+            ))),
+            None,
+        ),
+        (Ok(session), Some(plan)) => match Tunnel::start(session.clone(), &plan) {
+            Ok(t) => {
+                let shown = format!("{} over vmigrate's SSH session", host.libvirt_uri);
+                (
+                    Libvirt::open_async(host, &t.local_uri, &shown).await,
+                    Some(t),
+                )
+            }
+            Err(e) => (
+                Err(skipped(format!(
+                    "cannot create the local tunnel socket: {e}"
+                ))),
+                None,
+            ),
+        },
+        (_, None) => {
+            let u = uri::effective_uri(&host.libvirt_uri, host.identity_file.as_deref());
+            (Libvirt::open_async(host, &u, &u).await, None)
+        }
+    };
+    tracing::debug!(host = host.name, ok = opened.0.is_ok(), "libvirt opened");
+    opened
 }
 
 impl HostLink {
@@ -87,25 +125,56 @@ impl HostLink {
     }
 }
 
-/// Opens every host and gathers its facts, all hosts at once; each host's
-/// facts are read as soon as its own connections are up. Order is kept.
+/// How many hosts are contacted at once by default: enough that a fleet
+/// of hundreds answers within a few connect times, few enough that the
+/// SSH handshakes (CPU on this machine) and the libvirt helpers they start
+/// do not crowd out the hosts a migration needs. `VMIGRATE_FAN_OUT`
+/// changes it.
+pub const FAN_OUT: usize = 32;
+
+/// The concurrency limit in effect ([`FAN_OUT`], or `VMIGRATE_FAN_OUT`).
+pub fn fan_out() -> usize {
+    std::env::var("VMIGRATE_FAN_OUT")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(FAN_OUT)
+}
+
+/// Opens every host and gathers its facts, [`fan_out`] hosts at a time;
+/// each host's facts are read as soon as its own connections are up. Order
+/// is kept.
 pub(crate) async fn gather(hosts: Vec<Host>) -> Vec<(HostLink, crate::facts::HostFacts)> {
-    let tasks: Vec<_> = hosts
-        .into_iter()
-        .map(|h| {
-            tokio::spawn(async move {
-                let link = HostLink::open(h).await;
-                let facts = crate::facts::gather(&link).await;
-                tracing::debug!(host = link.host.name, "facts read");
-                (link, facts)
-            })
-        })
-        .collect();
-    let mut out = Vec::with_capacity(tasks.len());
-    for t in tasks {
-        out.push(t.await.expect("fact-gathering task panicked"));
+    gather_with(hosts, |_, _| {}).await
+}
+
+/// [`gather`], calling `answered(host's facts, hosts answered so far)` as
+/// each host answers, in the order they answer: a slow or dead host holds
+/// one of the [`fan_out`] slots for at most its connect timeout and delays
+/// no other host's answer.
+pub(crate) async fn gather_with(
+    hosts: Vec<Host>,
+    mut answered: impl FnMut(&crate::facts::HostFacts, usize),
+) -> Vec<(HostLink, crate::facts::HostFacts)> {
+    let slots = Arc::new(tokio::sync::Semaphore::new(fan_out()));
+    let mut tasks = tokio::task::JoinSet::new();
+    let n = hosts.len();
+    for (i, h) in hosts.into_iter().enumerate() {
+        let slots = slots.clone();
+        tasks.spawn(async move {
+            let _slot = slots.acquire_owned().await;
+            (i, HostLink::open_with_facts(h).await)
+        });
     }
-    out
+    let mut out: Vec<Option<(HostLink, crate::facts::HostFacts)>> = (0..n).map(|_| None).collect();
+    let mut count = 0;
+    while let Some(done) = tasks.join_next().await {
+        let (i, got) = done.expect("fact-gathering task panicked");
+        count += 1;
+        answered(&got.1, count);
+        out[i] = Some(got);
+    }
+    out.into_iter().flatten().collect()
 }
 
 /// Refuses a fleet in which two inventory entries reached the same host

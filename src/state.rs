@@ -19,6 +19,7 @@ mod journal;
 mod known;
 mod last_run;
 mod perms;
+pub mod placement;
 mod read;
 mod record;
 mod retain;

@@ -56,6 +56,7 @@ pub async fn run(config: &Config, vm: &str) -> Result<ExitCode, Error> {
     let settings = Settings {
         policy: policy(&plan),
         unsafe_: false,
+        guard: None,
     };
     let pre = preflight(vm, &plan, &settings.policy);
     let mut display = Display::new(

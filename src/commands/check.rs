@@ -14,9 +14,22 @@ use crate::signals::Interrupt;
 /// Runs the checks and prints the verdict.
 pub async fn run(config: &Config, args: CheckArgs) -> Result<ExitCode, Error> {
     let mut interrupt = Interrupt::install();
-    let Some(planned) = plan(config, &args, Some(1), &mut interrupt).await? else {
+    let Some(mut planned) = plan(config, &args, Some(1), &mut interrupt).await? else {
         return Ok(ExitCode::Interrupted);
     };
+    // The rest of the fleet was being read meanwhile: its answer is part
+    // of the verdict (bounded by the connect timeout).
+    let finding = tokio::select! {
+        f = planned.finding(true) => f,
+        () = interrupt.wait() => return Ok(ExitCode::Interrupted),
+    };
+    if let Some(f) = finding {
+        let pre = &mut planned.preflight;
+        if let Some(e) = f.refusal(&pre.vm, &pre.source) {
+            return Err(e);
+        }
+        pre.checks.push(f.check(&pre.vm));
+    }
     let pre = planned.preflight;
     if config.json() {
         config.printer.json(&pre)?;

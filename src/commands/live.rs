@@ -22,7 +22,7 @@ use crate::policy::ladder::Rung;
 use crate::preflight::Preflight;
 use crate::report::{check_table, printer};
 use crate::signals::Interrupt;
-use crate::state::{Journal, Record, VmLock};
+use crate::state::{placement, Journal, Record, VmLock};
 
 /// Runs the migration and prints its report.
 pub async fn run(config: &Config, args: LiveArgs) -> Result<ExitCode, Error> {
@@ -63,7 +63,11 @@ pub async fn run(config: &Config, args: LiveArgs) -> Result<ExitCode, Error> {
             } else {
                 config.printer.text(&summary(&report))?;
             }
-            Ok(report.outcome.exit_code())
+            Ok(if report.also_active_on.is_empty() {
+                report.outcome.exit_code()
+            } else {
+                ExitCode::NeedsAttention
+            })
         }
     }
 }
@@ -103,9 +107,12 @@ pub(crate) async fn one(
     // a second to every migration; `vmigrate check` samples by default.
     // Before any check: two runs must not both pass the checks for one VM.
     let _lock = VmLock::acquire(&args.target.vm)?;
-    let Some(planned) = plan_with(config, &args.target, inventory, None, interrupt).await? else {
+    let Some(mut planned) = plan_with(config, &args.target, inventory, None, interrupt).await?
+    else {
         return Ok(Moved::Interrupted);
     };
+    // The fleet scan may have ended already (it never holds the run up).
+    let mut judged = judge_scan(&mut planned).await?;
     // Two runs for one destination must not both pass for its capacity.
     let run = claims::new_run_id();
     let (planned, dest, held) = match admit(config, &args.target, planned, &run, interrupt).await? {
@@ -119,6 +126,18 @@ pub(crate) async fn one(
         Admission::Busy(dest) => return Ok(Moved::Busy(dest)),
     };
     tracing::debug!(dest, "admitted");
+    let mut planned = planned;
+    if !judged {
+        judged = match judge_scan(&mut planned).await {
+            Ok(j) => j,
+            Err(e) => {
+                release_any(held).await;
+                return Err(e);
+            }
+        };
+    }
+    let guard = if judged { None } else { planned.guard() };
+    let after = guard.clone();
     let (pre, links) = (planned.preflight, planned.links);
 
     let mut journal = start_journal(&pre, &dest, held.as_deref()).await?;
@@ -133,6 +152,7 @@ pub(crate) async fn one(
     let settings = Settings {
         policy: pre.policy.clone(),
         unsafe_: args.unsafe_,
+        guard,
     };
     // Said before anything starts: a prediction that it may not finish.
     if !progress.quiet {
@@ -156,11 +176,62 @@ pub(crate) async fn one(
         &mut journal,
     )
     .await;
+    let report = after_migration(report, after, &pre, src, dst).await;
     // The VM is on one host now, counted there by its allocation.
     if let Some(h) = held {
         release(h).await;
     }
     Ok(Moved::Done(Box::new(report)))
+}
+
+/// Records where the VM runs now (the next run starts there), and waits
+/// for the fleet scan (`after`) to report a copy found elsewhere even after
+/// the switch-over: the VM must not run twice unnoticed.
+async fn after_migration(
+    mut report: Report,
+    after: Option<crate::fleet::scan::Guard>,
+    pre: &Preflight,
+    src: &crate::fleet::HostLink,
+    dst: &crate::fleet::HostLink,
+) -> Report {
+    if let Some(on) = report.running_on.as_deref() {
+        let host = if on == dst.host.name {
+            &dst.host
+        } else {
+            &src.host
+        };
+        placement::moved(&pre.vm, host);
+    }
+    if let Some(mut g) = after {
+        let f = g.settle().await;
+        if let Some(e) = f.refusal(&pre.vm, &pre.source) {
+            report.also_active_on = f.elsewhere.iter().map(|(h, _)| h.clone()).collect();
+            report.notes.push(e.to_string());
+        }
+        report.checks.push(f.check(&pre.vm));
+    }
+    report
+}
+
+async fn release_any(held: Option<Box<claims::Held>>) {
+    if let Some(h) = held {
+        release(h).await;
+    }
+}
+
+/// Judges the fleet scan if it has ended (or was not needed): `Ok(true)`
+/// when judged (its check added to the preflight), `Err` when the VM must
+/// not move (active elsewhere: exit 5; one host under two names: exit 2).
+async fn judge_scan(planned: &mut super::plan::Planned) -> Result<bool, Error> {
+    let Some(f) = planned.finding(false).await else {
+        return Ok(false);
+    };
+    let pre = &mut planned.preflight;
+    if let Some(e) = f.refusal(&pre.vm, &pre.source) {
+        return Err(e);
+    }
+    pre.checks.push(f.check(&pre.vm));
+    Ok(true)
 }
 
 /// Where `--events` lines go: a file, stdout (`-`), or nowhere.

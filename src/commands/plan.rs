@@ -8,10 +8,12 @@ use crate::cli::CheckArgs;
 use crate::config::Config;
 use crate::error::Error;
 use crate::facts::{self, HostFacts};
+use crate::fleet::scan::{self, Finding, Guard, Scan, Scanned};
 use crate::fleet::{self, HostLink};
-use crate::inventory::{self, valid_name, Inventory};
+use crate::inventory::{self, valid_name, Host, Inventory};
 use crate::preflight::{self, Cleanup, Fleet, Options, Preflight};
 use crate::signals::Interrupt;
+use crate::state::placement;
 use indicatif::ProgressBar;
 
 /// The run's connections, the facts the checks saw, and their verdict.
@@ -20,9 +22,60 @@ pub struct Planned {
     pub links: Vec<HostLink>,
     pub facts: Vec<HostFacts>,
     pub preflight: Preflight,
+    /// The other hosts, being read in the background ([`scan`]), when
+    /// `links` are only the hosts the run needs; `None` when `links` are
+    /// the whole fleet.
+    pub scan: Option<Scan>,
 }
 
 impl Planned {
+    /// What the rest of the fleet shows for the VM: judged from the
+    /// facts at hand when the whole fleet was read, else from the
+    /// background scan — waited for when `wait`, otherwise `None` until it
+    /// has ended.
+    pub async fn finding(&mut self, wait: bool) -> Option<Finding> {
+        let pre = &self.preflight;
+        let near: Vec<&HostFacts> = [Some(pre.source.as_str()), pre.destination.as_deref()]
+            .into_iter()
+            .flatten()
+            .filter_map(|n| self.facts.iter().find(|f| f.name == n))
+            .collect();
+        let uuid = near
+            .first()
+            .and_then(|f| f.vms.iter().find(|v| v.name == pre.vm))
+            .map(|v| v.uuid.clone());
+        let scanned = match &mut self.scan {
+            None => Scanned {
+                facts: self
+                    .facts
+                    .iter()
+                    .filter(|f| !near.iter().any(|n| n.name == f.name))
+                    .cloned()
+                    .collect(),
+                late: Vec::new(),
+            },
+            Some(s) if wait => s.finished().await,
+            Some(s) => s.result()?,
+        };
+        Some(scan::judge(&pre.vm, uuid.as_deref(), &near, &scanned))
+    }
+
+    /// The migration's watch on the background scan, when there is one.
+    pub fn guard(&self) -> Option<Guard> {
+        let pre = &self.preflight;
+        let scan = self.scan.as_ref()?;
+        let near: Vec<&HostFacts> = [Some(pre.source.as_str()), pre.destination.as_deref()]
+            .into_iter()
+            .flatten()
+            .filter_map(|n| self.facts.iter().find(|f| f.name == n))
+            .collect();
+        let uuid = near
+            .first()
+            .and_then(|f| f.vms.iter().find(|v| v.name == pre.vm))
+            .map(|v| v.uuid.clone());
+        Some(scan.guard(&pre.vm, uuid.as_deref(), &near))
+    }
+
     /// The link and facts of an inventory host.
     pub fn host(&self, name: &str) -> Option<(&HostLink, &HostFacts)> {
         let i = self.links.iter().position(|l| l.host.name == name)?;
@@ -93,20 +146,58 @@ pub async fn plan_with(
     interrupt: &mut Interrupt,
 ) -> Result<Option<Planned>, Error> {
     let spinner = config.printer.spinner(&format!("checking {}", args.vm));
+    let first = first_hosts(&inv, args);
     let gathered = tokio::select! {
-        g = fleet::gather(inv.hosts.clone()) => g,
+        g = fleet::gather(first.clone().unwrap_or_else(|| inv.hosts.clone())) => g,
         () = interrupt.wait() => {
             spinner.finish_and_clear();
             interrupted();
             return Ok(None);
         }
     };
-    let (links, facts): (Vec<HostLink>, Vec<HostFacts>) = gathered.into_iter().unzip();
+    let (mut links, mut facts): (Vec<HostLink>, Vec<HostFacts>) = gathered.into_iter().unzip();
+    placement::learn(&facts);
+    let rest = |links: &[HostLink]| -> Vec<Host> {
+        inv.hosts
+            .iter()
+            .filter(|h| !links.iter().any(|l| l.host.name == h.name))
+            .cloned()
+            .collect()
+    };
+    let mut scan = None;
+    if first.is_some() && !args.whole_fleet_seen {
+        // Without --from, the VM must be where the hint said (or already
+        // on --to); if not, it is searched for on every other host now.
+        let verified = args.from.is_some()
+            || facts
+                .iter()
+                .any(|f| f.vms.iter().any(|v| v.name == args.vm));
+        if verified {
+            scan = Some(Scan::start(rest(&links)));
+        } else {
+            tracing::debug!(
+                vm = args.vm,
+                "not where the hint said: searching every host"
+            );
+            let more = tokio::select! {
+                g = fleet::gather(rest(&links)) => g,
+                () = interrupt.wait() => {
+                    spinner.finish_and_clear();
+                    interrupted();
+                    return Ok(None);
+                }
+            };
+            let (l, f): (Vec<HostLink>, Vec<HostFacts>) = more.into_iter().unzip();
+            placement::learn(&f);
+            links.extend(l);
+            facts.extend(f);
+        }
+    }
     if let Err(e) = fleet::refuse_same_host_twice(&facts) {
         spinner.finish_and_clear();
         return Err(e);
     }
-    check(
+    let planned = check(
         args,
         default_measure,
         inv,
@@ -115,7 +206,37 @@ pub async fn plan_with(
         &spinner,
         interrupt,
     )
-    .await
+    .await?;
+    Ok(planned.map(|mut p| {
+        p.scan = scan;
+        p
+    }))
+}
+
+/// The hosts to read first, when the run need not read the whole fleet
+/// before it can start (`None`: it must): with `--to`, the source
+/// (`--from`, else where the placement hint last saw the VM) and the
+/// destination. Without `--to`, the scheduler weighs every host.
+fn first_hosts(inv: &Inventory, args: &CheckArgs) -> Option<Vec<Host>> {
+    if args.whole_fleet_seen {
+        // The caller (evacuate) read the whole fleet itself: the pair will do.
+        return pair(inv, args.from.as_deref()?, args.to.as_deref()?);
+    }
+    let to = args.to.as_deref()?;
+    let from = match args.from.as_deref() {
+        Some(f) => f.to_string(),
+        None => placement::hint(inv, &args.vm)?.name.clone(),
+    };
+    pair(inv, &from, to)
+}
+
+/// `from` and `to` (once when they are one host), from the inventory.
+fn pair(inv: &Inventory, from: &str, to: &str) -> Option<Vec<Host>> {
+    let mut hosts = vec![inv.host(from)?.clone()];
+    if to != from {
+        hosts.push(inv.host(to)?.clone());
+    }
+    Some(hosts)
 }
 
 /// Reads every host's facts again over the run's own connections (one
@@ -224,5 +345,6 @@ async fn check(
         links,
         facts,
         preflight,
+        scan: None,
     }))
 }

@@ -15,11 +15,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::claims::Claim;
 use crate::fleet::HostLink;
+use crate::hypervisor::Libvirt;
 use crate::hypervisor::{version_string, LibvirtError};
 use crate::inventory::Host;
 use crate::maintenance::Mark;
-use crate::ssh::SshError;
+use crate::ssh::{SshError, SshSession};
 pub use libvirt::VmFacts;
+use std::sync::Arc;
 
 /// Whether one channel to a host works, and if not, why.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -132,6 +134,35 @@ pub(crate) async fn gather(link: &HostLink) -> HostFacts {
     };
     let (remote, lv) = tokio::join!(remote, lv);
     assemble(host, remote, lv)
+}
+
+/// Gathers the facts of a host whose libvirt connection is still being
+/// opened (`opening`, which returns the connection and whatever else the
+/// caller keeps with it): the remote command runs on `ssh` meanwhile, so
+/// the two round trips overlap rather than add up.
+pub(crate) async fn gather_while_opening<T>(
+    host: &Host,
+    ssh: &Result<Arc<SshSession>, SshError>,
+    opening: impl std::future::Future<Output = (Result<Arc<Libvirt>, LibvirtError>, T)>,
+) -> (HostFacts, Result<Arc<Libvirt>, LibvirtError>, T) {
+    let remote = async {
+        match ssh {
+            Ok(ssh) => remote::gather(ssh, &host.instances_path)
+                .await
+                .map_err(Unreached::Ssh),
+            Err(e) => Err(Unreached::SshLink(e)),
+        }
+    };
+    let lv = async {
+        let (lv, kept) = opening.await;
+        let facts = match &lv {
+            Ok(l) => libvirt::gather(l).await,
+            Err(e) => Err(e.clone()),
+        };
+        (lv, kept, facts)
+    };
+    let (remote, (lv, kept, facts)) = tokio::join!(remote, lv);
+    (assemble(host, remote, facts), lv, kept)
 }
 
 /// Why SSH facts are missing: the link failed, or the command on it.

@@ -37,6 +37,9 @@ impl Run<'_> {
             mut watch,
         } = watched;
         self.report.completion_noticed_ms = returned.elapsed().as_secs_f64() * 1000.0;
+        if let Some(f) = &watch.found_elsewhere {
+            self.report.also_active_on = f.elsewhere.iter().map(|(h, _)| h.clone()).collect();
+        }
         if let Some(p) = watch.paused_at {
             self.report.paused_ms = Some(millis(returned.saturating_duration_since(p)));
         }
@@ -134,7 +137,7 @@ impl Run<'_> {
             aborted: cancelled && !w.timed_out,
         };
         let c = self.settle(facts, ended).await;
-        self.report.interrupted = w.stop.asked();
+        self.report.interrupted = w.stop.asked() && w.found_elsewhere.is_none();
         let why = failure::Why {
             reason: &reason,
             cancelled: matches!(e, MigrateError::Cancelled(_)),

@@ -12,6 +12,7 @@ use super::monitor::Display;
 use super::watch::{Until, Watch};
 use super::Outcome;
 use crate::checks::convergence::Convergence;
+use crate::fleet::scan::Guard;
 use crate::fleet::HostLink;
 use crate::policy::ladder::{Ladder, Step};
 use crate::policy::Policy;
@@ -25,6 +26,9 @@ pub struct Settings {
     pub policy: Policy,
     /// Pass `VIR_MIGRATE_UNSAFE` (shared file storage libvirt cannot recognise).
     pub unsafe_: bool,
+    /// `live`: the fleet scan's watch, which aborts a migration of a VM
+    /// found active elsewhere.
+    pub guard: Option<Guard>,
 }
 
 /// The `live -o json` document (and `attach`'s).
@@ -79,6 +83,11 @@ pub struct Report {
     /// (absent from `live`'s report).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub attached: bool,
+    /// Other hosts where the fleet scan found the VM active too (a split
+    /// brain, or another migration of it): exit 5 whatever the outcome.
+    /// Absent when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub also_active_on: Vec<String>,
 }
 
 impl Report {
@@ -108,6 +117,7 @@ impl Report {
             paused_ms: None,
             interrupted: false,
             attached: false,
+            also_active_on: Vec::new(),
         }
     }
 }
@@ -155,7 +165,8 @@ pub async fn migrate(
                 dom: &ready.dom,
                 request: &ready.request,
             };
-            let w = Watch::new(run.ladder());
+            let mut w = Watch::new(run.ladder());
+            w.guard.clone_from(&settings.guard);
             let watched = run.watch(call, &ready.watched, w, interrupt).await;
             run.conclude(&ready.created, watched).await;
         }

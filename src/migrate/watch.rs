@@ -12,6 +12,7 @@ use super::job_end::{self, JobEnd};
 use super::monitor::{disk_bytes, Tick};
 use super::run::Run;
 use super::steer::{act, observe, Interrupted, PolicyEvent};
+use crate::fleet::scan::{Finding, Guard};
 use crate::hypervisor::{Domain, JobStats, LibvirtError, MigrateError, MigrateRequest};
 use crate::policy::ladder::{Action, Ladder, Observation, Phase, Rung, Trigger};
 use crate::signals::Interrupt;
@@ -59,6 +60,10 @@ pub(super) struct Watch {
     unanswered: u32,
     /// The run's status file for `vmigrate ps` (its rung), while watching.
     status: Option<StatusFile>,
+    /// `live`: the fleet scan, which may find the VM active elsewhere.
+    pub guard: Option<Guard>,
+    /// What the scan found, when it aborted the migration.
+    pub found_elsewhere: Option<Finding>,
 }
 
 impl Watch {
@@ -76,6 +81,8 @@ impl Watch {
             end_seen: false,
             unanswered: 0,
             status: None,
+            guard: None,
+            found_elsewhere: None,
         }
     }
 }
@@ -127,9 +134,13 @@ impl Run<'_> {
             &self.dst.host.name,
             w.ladder.rung(),
         );
+        let mut guard = w.guard.take();
         let (result, returned) = loop {
             tokio::select! {
                 r = &mut call => break r,
+                found = alarm(&mut guard), if !w.stop.asked() => {
+                    self.found_elsewhere(&mut w, dom, found).await;
+                }
                 _ = ticker.tick() => {
                     if let Some(end) = self.tick(&mut w, dom, polling).await {
                         break end;
@@ -143,6 +154,7 @@ impl Run<'_> {
         };
         // The job is over: `ps` has nothing more to show of this run.
         w.status = None;
+        w.guard = guard;
         Watched {
             result,
             returned,
@@ -293,6 +305,40 @@ impl Run<'_> {
         self.abort_again(w, dom).await;
     }
 
+    /// The fleet scan found the VM active on another host before the
+    /// migration ended: abort it, journalled first, as for Ctrl-C — a
+    /// migration must not add a third copy to a split brain.
+    async fn found_elsewhere(&mut self, w: &mut Watch, dom: &Domain, found: Finding) {
+        let (vm, src) = (&self.pre.vm, &self.src.host.name);
+        let on: Vec<&str> = found.elsewhere.iter().map(|(h, _)| h.as_str()).collect();
+        w.found_elsewhere = Some(found.clone());
+        if self.report.postcopy {
+            w.stop.refuse("post-copy");
+            self.display.note(&format!(
+                "vmigrate: {vm} is also active on {}, but it is in post-copy and cannot be aborted",
+                on.join(", ")
+            ));
+            return;
+        }
+        let asked = Record::AbortRequested {
+            before_start: false,
+        };
+        if let Err(e) = self.journal.commit(asked).await {
+            w.stop.refuse("the journal could not be written");
+            self.display.note(&format!(
+                "vmigrate: {vm} is also active on {}, but {e}; not aborting",
+                on.join(", ")
+            ));
+            return;
+        }
+        self.display.note(&format!(
+            "vmigrate: {vm} is also active on {}: aborting the migration (it stays on {src} unless the migration completes first)",
+            on.join(", ")
+        ));
+        w.stop.ask();
+        self.abort_again(w, dom).await;
+    }
+
     /// One more abort attempt, until libvirt takes or refuses it.
     async fn abort_again(&mut self, w: &mut Watch, dom: &Domain) {
         if let Some(why) = w.stop.attempt(dom).await {
@@ -301,6 +347,14 @@ impl Run<'_> {
                 "vmigrate: {why}; waiting for the migration to finish on {dst}"
             ));
         }
+    }
+}
+
+/// [`Guard::alarm`], or never without a guard.
+async fn alarm(guard: &mut Option<Guard>) -> Finding {
+    match guard {
+        Some(g) => g.alarm().await,
+        None => std::future::pending().await,
     }
 }
 

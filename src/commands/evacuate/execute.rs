@@ -260,6 +260,7 @@ fn check_args(args: &EvacuateArgs, vm: &str, from: &str, to: Option<String>) -> 
         strict: false,
         policy: args.policy.clone(),
         max_incoming: Some(args.max_incoming),
+        whole_fleet_seen: true,
     }
 }
 
