@@ -266,7 +266,8 @@ mod tests {
         let vm = src.vms[0].clone();
         let mut other = lab_facts("lab3");
         other.vms.clear();
-        let mut down = lab_facts("lab4");
+        let mut down = lab_facts("lab3");
+        down.name = "lab4".into();
         down.libvirt.reachable = false;
         down.vms.clear();
         down.host_uuid = None;
