@@ -63,11 +63,9 @@ pub async fn run(config: &Config, args: LiveArgs) -> Result<ExitCode, Error> {
             } else {
                 config.printer.text(&summary(&report))?;
             }
-            Ok(if report.also_active_on.is_empty() {
-                report.outcome.exit_code()
-            } else {
-                ExitCode::NeedsAttention
-            })
+            // The scan's refusal (split brain: 5; one host under two
+            // names: 2) outranks the outcome: the run must not pass.
+            Ok(report.refused.unwrap_or(report.outcome.exit_code()))
         }
     }
 }
@@ -207,6 +205,7 @@ async fn after_migration(
         if let Some(e) = f.refusal(&pre.vm, &pre.source) {
             report.also_active_on = f.elsewhere.iter().map(|(h, _)| h.clone()).collect();
             report.notes.push(e.to_string());
+            report.refused = Some(e.exit_code());
         }
         report.checks.push(f.check(&pre.vm));
     }

@@ -191,6 +191,11 @@ pub async fn plan_with(
             placement::learn(&f);
             links.extend(l);
             facts.extend(f);
+            // Back in the inventory's order, as a whole-fleet read gives.
+            let at = |name: &str| inv.hosts.iter().position(|h| h.name == name);
+            let mut both: Vec<_> = links.into_iter().zip(facts).collect();
+            both.sort_by_key(|(l, _)| at(&l.host.name));
+            (links, facts) = both.into_iter().unzip();
         }
     }
     if let Err(e) = fleet::refuse_same_host_twice(&facts) {

@@ -15,7 +15,7 @@ use futures::future::join_all;
 use crate::config::Config;
 use crate::error::Error;
 use crate::exit_codes::ExitCode;
-use crate::fleet::HostLink;
+use crate::fleet::{self, HostLink};
 use crate::hypervisor::Host;
 use crate::inventory;
 use crate::ps::{self, HostJobs, HostRead, PsReport};
@@ -90,9 +90,17 @@ async fn reconnect(links: &mut [HostLink]) {
     .await;
 }
 
-/// Connects to every host at once.
+/// Connects to every host, [`fleet::fan_out`] at a time.
 async fn open(hosts: Vec<inventory::Host>) -> Vec<HostLink> {
-    join_all(hosts.into_iter().map(HostLink::open)).await
+    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(fleet::fan_out()));
+    join_all(hosts.into_iter().map(|h| {
+        let slots = slots.clone();
+        async move {
+            let _slot = slots.acquire_owned().await;
+            HostLink::open(h).await
+        }
+    }))
+    .await
 }
 
 /// One reading of every host: the report, and exit 6 when an enabled host

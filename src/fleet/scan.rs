@@ -139,11 +139,12 @@ impl Guard {
         f
     }
 
-    /// Resolves with the finding once the scan has found the VM active
-    /// elsewhere; never otherwise.
+    /// Resolves with the finding once the scan has found a reason to stop
+    /// ([`Finding::refusal`]: the VM active elsewhere, or one host under
+    /// two names); never otherwise.
     pub async fn alarm(&mut self) -> Finding {
         let f = self.settle().await;
-        if f.elsewhere.is_empty() {
+        if f.elsewhere.is_empty() && f.same_host.is_none() {
             std::future::pending::<()>().await;
         }
         f

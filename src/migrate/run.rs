@@ -88,6 +88,10 @@ pub struct Report {
     /// Absent when none.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub also_active_on: Vec<String>,
+    /// The fleet scan's reason to stop, when it found one (not in the
+    /// JSON: `also_active_on`, `notes` and the exit code say it).
+    #[serde(skip)]
+    pub refused: Option<crate::exit_codes::ExitCode>,
 }
 
 impl Report {
@@ -118,6 +122,7 @@ impl Report {
             interrupted: false,
             attached: false,
             also_active_on: Vec::new(),
+            refused: None,
         }
     }
 }

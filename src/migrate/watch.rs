@@ -305,18 +305,21 @@ impl Run<'_> {
         self.abort_again(w, dom).await;
     }
 
-    /// The fleet scan found the VM active on another host before the
-    /// migration ended: abort it, journalled first, as for Ctrl-C — a
-    /// migration must not add a third copy to a split brain.
+    /// The fleet scan found, before the migration ended, the VM active on
+    /// another host (a migration must not add a copy to a split brain) or
+    /// one host under two names in the inventory (which vmigrate refuses
+    /// everywhere): abort, journalled first, as for Ctrl-C.
     async fn found_elsewhere(&mut self, w: &mut Watch, dom: &Domain, found: Finding) {
         let (vm, src) = (&self.pre.vm, &self.src.host.name);
-        let on: Vec<&str> = found.elsewhere.iter().map(|(h, _)| h.as_str()).collect();
-        w.found_elsewhere = Some(found.clone());
+        let why = found
+            .refusal(vm, src)
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        w.found_elsewhere = Some(found);
         if self.report.postcopy {
             w.stop.refuse("post-copy");
             self.display.note(&format!(
-                "vmigrate: {vm} is also active on {}, but it is in post-copy and cannot be aborted",
-                on.join(", ")
+                "vmigrate: {why}; but {vm} is in post-copy and cannot be aborted"
             ));
             return;
         }
@@ -325,15 +328,12 @@ impl Run<'_> {
         };
         if let Err(e) = self.journal.commit(asked).await {
             w.stop.refuse("the journal could not be written");
-            self.display.note(&format!(
-                "vmigrate: {vm} is also active on {}, but {e}; not aborting",
-                on.join(", ")
-            ));
+            self.display
+                .note(&format!("vmigrate: {why}; but {e}: not aborting"));
             return;
         }
         self.display.note(&format!(
-            "vmigrate: {vm} is also active on {}: aborting the migration (it stays on {src} unless the migration completes first)",
-            on.join(", ")
+            "vmigrate: {why}; aborting the migration ({vm} stays on {src} unless the migration completes first)"
         ));
         w.stop.ask();
         self.abort_again(w, dom).await;

@@ -26,6 +26,7 @@ mod live;
 mod maintenance;
 mod matrix;
 mod output;
+mod placement;
 mod ps;
 mod recover;
 mod ssh_config;
