@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use crate::error::Error;
+use crate::facts::Depth;
 use crate::hypervisor::tunnel::{self, Tunnel};
 use crate::hypervisor::{uri, Libvirt, LibvirtError};
 use crate::inventory::Host;
@@ -19,6 +20,9 @@ pub struct HostLink {
     pub libvirt: Result<Arc<Libvirt>, LibvirtError>,
     /// Keeps the libvirt tunnel open as long as the link lives.
     tunnel: Option<Tunnel>,
+    /// A second libvirt connection being opened ahead of need
+    /// ([`open_spare`](Self::open_spare)).
+    spare: std::sync::Mutex<Option<tokio::task::JoinHandle<Result<Libvirt, LibvirtError>>>>,
 }
 
 impl HostLink {
@@ -34,26 +38,31 @@ impl HostLink {
             libvirt: libvirt.map(Arc::new),
             host,
             tunnel,
+            spare: std::sync::Mutex::new(None),
         }
     }
 
     /// [`open`](Self::open), with the host's facts: the facts command runs
     /// over SSH while libvirt is being opened (virt-ssh-helper's start is
     /// the slowest step), and libvirt's facts are read as soon as it is up.
-    pub(crate) async fn open_with_facts(host: Host) -> (HostLink, crate::facts::HostFacts) {
+    pub(crate) async fn open_with_facts(
+        host: Host,
+        depth: Depth,
+    ) -> (HostLink, crate::facts::HostFacts) {
         let ssh = connect_ssh(&host).await;
         let opening = async {
             let (lv, tunnel) = open_libvirt(&host, &ssh).await;
             (lv.map(Arc::new), tunnel)
         };
         let (facts, libvirt, tunnel) =
-            crate::facts::gather_while_opening(&host, &ssh, opening).await;
+            crate::facts::gather_while_opening(&host, &ssh, depth, opening).await;
         tracing::debug!(host = host.name, "facts read");
         let link = HostLink {
             host,
             ssh,
             libvirt,
             tunnel,
+            spare: std::sync::Mutex::new(None),
         };
         (link, facts)
     }
@@ -115,13 +124,44 @@ impl HostLink {
     /// the same SSH session when tunnelled): for watching a job while
     /// another connection is blocked in a long call such as a migration.
     pub async fn open_libvirt_again(&self) -> Result<Libvirt, LibvirtError> {
-        if let Some(t) = &self.tunnel {
-            let shown = format!("{} over vmigrate's SSH session", self.host.libvirt_uri);
-            Libvirt::open_async(&self.host, &t.local_uri, &shown).await
-        } else {
-            let u = uri::effective_uri(&self.host.libvirt_uri, self.host.identity_file.as_deref());
-            Libvirt::open_async(&self.host, &u, &u).await
+        let spare = self.spare.lock().ok().and_then(|mut s| s.take());
+        if let Some(Ok(opened)) = match spare {
+            Some(task) => Some(task.await),
+            None => None,
+        } {
+            return opened;
         }
+        self.second_connection().await
+    }
+
+    /// Starts opening the second connection that
+    /// [`open_libvirt_again`](Self::open_libvirt_again) will want, so that it is ready by then
+    /// (`live` calls this once the checks have chosen the source).
+    pub fn open_spare(&self) {
+        let Ok(mut spare) = self.spare.lock() else {
+            return;
+        };
+        if spare.is_none() && self.libvirt.is_ok() {
+            let opening = self.second_connection();
+            *spare = Some(tokio::spawn(opening));
+        }
+    }
+
+    /// A new libvirt connection to the host, the way the first was made.
+    fn second_connection(
+        &self,
+    ) -> impl std::future::Future<Output = Result<Libvirt, LibvirtError>> + Send + 'static {
+        let host = self.host.clone();
+        let (uri, shown) = if let Some(t) = &self.tunnel {
+            (
+                t.local_uri.clone(),
+                format!("{} over vmigrate's SSH session", host.libvirt_uri),
+            )
+        } else {
+            let u = uri::effective_uri(&host.libvirt_uri, host.identity_file.as_deref());
+            (u.clone(), u)
+        };
+        async move { Libvirt::open_async(&host, &uri, &shown).await }
     }
 }
 
@@ -145,7 +185,7 @@ pub fn fan_out() -> usize {
 /// each host's facts are read as soon as its own connections are up. Order
 /// is kept.
 pub(crate) async fn gather(hosts: Vec<Host>) -> Vec<(HostLink, crate::facts::HostFacts)> {
-    gather_with(hosts, |_, _| {}).await
+    gather_with(hosts, Depth::Full, |_, _| {}).await
 }
 
 /// [`gather`], calling `answered(host's facts, hosts answered so far)` as
@@ -154,6 +194,7 @@ pub(crate) async fn gather(hosts: Vec<Host>) -> Vec<(HostLink, crate::facts::Hos
 /// no other host's answer.
 pub(crate) async fn gather_with(
     hosts: Vec<Host>,
+    depth: Depth,
     mut answered: impl FnMut(&crate::facts::HostFacts, usize),
 ) -> Vec<(HostLink, crate::facts::HostFacts)> {
     let slots = Arc::new(tokio::sync::Semaphore::new(fan_out()));
@@ -163,7 +204,7 @@ pub(crate) async fn gather_with(
         let slots = slots.clone();
         tasks.spawn(async move {
             let _slot = slots.acquire_owned().await;
-            (i, HostLink::open_with_facts(h).await)
+            (i, HostLink::open_with_facts(h, depth).await)
         });
     }
     let mut out: Vec<Option<(HostLink, crate::facts::HostFacts)>> = (0..n).map(|_| None).collect();
@@ -174,7 +215,10 @@ pub(crate) async fn gather_with(
         answered(&got.1, count);
         out[i] = Some(got);
     }
-    out.into_iter().flatten().collect()
+    let out: Vec<_> = out.into_iter().flatten().collect();
+    // Every run that read hosts teaches the next where the VMs are.
+    crate::state::placement::learn(out.iter().map(|(_, f)| f));
+    out
 }
 
 /// Refuses a fleet in which two inventory entries reached the same host

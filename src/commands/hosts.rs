@@ -33,7 +33,7 @@ pub async fn run(config: &Config, only: &[String]) -> Result<ExitCode, Error> {
         .spinner(&format!("gathering facts from {} hosts", hosts.len()));
     let total = hosts.len();
     // Counted as hosts answer: a slow host shows as the one still missing.
-    let facts: Vec<HostFacts> = fleet::gather_with(hosts, |f, n| {
+    let facts: Vec<HostFacts> = fleet::gather_with(hosts, crate::facts::Depth::Full, |f, n| {
         spinner.set_message(format!(
             "gathering facts: {n} of {total} hosts answered ({} last)",
             f.name
@@ -44,7 +44,6 @@ pub async fn run(config: &Config, only: &[String]) -> Result<ExitCode, Error> {
     .map(|(_, f)| f)
     .collect();
     spinner.finish_and_clear();
-    crate::state::placement::learn(&facts);
     // The rows are shown (they are how the operator sees the duplicate),
     // then the inventory is refused.
     let twice = fleet::refuse_same_host_twice(&facts).err();

@@ -111,6 +111,13 @@ pub(crate) async fn one(
     };
     // The fleet scan may have ended already (it never holds the run up).
     let mut judged = judge_scan(&mut planned).await?;
+    if planned.preflight.migratable {
+        // The connection that will watch the job opens while the claim
+        // and the journal are written.
+        if let Some((l, _)) = planned.host(&planned.preflight.source) {
+            l.open_spare();
+        }
+    }
     // Two runs for one destination must not both pass for its capacity.
     let run = claims::new_run_id();
     let (planned, dest, held) = match admit(config, &args.target, planned, &run, interrupt).await? {

@@ -156,7 +156,6 @@ pub async fn plan_with(
         }
     };
     let (mut links, mut facts): (Vec<HostLink>, Vec<HostFacts>) = gathered.into_iter().unzip();
-    placement::learn(&facts);
     let rest = |links: &[HostLink]| -> Vec<Host> {
         inv.hosts
             .iter()
@@ -188,7 +187,6 @@ pub async fn plan_with(
                 }
             };
             let (l, f): (Vec<HostLink>, Vec<HostFacts>) = more.into_iter().unzip();
-            placement::learn(&f);
             links.extend(l);
             facts.extend(f);
             // Back in the inventory's order, as a whole-fleet read gives.

@@ -122,6 +122,7 @@ pub(crate) async fn gather(link: &HostLink) -> HostFacts {
         match &link.ssh {
             Ok(ssh) => remote::gather(ssh, &host.instances_path)
                 .await
+                .map(Some)
                 .map_err(Unreached::Ssh),
             Err(e) => Err(Unreached::SshLink(e)),
         }
@@ -139,16 +140,21 @@ pub(crate) async fn gather(link: &HostLink) -> HostFacts {
 /// Gathers the facts of a host whose libvirt connection is still being
 /// opened (`opening`, which returns the connection and whatever else the
 /// caller keeps with it): the remote command runs on `ssh` meanwhile, so
-/// the two round trips overlap rather than add up.
+/// the two round trips overlap rather than add up. `Depth::Domains`: no
+/// remote command (the fleet scan needs only libvirt's domains and host
+/// UUID; hostname, memory and CPU come from libvirt too).
 pub(crate) async fn gather_while_opening<T>(
     host: &Host,
     ssh: &Result<Arc<SshSession>, SshError>,
+    depth: Depth,
     opening: impl std::future::Future<Output = (Result<Arc<Libvirt>, LibvirtError>, T)>,
 ) -> (HostFacts, Result<Arc<Libvirt>, LibvirtError>, T) {
     let remote = async {
         match ssh {
+            Ok(_) if depth == Depth::Domains => Ok(None),
             Ok(ssh) => remote::gather(ssh, &host.instances_path)
                 .await
+                .map(Some)
                 .map_err(Unreached::Ssh),
             Err(e) => Err(Unreached::SshLink(e)),
         }
@@ -163,6 +169,15 @@ pub(crate) async fn gather_while_opening<T>(
     };
     let (remote, (lv, kept, facts)) = tokio::join!(remote, lv);
     (assemble(host, remote, facts), lv, kept)
+}
+
+/// How much of a host to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Depth {
+    /// Everything (`hosts`, the checks, the scheduler).
+    Full,
+    /// libvirt's facts only, no remote command (the fleet scan).
+    Domains,
 }
 
 /// Why SSH facts are missing: the link failed, or the command on it.
@@ -183,7 +198,7 @@ impl std::fmt::Display for Unreached<'_> {
 /// Builds the report row from whatever each channel produced.
 fn assemble(
     host: &Host,
-    remote: Result<remote::RemoteFacts, Unreached<'_>>,
+    remote: Result<Option<remote::RemoteFacts>, Unreached<'_>>,
     lv: Result<libvirt::LibvirtFacts, LibvirtError>,
 ) -> HostFacts {
     let ssh = Reachability::from(&remote);
@@ -221,7 +236,7 @@ fn assemble(
         claims: Vec::new(),
         maintenance: None,
     };
-    if let Ok(r) = remote {
+    if let Ok(Some(r)) = remote {
         f.hostname = Some(r.hostname);
         f.disk_free_mb = r.disk_free_mb;
         f.claims = r.claims;

@@ -15,7 +15,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::facts::HostFacts;
+use crate::facts::{Depth, HostFacts};
 use crate::inventory::Host;
 
 /// What the scan saw: the facts of every host that answered in time, and
@@ -50,7 +50,7 @@ impl Scan {
         let task = tokio::spawn(async move {
             let names: Vec<String> = hosts.iter().map(|h| h.name.clone()).collect();
             let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel();
-            let gather = super::gather_with(hosts, move |f, _| {
+            let gather = super::gather_with(hosts, Depth::Domains, move |f, _| {
                 let _ = done_tx.send(f.clone());
             });
             let mut facts = Vec::new();

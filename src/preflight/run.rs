@@ -49,13 +49,8 @@ pub(crate) async fn run(
         }
         _ => None,
     };
-    let (chosen, candidates) = match &opts.to {
-        Some(to) => (
-            named(fleet, &found, to, opts, cleanup, &mut checks).await,
-            Vec::new(),
-        ),
-        None => scheduled(fleet, &found, opts, cleanup, &mut checks).await,
-    };
+    let (chosen, candidates, early) =
+        destination(fleet, &found, opts, cleanup, &mut checks, secs.is_some()).await;
     let (block, disks) = chosen.as_ref().map_or_else(
         || (opts.block == BlockMode::Yes, Vec::new()),
         |c| (c.block, c.disks.clone()),
@@ -69,7 +64,7 @@ pub(crate) async fn run(
     tracing::debug!("destination checked");
     let memory = src.vm.spec.memory_mb << 20;
     let (measured, secs, quick) =
-        measurement(&found, opts, (sample, secs), source_link, dest_link).await;
+        measurement(&found, opts, (sample, secs), early, source_link, dest_link).await;
     let (check, convergence) = convergence::prediction(
         measured,
         memory,
@@ -112,15 +107,48 @@ pub(crate) async fn run(
     })
 }
 
+/// A bandwidth read ahead, towards the destination named.
+type Early = Option<(String, Option<(u64, &'static str)>)>;
+
+/// The destination, named (`--to`) or chosen by the scheduler, with its
+/// checks; for a named one, the link's speed towards it, read while it is
+/// probed (one exec on the source, not after the probes) when the run will
+/// want it (`sampled`: a sample was asked for).
+async fn destination(
+    fleet: &Fleet<'_>,
+    found: &Found<'_>,
+    opts: &Options,
+    cleanup: &Cleanup,
+    checks: &mut Vec<Check>,
+    sampled: bool,
+) -> (Option<Chosen>, Vec<Candidate>, Early) {
+    let src = &found.snapshot;
+    let Some(to) = &opts.to else {
+        let (c, candidates) = scheduled(fleet, found, opts, cleanup, checks).await;
+        return (c, candidates, None);
+    };
+    let wanted = sampled || auto_wants_sample(src, opts);
+    let early = async {
+        let d = fleet.index(to).filter(|_| wanted && to != src.name)?;
+        let s = &fleet.links[found.index];
+        let bw = measure::bandwidth(&src.policy, s, &fleet.links[d]).await;
+        Some((to.clone(), bw))
+    };
+    let (chosen, early) = tokio::join!(named(fleet, found, to, opts, cleanup, checks), early);
+    (chosen, Vec::new(), early)
+}
+
 /// What the prediction judges (and the sample's length, 0 for none), from
-/// the sample asked for (`asked`: the sample and its seconds, if any), or
-/// else one `--transport auto` takes for itself — unless the memory crosses
-/// the link sooner than the sample would last (then the bandwidth is
-/// returned, for `auto`'s choice).
+/// the sample asked for (`asked`: the sample and its seconds, if any) and
+/// the bandwidth (`early`: already read towards a destination), or else
+/// from a sample `--transport auto` takes for itself — unless the memory
+/// crosses the link sooner than the sample would last (then the bandwidth
+/// is returned, for `auto`'s choice).
 async fn measurement(
     found: &Found<'_>,
     opts: &Options,
     asked: (Option<measure::Sample>, Option<u32>),
+    early: Early,
     source_link: &HostLink,
     dest_link: Option<&HostLink>,
 ) -> (Measured, u32, Option<u64>) {
@@ -129,8 +157,9 @@ async fn measurement(
     let running = src.vm.state == DomainState::Running;
     let memory = src.vm.spec.memory_mb << 20;
     let wants = auto_wants_sample(src, opts);
-    let bandwidth = match dest_link {
-        Some(d) if sample.is_some() || wants => {
+    let bandwidth = match (dest_link, early) {
+        (Some(d), Some((to, bw))) if d.host.name == to => bw,
+        (Some(d), _) if sample.is_some() || wants => {
             measure::bandwidth(&src.policy, source_link, d).await
         }
         _ => None,

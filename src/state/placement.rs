@@ -60,10 +60,10 @@ pub fn hint<'a>(inventory: &'a Inventory, vm: &str) -> Option<&'a Host> {
 /// runs nowhere in `facts`, the one host it is defined on). Hosts whose
 /// domains were not read teach nothing. Failures are only logged: the hint
 /// is an optimisation, never a reason to fail a run.
-pub fn learn(facts: &[HostFacts]) {
+pub fn learn<'a>(facts: impl IntoIterator<Item = &'a HostFacts>) {
     let now = now();
     let mut seen: BTreeMap<&str, (&HostFacts, bool)> = BTreeMap::new();
-    for f in facts.iter().filter(|f| f.libvirt.reachable) {
+    for f in facts.into_iter().filter(|f| f.libvirt.reachable) {
         for v in &f.vms {
             let active = v.is_active();
             match seen.get(v.name.as_str()) {

@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # A 1,000-host inventory whose other hosts do not answer (issue P): lab1 and
 # lab2 (real; the VM, NBD disk and idle, on lab1) plus 998 hosts syn0001 …
-# syn0998 at 127.0.0.1 on distinct closed ports — ports nothing listens on
-# (`ss -ltn`), below the kernel's ephemeral range so that no connection can
-# meet itself. Nothing outside this machine is contacted. The inventory sets
-# connect_timeout_secs = TIMEOUT (default 5) in [defaults].
+# syn0998, in two runs (MODES, default "closed silent"):
+#   closed: at 127.0.0.1 on distinct closed ports — ports nothing listens on
+#     (`ss -ltn`), below the kernel's ephemeral range so that no connection
+#     can meet itself: each refuses at once;
+#   silent: at unused addresses of the lab's own subnet (10.213.77.100-254,
+#     7 ports each), on the lab's bridge: nothing answers, each connection
+#     waits for the kernel to give up on the address (~3 s) or the connect
+#     timeout — the case that tests the scan's deadline.
+# Nothing outside this machine (and the lab's bridge) is contacted. The
+# inventory sets connect_timeout_secs = TIMEOUT (default 5) in [defaults].
 # Measures, by hyperfine (-N, 1 warm-up, RUNS runs, default 5, failures
 # kept):
 #   `check VM --from lab1 --to lab2` and the same with --no-measure:
@@ -44,16 +50,36 @@ if [ "${#ports[@]}" -lt "$synthetic" ]; then
     exit 1
 fi
 sed -i "s/^\[defaults\]$/[defaults]\nconnect_timeout_secs = $timeout/" "$inv"
+cp "$inv" "$work/base.toml"
+subnet=$(tests/lab/lab.sh addr lab1 | cut -d. -f1-3)
+
+for mode in ${MODES:-closed silent}; do
+cp "$work/base.toml" "$inv"
 for ((i = 0; i < synthetic; i++)); do
-    printf '\n[[hosts]]\nname = "syn%04d"\naddress = "127.0.0.1"\nport = %d\n' $((i + 1)) "${ports[i]}"
+    if [ "$mode" = closed ]; then
+        printf '\n[[hosts]]\nname = "syn%04d"\naddress = "127.0.0.1"\nport = %d\n' $((i + 1)) "${ports[i]}"
+    else
+        printf '\n[[hosts]]\nname = "syn%04d"\naddress = "%s.%d"\nport = %d\n' $((i + 1)) "$subnet" $((100 + i % 155)) $((22 + i / 155))
+    fi
 done >>"$inv"
-echo "#### synthetic.sh: $(grep -c '^\[\[hosts\]\]$' "$inv") hosts (lab1, lab2 real; $synthetic at 127.0.0.1:${ports[0]}…${ports[-1]}, closed)," \
+if [ "$mode" = closed ]; then
+    where="127.0.0.1:${ports[0]}…${ports[-1]}, closed"
+else
+    where="$subnet.100-254, unused addresses, nothing answers"
+fi
+echo
+echo "#### synthetic.sh ($mode): $(grep -c '^\[\[hosts\]\]$' "$inv") hosts (lab1, lab2 real; $synthetic at $where)," \
     "connect_timeout_secs = $(sed -n 's/^connect_timeout_secs = //p' "$inv")"
 
-names=("check --from lab1 --to lab2" "check --from lab1 --to lab2 --no-measure" "hosts (-o json)")
+names=("check --from lab1 --to lab2" "check --from lab1 --to lab2 --no-measure")
 cmds=("$bin -i $inv -o json check $vm --from lab1 --to lab2"
-    "$bin -i $inv -o json check $vm --from lab1 --to lab2 --no-measure"
-    "$bin -i $inv -o json hosts")
+    "$bin -i $inv -o json check $vm --from lab1 --to lab2 --no-measure")
+if [ "$mode" = closed ]; then
+    # Every host is contacted (bounded fan-out): with silent hosts this
+    # takes ~1,000 / 32 × 3 s, so only where they refuse.
+    names+=("hosts (-o json)")
+    cmds+=("$bin -i $inv -o json hosts")
+fi
 args=()
 for i in "${!cmds[@]}"; do
     rc=0
@@ -68,7 +94,15 @@ for i in "${!cmds[@]}"; do
         echo "  (not repeated: over 30 s)"
     fi
 done
-python3 - "$work/once2.json" <<'PY'
+python3 - "$work/once0.json" <<'PY'
+import json, sys
+try:
+    c = [c for c in json.load(open(sys.argv[1]))["checks"] if c["id"] == "source.unique"]
+    print(f"check's source.unique: {c[0]['status']}: {c[0]['message'][:160]}" if c else "no source.unique check")
+except (ValueError, KeyError):
+    print("check: no JSON report")
+PY
+[ "$mode" = closed ] && python3 - "$work/once2.json" <<'PY'
 import json, sys
 try:
     h = json.load(open(sys.argv[1]))["hosts"]
@@ -79,7 +113,7 @@ print(f"hosts reported {len(h)} hosts, {len(down)} unreachable "
       f"({sum(n.startswith('syn') for n in down)} of them synthetic; others: {[n for n in down if not n.startswith('syn')]})")
 PY
 
-[ "${#args[@]}" -gt 0 ] || exit 0
+[ "${#args[@]}" -gt 0 ] || continue
 hyperfine --warmup 1 --runs "$runs" -N --ignore-failure --export-json "$work/result.json" "${args[@]}"
 python3 - "$work/result.json" "$timeout" "$(nproc)" <<'PY'
 import json, sys
@@ -92,3 +126,4 @@ for x in r:
     print(f"{x['command']:42} median {x['median']:6.2f} s, max {x['max']:6.2f} s wall ({target}); "
           f"own CPU {cpu:.0f} ms per run on {sys.argv[3]} shared cores; exit codes {sorted(set(x['exit_codes']))}")
 PY
+done
