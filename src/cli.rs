@@ -295,7 +295,8 @@ pub fn usage_message(e: &clap::Error) -> String {
 fn exit_code_help() -> String {
     format!(
         "{}\n\nEnvironment:\n  VMIGRATE_INVENTORY  the inventory when -i is not given\n  \
-         VMIGRATE_STATE_DIR  the journal and locks [default: $XDG_STATE_HOME/vmigrate]\n  \
+         VMIGRATE_STATE_DIR  the journal, locks and placement hint [default: $XDG_STATE_HOME/vmigrate]\n  \
+         VMIGRATE_FAN_OUT    hosts contacted at once by commands that read every host [default: 32]\n  \
          VMIGRATE_LOG        diagnostics filter (tracing syntax, e.g. vmigrate=debug,russh=info)\n  \
          NO_COLOR            set and not empty: no colour (as --color never)\n  \
          SSH_AUTH_SOCK       ssh-agent, tried before identity files",

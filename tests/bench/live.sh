@@ -37,10 +37,17 @@ bench_inventory_first "$HOSTS"
 export VMIGRATE_STATE_DIR=$work/state
 addr() { if [ "$1" = lab1 ]; then echo "${addrs[0]}"; else echo "${addrs[1]}"; fi; }
 ms() { echo $(($(date +%s%N) / 1000000)); }
+# Every migration starts from a quiet machine: the lab's hosts share its
+# cores, and the previous migration's tear-down (the source QEMU exiting,
+# the ssh and libvirt helpers of the tool that ran it closing) would
+# otherwise slow whichever run comes next — always the same kind in a
+# round's fixed order.
+settle() { sleep "${SETTLE:-1}"; }
 
 vmig() { # LABEL FROM TO [--from FROM]
     local label=$1 from=$2 to=$3 t0 t1
     shift 3
+    settle
     t0=$(ms)
     target/release/vmigrate -i "$work/inventory.toml" -o json live "$vm" "$@" --to "$to" >"$work/last.json"
     t1=$(ms)
@@ -52,6 +59,7 @@ bare() { # FROM TO
     local t0 t1 s d
     s=$(addr "$1")
     d=$(addr "$2")
+    settle
     t0=$(ms)
     virsh -q -c "qemu+ssh://root@$s/system?keyfile=$key&no_tty=1" migrate --live --p2p --persistent \
         --undefinesource "$vm" "qemu+ssh://$d/system?keyfile=$key&no_tty=1" --migrateuri "tcp://$d"
