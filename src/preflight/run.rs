@@ -56,8 +56,10 @@ pub(crate) async fn run(
         |c| (c.block, c.disks.clone()),
     );
     let data_bytes = judge::data_bytes(&src.vm, block, &disks);
+    // A destination that is the source measures nothing (the check failed).
     let dest_link = chosen
         .as_ref()
+        .filter(|c| c.host != src.name)
         .and_then(|c| fleet.index(&c.host))
         .map(|i| &fleet.links[i]);
     let source_link = &fleet.links[found.index];
