@@ -34,16 +34,8 @@ impl Planned {
     /// background scan — waited for when `wait`, otherwise `None` until it
     /// has ended.
     pub async fn finding(&mut self, wait: bool) -> Option<Finding> {
+        let (near, uuid) = near(&self.preflight, &self.facts);
         let pre = &self.preflight;
-        let near: Vec<&HostFacts> = [Some(pre.source.as_str()), pre.destination.as_deref()]
-            .into_iter()
-            .flatten()
-            .filter_map(|n| self.facts.iter().find(|f| f.name == n))
-            .collect();
-        let uuid = near
-            .first()
-            .and_then(|f| f.vms.iter().find(|v| v.name == pre.vm))
-            .map(|v| v.uuid.clone());
         let scanned = match &mut self.scan {
             None => Scanned {
                 facts: self
@@ -62,18 +54,9 @@ impl Planned {
 
     /// The migration's watch on the background scan, when there is one.
     pub fn guard(&self) -> Option<Guard> {
-        let pre = &self.preflight;
         let scan = self.scan.as_ref()?;
-        let near: Vec<&HostFacts> = [Some(pre.source.as_str()), pre.destination.as_deref()]
-            .into_iter()
-            .flatten()
-            .filter_map(|n| self.facts.iter().find(|f| f.name == n))
-            .collect();
-        let uuid = near
-            .first()
-            .and_then(|f| f.vms.iter().find(|v| v.name == pre.vm))
-            .map(|v| v.uuid.clone());
-        Some(scan.guard(&pre.vm, uuid.as_deref(), &near))
+        let (near, uuid) = near(&self.preflight, &self.facts);
+        Some(scan.guard(&self.preflight.vm, uuid.as_deref(), &near))
     }
 
     /// The link and facts of an inventory host.
@@ -81,6 +64,21 @@ impl Planned {
         let i = self.links.iter().position(|l| l.host.name == name)?;
         Some((&self.links[i], &self.facts[i]))
     }
+}
+
+/// The facts of the hosts the run works with (the source, then the
+/// destination), and the VM's UUID on the source.
+fn near<'a>(pre: &Preflight, facts: &'a [HostFacts]) -> (Vec<&'a HostFacts>, Option<String>) {
+    let near: Vec<&HostFacts> = [Some(pre.source.as_str()), pre.destination.as_deref()]
+        .into_iter()
+        .flatten()
+        .filter_map(|n| facts.iter().find(|f| f.name == n))
+        .collect();
+    let uuid = near
+        .first()
+        .and_then(|f| f.vms.iter().find(|v| v.name == pre.vm))
+        .map(|v| v.uuid.clone());
+    (near, uuid)
 }
 
 fn interrupted() {
