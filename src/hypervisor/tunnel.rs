@@ -6,11 +6,16 @@
 //! dominant cost (each OpenSSH handshake costs far more CPU than the facts
 //! it fetches). Instead, when the URI's user, host and port are the ones
 //! vmigrate already has a verified session to, a local Unix socket (in a
-//! private 0700 directory, see `socket_dir`) is bridged to `virt-ssh-helper` — the program
-//! libvirt's own ssh transport runs — over that session, and libvirt opens
-//! `DRIVER+unix:///PATH?socket=…`. Other transports are left to libvirt.
+//! private 0700 directory, see `socket_dir`) is bridged over that session
+//! to libvirtd's own socket on the host — a `direct-streamlocal` channel
+//! that sshd opens itself, with no process started there — or, where the
+//! host refuses that (`AllowStreamLocalForwarding no`, another socket
+//! path), to `virt-ssh-helper`, the program libvirt's own ssh transport
+//! runs. libvirt opens `DRIVER+unix:///PATH?socket=…`. Other transports
+//! are left to libvirt.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use tokio::net::UnixListener;
@@ -117,7 +122,8 @@ impl Drop for Tunnel {
 
 impl Tunnel {
     /// Listens on a fresh private socket; every connection libvirt makes to
-    /// it becomes one `virt-ssh-helper` channel on `ssh`.
+    /// it becomes one channel on `ssh`: to libvirtd's socket, or else to
+    /// `virt-ssh-helper`.
     pub fn start(ssh: Arc<SshSession>, plan: &TunnelPlan) -> std::io::Result<Tunnel> {
         // No other local user may reach the socket and, through it, the
         // host's libvirtd.
@@ -133,14 +139,41 @@ impl Tunnel {
             plan.remote_uri.clone(),
             plan.remote_socket.clone(),
         ]);
+        let socket_there = Arc::new(plan.remote_socket.clone());
+        // Once the host refused a stream-local channel, it is not asked
+        // again for this tunnel.
+        let refused = Arc::new(AtomicBool::new(false));
         let accept = tokio::spawn(async move {
             while let Ok((local, _)) = listener.accept().await {
                 let (ssh, argv) = (ssh.clone(), argv.clone());
+                let (socket_there, refused) = (socket_there.clone(), refused.clone());
                 tokio::spawn(async move {
                     tracing::debug!(host = ssh.host(), "libvirt tunnel: connection accepted");
+                    // libvirtd's socket straight from sshd: no helper
+                    // process to start on the host (the slowest step of
+                    // opening libvirt). Else the helper, as libvirt's own
+                    // ssh transport runs it.
+                    let direct = if refused.load(Ordering::Relaxed) {
+                        None
+                    } else {
+                        match ssh.open_socket(&socket_there).await {
+                            Ok(ch) => Some(ch),
+                            Err(e) => {
+                                tracing::debug!(
+                                    host = ssh.host(),
+                                    "libvirt tunnel: {e}; using the helper"
+                                );
+                                refused.store(true, Ordering::Relaxed);
+                                None
+                            }
+                        }
+                    };
                     // On failure the local end just closes: libvirt reports
                     // the connection as ended, and its error gets a hint.
-                    let r = ssh.pipe(&argv, local).await;
+                    let r = match direct {
+                        Some(ch) => ssh.shuttle(ch, local).await,
+                        None => ssh.pipe(&argv, local).await,
+                    };
                     tracing::debug!(host = ssh.host(), "libvirt tunnel: closed: {r:?}");
                 });
             }

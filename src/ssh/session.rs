@@ -126,6 +126,35 @@ impl SshSession {
     pub async fn pipe<S: AsRef<str>>(
         &self,
         argv: &[S],
+        local: tokio::net::UnixStream,
+    ) -> Result<(), SshError> {
+        let proto = |e: russh::Error| SshError::Protocol {
+            host: self.host.clone(),
+            reason: e.to_string(),
+        };
+        let ch = self.handle.channel_open_session().await.map_err(proto)?;
+        ch.exec(true, command_line(argv)).await.map_err(proto)?;
+        self.shuttle(ch, local).await
+    }
+
+    /// A channel to the Unix socket `path` on the host, opened by sshd
+    /// itself (OpenSSH's `direct-streamlocal`): no process is started
+    /// there. `Err` when the host refuses it (`AllowStreamLocalForwarding
+    /// no`, no such socket, or no permission).
+    pub async fn open_socket(&self, path: &str) -> Result<russh::Channel<client::Msg>, SshError> {
+        self.handle
+            .channel_open_direct_streamlocal(path)
+            .await
+            .map_err(|e| SshError::Protocol {
+                host: self.host.clone(),
+                reason: format!("stream-local channel to {path}: {e}"),
+            })
+    }
+
+    /// Joins `ch` and `local` until either side ends (see [`pipe`](Self::pipe)).
+    pub async fn shuttle(
+        &self,
+        mut ch: russh::Channel<client::Msg>,
         mut local: tokio::net::UnixStream,
     ) -> Result<(), SshError> {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -133,8 +162,6 @@ impl SshSession {
             host: self.host.clone(),
             reason: e.to_string(),
         };
-        let mut ch = self.handle.channel_open_session().await.map_err(proto)?;
-        ch.exec(true, command_line(argv)).await.map_err(proto)?;
         let mut buf = vec![0u8; 64 * 1024];
         let io = |e: std::io::Error| SshError::Protocol {
             host: self.host.clone(),
