@@ -21,7 +21,10 @@ pub async fn run(config: &Config, args: CheckArgs) -> Result<ExitCode, Error> {
     // of the verdict (bounded by the connect timeout).
     let finding = tokio::select! {
         f = planned.finding(true) => f,
-        () = interrupt.wait() => return Ok(ExitCode::Interrupted),
+        () = interrupt.wait() => {
+            super::plan::interrupted();
+            return Ok(ExitCode::Interrupted);
+        }
     };
     if let Some(f) = finding {
         let pre = &mut planned.preflight;

@@ -81,7 +81,7 @@ fn near<'a>(pre: &Preflight, facts: &'a [HostFacts]) -> (Vec<&'a HostFacts>, Opt
     (near, uuid)
 }
 
-fn interrupted() {
+pub(crate) fn interrupted() {
     // Said even with -q: it explains the exit code.
     crate::report::printer::always("vmigrate: interrupted; nothing was changed on any host");
 }
