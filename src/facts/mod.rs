@@ -118,15 +118,7 @@ impl HostFacts {
 /// concurrently; each channel's failure is recorded separately.
 pub(crate) async fn gather(link: &HostLink) -> HostFacts {
     let host = &link.host;
-    let remote = async {
-        match &link.ssh {
-            Ok(ssh) => remote::gather(ssh, &host.instances_path)
-                .await
-                .map(Some)
-                .map_err(Unreached::Ssh),
-            Err(e) => Err(Unreached::SshLink(e)),
-        }
-    };
+    let remote = read_remote(host, &link.ssh, Depth::Full);
     let lv = async {
         match &link.libvirt {
             Ok(lv) => libvirt::gather(lv).await,
@@ -149,16 +141,7 @@ pub(crate) async fn gather_while_opening<T>(
     depth: Depth,
     opening: impl std::future::Future<Output = (Result<Arc<Libvirt>, LibvirtError>, T)>,
 ) -> (HostFacts, Result<Arc<Libvirt>, LibvirtError>, T) {
-    let remote = async {
-        match ssh {
-            Ok(_) if depth == Depth::Domains => Ok(None),
-            Ok(ssh) => remote::gather(ssh, &host.instances_path)
-                .await
-                .map(Some)
-                .map_err(Unreached::Ssh),
-            Err(e) => Err(Unreached::SshLink(e)),
-        }
-    };
+    let remote = read_remote(host, ssh, depth);
     let lv = async {
         let (lv, kept) = opening.await;
         let facts = match &lv {
@@ -169,6 +152,23 @@ pub(crate) async fn gather_while_opening<T>(
     };
     let (remote, (lv, kept, facts)) = tokio::join!(remote, lv);
     (assemble(host, remote, facts), lv, kept)
+}
+
+/// The facts command's answer over `ssh` (`None`: not asked, at
+/// `Depth::Domains`), or why there is none.
+async fn read_remote<'a>(
+    host: &Host,
+    ssh: &'a Result<Arc<SshSession>, SshError>,
+    depth: Depth,
+) -> Result<Option<remote::RemoteFacts>, Unreached<'a>> {
+    match ssh {
+        Ok(_) if depth == Depth::Domains => Ok(None),
+        Ok(ssh) => remote::gather(ssh, &host.instances_path)
+            .await
+            .map(Some)
+            .map_err(Unreached::Ssh),
+        Err(e) => Err(Unreached::SshLink(e)),
+    }
 }
 
 /// How much of a host to read.
