@@ -269,24 +269,20 @@ async fn start_journal(
     held: Option<&claims::Held>,
 ) -> Result<Journal, Error> {
     let mut journal = Journal::open(&pre.vm)?;
-    if let Some(h) = held {
-        journal
-            .commit(Record::Claim {
-                host: h.host.clone(),
-                path: h.path.clone(),
-                claim: h.claim.clone(),
-            })
-            .await?;
-    }
-    journal
-        .commit(Record::Start {
-            source: pre.source.clone(),
-            destination: dest.to_string(),
-            block_migration: pre.block_migration,
-            policy: Some(pre.policy.clone()),
-            data_bytes: Some(pre.data_bytes),
-        })
-        .await?;
+    // Both durable before the migration starts: one write, one fdatasync.
+    let claim = held.map(|h| Record::Claim {
+        host: h.host.clone(),
+        path: h.path.clone(),
+        claim: h.claim.clone(),
+    });
+    let start = Record::Start {
+        source: pre.source.clone(),
+        destination: dest.to_string(),
+        block_migration: pre.block_migration,
+        policy: Some(pre.policy.clone()),
+        data_bytes: Some(pre.data_bytes),
+    };
+    journal.commit_all(claim.into_iter().chain([start])).await?;
     Ok(journal)
 }
 

@@ -15,6 +15,7 @@ use std::io;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Once;
 
 const PREFIX: &str = "vmigrate-";
 const LOCK: &str = "lock";
@@ -31,8 +32,11 @@ impl SocketDir {
     /// stale ones that killed runs left behind.
     pub fn create() -> io::Result<SocketDir> {
         static N: AtomicU32 = AtomicU32::new(0);
+        static SWEPT: Once = Once::new();
         let base = base();
-        remove_stale(&base);
+        // Once per process: a run opens a tunnel per host, and the
+        // directory may hold thousands of other entries.
+        SWEPT.call_once(|| remove_stale(&base));
         let path = loop {
             let nanos = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -128,11 +132,13 @@ fn remove_stale(base: &Path) {
     let uid = current_uid();
     for entry in entries.flatten() {
         let name = entry.file_name();
-        let Some(name) = name.to_str() else { continue };
+        // The name first: only our entries cost a stat.
+        if !name.to_str().is_some_and(|n| n.starts_with(PREFIX)) {
+            continue;
+        }
         let path = entry.path();
         // symlink_metadata: never follow a link planted by someone else.
-        let ours = std::fs::symlink_metadata(&path)
-            .is_ok_and(|m| m.is_dir() && m.uid() == uid && name.starts_with(PREFIX));
+        let ours = std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir() && m.uid() == uid);
         if ours && is_stale(&path) {
             tracing::debug!(dir = %path.display(), "removing a stale tunnel directory");
             let _ = std::fs::remove_dir_all(&path);
@@ -168,6 +174,7 @@ mod tests {
         assert!(a.path().starts_with(base.path()));
         // A live directory survives the next run's clean-up.
         let b = SocketDir::create().unwrap();
+        remove_stale(base.path());
         assert!(a.path().exists());
         // One left by a killed process (its lock free) does not.
         let killed = base.path().join("vmigrate-1-0-dead");
@@ -177,7 +184,7 @@ mod tests {
         let old_kind = base.path().join("vmigrate-AbC123");
         std::fs::create_dir(&old_kind).unwrap();
         drop(std::os::unix::net::UnixListener::bind(old_kind.join("libvirt.sock")).unwrap());
-        let _c = SocketDir::create().unwrap();
+        remove_stale(base.path());
         assert!(!killed.exists() && !old_kind.exists());
         assert!(a.path().exists() && b.path().exists());
         let (pa, pb) = (a.path().to_path_buf(), b.path().to_path_buf());

@@ -276,33 +276,7 @@ impl Run<'_> {
 
     /// Ctrl-C or SIGTERM: abort, journalled first.
     async fn interrupted(&mut self, w: &mut Watch, dom: &Domain) {
-        let (vm, src, dst) = (&self.pre.vm, &self.src.host.name, &self.dst.host.name);
-        if self.report.postcopy {
-            // Post-copy cannot be undone: the guest already runs on the
-            // destination with part of its memory on the source.
-            w.stop.refuse("post-copy");
-            self.display.note(&format!(
-                "vmigrate: interrupted, but {vm} is in post-copy and cannot be aborted; waiting for it to finish on {dst}"
-            ));
-            return;
-        }
-        let asked = Record::AbortRequested {
-            before_start: false,
-        };
-        if let Err(e) = self.journal.commit(asked).await {
-            // Not aborted: the migration goes on, and ends one way or the
-            // other with the VM on one host.
-            w.stop.refuse("the journal could not be written");
-            self.display.note(&format!(
-                "vmigrate: interrupted, but {e}; not aborting: the migration of {vm} goes on"
-            ));
-            return;
-        }
-        self.display.note(&format!(
-            "vmigrate: interrupted: aborting the migration of {vm} (it stays on {src} unless the migration completes first)"
-        ));
-        w.stop.ask();
-        self.abort_again(w, dom).await;
+        self.abort_journalled(w, dom, "interrupted").await;
     }
 
     /// The fleet scan found, before the migration ended, the VM active on
@@ -310,16 +284,25 @@ impl Run<'_> {
     /// one host under two names in the inventory (which vmigrate refuses
     /// everywhere): abort, journalled first, as for Ctrl-C.
     async fn found_elsewhere(&mut self, w: &mut Watch, dom: &Domain, found: Finding) {
-        let (vm, src) = (&self.pre.vm, &self.src.host.name);
         let why = found
-            .refusal(vm, src)
+            .refusal(&self.pre.vm, &self.src.host.name)
             .map(|e| e.to_string())
             .unwrap_or_default();
         w.found_elsewhere = Some(found);
+        self.abort_journalled(w, dom, &why).await;
+    }
+
+    /// Aborts for `why`, journalled first. Not when the migration is in
+    /// post-copy (it cannot be undone: the guest already runs on the
+    /// destination with part of its memory on the source), nor when the
+    /// journal cannot be written: then the migration goes on, and ends one
+    /// way or the other with the VM on one host.
+    async fn abort_journalled(&mut self, w: &mut Watch, dom: &Domain, why: &str) {
+        let (vm, src, dst) = (&self.pre.vm, &self.src.host.name, &self.dst.host.name);
         if self.report.postcopy {
             w.stop.refuse("post-copy");
             self.display.note(&format!(
-                "vmigrate: {why}; but {vm} is in post-copy and cannot be aborted"
+                "vmigrate: {why}, but {vm} is in post-copy and cannot be aborted; waiting for it to finish on {dst}"
             ));
             return;
         }
@@ -328,12 +311,13 @@ impl Run<'_> {
         };
         if let Err(e) = self.journal.commit(asked).await {
             w.stop.refuse("the journal could not be written");
-            self.display
-                .note(&format!("vmigrate: {why}; but {e}: not aborting"));
+            self.display.note(&format!(
+                "vmigrate: {why}, but {e}; not aborting: the migration of {vm} goes on"
+            ));
             return;
         }
         self.display.note(&format!(
-            "vmigrate: {why}; aborting the migration ({vm} stays on {src} unless the migration completes first)"
+            "vmigrate: {why}: aborting the migration of {vm} (it stays on {src} unless the migration completes first)"
         ));
         w.stop.ask();
         self.abort_again(w, dom).await;

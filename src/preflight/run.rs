@@ -219,15 +219,33 @@ async fn named(
             disks: Vec::new(),
         });
     }
-    let di = fleet.index(to).expect("known host is in the fleet");
-    let dst = gather::destination(fleet, found.index, di, src, None, opts.block, cleanup).await;
+    let (judged, chosen) = probe(fleet, found, to, None, opts, cleanup).await;
+    checks.extend(judged);
+    Some(chosen)
+}
+
+/// Probes `to` as the destination and judges it: its checks, and what
+/// choosing it would mean.
+async fn probe(
+    fleet: &Fleet<'_>,
+    found: &Found<'_>,
+    to: &str,
+    verdict: Option<crate::vm::cpu::Verdict>,
+    opts: &Options,
+    cleanup: &Cleanup,
+) -> (Vec<Check>, Chosen) {
+    let src = &found.snapshot;
+    let di = fleet
+        .index(to)
+        .expect("a destination is a host of the fleet");
+    let dst = gather::destination(fleet, found.index, di, src, verdict, opts.block, cleanup).await;
     let judged = judge::destination(src, &dst, opts.block);
-    checks.extend(judged.checks);
-    Some(Chosen {
+    let chosen = Chosen {
         host: to.to_string(),
         block: judged.block,
         disks: judged.disks,
-    })
+    };
+    (judged.checks, chosen)
 }
 
 /// No `--to`: the scheduler's candidates, tried in order, Nova's retry
@@ -259,22 +277,15 @@ async fn scheduled(
     let mut candidates = scheduler::schedule(&req, &hosts);
     let mut chosen = None;
     for c in candidates.iter_mut().filter(|c| c.accepted) {
-        let di = fleet.index(&c.host).expect("candidate is in the fleet");
         let verdict = verdicts.get(&c.host).cloned();
-        let dst =
-            gather::destination(fleet, found.index, di, src, verdict, opts.block, cleanup).await;
-        let judged = judge::destination(src, &dst, opts.block);
-        if let Some(f) = first_failure(&judged.checks) {
+        let (judged, choice) = probe(fleet, found, &c.host, verdict, opts, cleanup).await;
+        if let Some(f) = first_failure(&judged) {
             c.accepted = false;
             c.reason = format!("failed check {}: {}", f.id, f.message);
             continue;
         }
-        checks.extend(judged.checks);
-        chosen = Some(Chosen {
-            host: c.host.clone(),
-            block: judged.block,
-            disks: judged.disks,
-        });
+        checks.extend(judged);
+        chosen = Some(choice);
         break;
     }
     let host = chosen.as_ref().map(|c| c.host.as_str());

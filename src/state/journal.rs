@@ -121,25 +121,37 @@ impl Journal {
     /// blocking thread so that a slow disk never stalls the async workers
     /// that carry the SSH tunnels. `Err`: the step must not be taken.
     pub async fn commit(&mut self, record: Record) -> Result<(), JournalError> {
+        self.commit_all([record]).await
+    }
+
+    /// [`Journal::commit`] for records that precede one step together: one
+    /// write and one `fdatasync` for all of them.
+    pub async fn commit_all(
+        &mut self,
+        records: impl IntoIterator<Item = Record>,
+    ) -> Result<(), JournalError> {
         if let Some(rotation) = self.rotation.take() {
             // The lock orders it before this append anyway; waiting for it
             // here means no rotation outlives its journal.
             let _ = rotation.await;
         }
-        let entry = Entry {
-            ts_ms: now_ms(),
-            run: self.run.clone(),
-            vm: self.vm.clone(),
-            record,
-        };
         let fail = |message: String| JournalError {
             path: self.appender.path.clone(),
             message,
         };
-        let mut line = serde_json::to_string(&entry).map_err(|e| fail(e.to_string()))?;
-        line.push('\n');
+        let mut lines = String::new();
+        for record in records {
+            let entry = Entry {
+                ts_ms: now_ms(),
+                run: self.run.clone(),
+                vm: self.vm.clone(),
+                record,
+            };
+            lines.push_str(&serde_json::to_string(&entry).map_err(|e| fail(e.to_string()))?);
+            lines.push('\n');
+        }
         let appender = self.appender.clone();
-        let write = move || appender.append(line.as_bytes());
+        let write = move || appender.append(lines.as_bytes());
         let done = match tokio::runtime::Handle::try_current() {
             Ok(_) => tokio::task::spawn_blocking(write)
                 .await
@@ -207,9 +219,10 @@ impl Appender {
         Ok(file.metadata()?.len())
     }
 
-    /// Appends `line` and syncs it, holding the rotation lock shared: no
-    /// rotation copies the file while the line is being written, nor
-    /// renames it away between the check for a replaced file and the write.
+    /// Appends `line` (one or more whole lines) and syncs it, holding the
+    /// rotation lock shared: no rotation copies the file while the line is
+    /// being written, nor renames it away between the check for a replaced
+    /// file and the write.
     fn append(&self, line: &[u8]) -> std::io::Result<()> {
         self.lock.lock_shared()?;
         let done = self.append_locked(line);

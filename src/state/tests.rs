@@ -184,6 +184,32 @@ fn a_read_may_start_inside_a_multibyte_character() {
 }
 
 #[test]
+fn records_committed_together_are_whole_lines_in_order() {
+    let d = state_with(&[line(1, "web1", "r1", "start", START)]);
+    let path = d.path().join(JOURNAL);
+    // Even after a line a crash cut short.
+    append(&path, br#"{"ts_ms":2,"run":"r1","vm":"web1","step":"ab"#);
+    let mut j = Journal::open_in(d.path(), "web1", NO_ROTATION).unwrap();
+    let abort = |host: &str| Record::Abort { host: host.into() };
+    at_once(j.commit_all([abort("kvm1"), abort("kvm2")])).unwrap();
+    let text = std::fs::read(&path).unwrap();
+    let read = read::records(&text, 0, true);
+    assert_eq!(
+        read.damaged.len(),
+        1,
+        "only the cut line: {:?}",
+        read.damaged
+    );
+    let mine: Vec<&Record> = read
+        .entries
+        .iter()
+        .filter(|e| e.run == j.run())
+        .map(|e| &e.record)
+        .collect();
+    assert_eq!(mine, [&abort("kvm1"), &abort("kvm2")]);
+}
+
+#[test]
 fn others_records_count_from_the_open_and_for_this_vm_only() {
     let d = state_with(&[line(1, "web1", "old", "abort", r#"{"host":"kvm1"}"#)]);
     let mut live = Journal::open_in(d.path(), "web1", NO_ROTATION).unwrap();

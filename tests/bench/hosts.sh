@@ -58,16 +58,48 @@ for sel in "${hosts[0]}" ""; do
     machine+=("$(((b - a) / 5))")
 done
 
-python3 - "$work/result.json" "$(nproc)" "${machine[@]}" <<'PY'
+# The hosts' share: one lab host's sshd (its listener's own CPU plus that
+# of every reaped child: the per-connection sshd, the shell and the facts
+# command) and libvirtd, per `hosts` run that reads that host.
+lab_dir=${VMIGRATE_LAB_DIR:-/var/lib/vmigrate-lab}
+proc_ms() { awk -v t="$tck" '{print int(($14+$15+$16+$17)*1000/t)}' "/proc/$1/stat"; }
+sshd_pid=$(cat "$lab_dir/hosts/${hosts[0]}/sshd.pid")
+libvirtd_pid=$(cat "$lab_dir/hosts/${hosts[0]}/run/libvirtd.pid")
+s0=$(proc_ms "$sshd_pid")
+l0=$(proc_ms "$libvirtd_pid")
+for _ in $(seq 10); do "$bin" -i "$work/inventory.toml" -o json hosts "${hosts[0]}" >/dev/null; done
+sshd_ms=$((($(proc_ms "$sshd_pid") - s0) / 10))
+libvirtd_ms=$((($(proc_ms "$libvirtd_pid") - l0) / 10))
+
+# What any tool pays here for 8 SSH logins at once: OpenSSH's `ssh true`
+# to one host, and to every host in parallel.
+cat >"$work/ssh_all.sh" <<SH
+#!/usr/bin/env bash
+for a in "\$@"; do ssh -i $key -o BatchMode=yes root@\$a true & done
+wait
+SH
+chmod +x "$work/ssh_all.sh"
+hyperfine --warmup 2 --runs "$runs" -N --export-json "$work/ssh.json" \
+    -n "ssh true, 1 host" "$work/ssh_all.sh ${addrs[0]}" \
+    -n "ssh true, ${#hosts[@]} hosts in parallel" "$work/ssh_all.sh ${addrs[*]}" >/dev/null
+
+python3 - "$work/result.json" "$work/ssh.json" "$(nproc)" "${#hosts[@]}" "$sshd_ms" "$libvirtd_ms" "${machine[@]}" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))["results"]
-cores, machine = sys.argv[2], sys.argv[3:]
+ssh = json.load(open(sys.argv[2]))["results"]
+cores, n, sshd, libvirtd = (int(a) for a in sys.argv[3:7])
+machine = sys.argv[7:]
 print()
 for x, m in zip(r, machine + [None]):
     own = f"{(x['user'] + x['system']) * 1000:.0f} ms (user {x['user']*1000:.0f} + sys {x['system']*1000:.0f})"
     mach = f"machine CPU per run {m} ms on {cores} cores" if m else "machine CPU not measured"
     print(f"{x['command']:34} median {x['median']*1000:5.0f} ms wall; own CPU per run {own}; {mach}")
 one, eight, base = (x["median"] for x in r)
-print(f"\n8 hosts / 1 host = {eight/one:.2f}x (target <= 1.5x); "
+print(f"\n{n} hosts / 1 host = {eight/one:.2f}x (target <= 1.5x); "
       f"baseline / vmigrate = {base/eight:.1f}x")
+print(f"per host read, on the host: sshd and its children {sshd} ms CPU, libvirtd {libvirtd} ms")
+print(f"floor on {cores} cores from the hosts' sshd alone: {n} x {sshd} ms / {cores} = "
+      f"{n * sshd / cores:.0f} ms, against 1.5 x {one*1000:.0f} ms = {1.5*one*1000:.0f} ms allowed")
+s1, s8 = (x["median"] for x in ssh)
+print(f"OpenSSH `ssh true`: 1 host {s1*1000:.0f} ms, {n} hosts in parallel {s8*1000:.0f} ms = {s8/s1:.2f}x")
 PY

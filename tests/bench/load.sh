@@ -43,7 +43,7 @@ one() { # VM HOST: one migration; appends "rc ms vm" to $work/runs
     local t0 rc=0
     t0=$(date +%s%N)
     "$bin" -i "$work/inventory.toml" -q -o json live "$1" --to "$2" >"$work/out.$1" 2>"$work/err.$1" || rc=$?
-    echo "$rc $(((($(date +%s%N) - t0) / 1000000))) $1" >>"$work/runs"
+    echo "$rc $((($(date +%s%N) - t0) / 1000000)) $1" >>"$work/runs"
     if [ "$rc" -ne 0 ]; then
         echo "  $1 → $2: exit $rc: $(head -c 300 "$work/err.$1")" >>"$work/failures"
     fi

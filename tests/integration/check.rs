@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::util::{lab_sh, state, virsh, vmigrate, Lab, TestVm, Vm};
+use crate::util::{check_row, lab_sh, state, virsh, vmigrate, Lab, TestVm, Vm};
 
 fn check(inv: &str, args: &[&str]) -> (i32, Value, String) {
     let mut a = vec!["-i", inv, "-o", "json", "check"];
@@ -17,21 +17,12 @@ fn check(inv: &str, args: &[&str]) -> (i32, Value, String) {
     (r.code, doc, r.stderr)
 }
 
-fn find<'a>(doc: &'a Value, id: &str) -> &'a Value {
-    doc["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == id)
-        .unwrap_or_else(|| panic!("no check {id} in {doc:#}"))
-}
-
 fn status(doc: &Value, id: &str) -> String {
-    find(doc, id)["status"].as_str().unwrap().to_string()
+    check_row(doc, id)["status"].as_str().unwrap().to_string()
 }
 
 fn message(doc: &Value, id: &str) -> String {
-    find(doc, id)["message"].as_str().unwrap().to_string()
+    check_row(doc, id)["message"].as_str().unwrap().to_string()
 }
 
 /// No shared-storage test file left in `dir` on `host`.

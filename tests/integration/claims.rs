@@ -15,7 +15,8 @@ use serde_json::Value;
 
 use crate::live::{live, slow_vm, spawn_live, under_way};
 use crate::util::{
-    host_row, lab_script, lab_sh, lab_try, state, vmigrate, Everywhere, Lab, Run, TestVm, Vm,
+    check_row, host_row, lab_script, lab_sh, lab_try, state, vmigrate, Everywhere, Lab, Run,
+    TestVm, Vm,
 };
 
 /// Where vmigrate keeps claims on a host.
@@ -73,15 +74,7 @@ fn mode(host: &str, path: &str) -> String {
 
 /// The message of check `id` in a report.
 fn check_message(doc: &Value, id: &str) -> String {
-    doc["checks"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no checks in {doc:#}"))
-        .iter()
-        .find(|c| c["id"] == id)
-        .unwrap_or_else(|| panic!("no check {id} in {doc:#}"))["message"]
-        .as_str()
-        .unwrap()
-        .to_string()
+    check_row(doc, id)["message"].as_str().unwrap().to_string()
 }
 
 /// The message of the first failed check.

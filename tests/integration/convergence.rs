@@ -11,7 +11,7 @@ use std::sync::{Mutex, MutexGuard};
 use serde_json::Value;
 
 use crate::live::{finished, live, spawn_live, under_way};
-use crate::util::{state, vmigrate, Lab, LabGuard, TestVm};
+use crate::util::{check_row, state, vmigrate, Lab, LabGuard, TestVm};
 
 static ONE: Mutex<()> = Mutex::new(());
 
@@ -80,12 +80,7 @@ fn check_json(inv: &str, args: &[&str]) -> (i32, Value) {
 }
 
 fn prediction(doc: &Value) -> &Value {
-    doc["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "convergence.prediction")
-        .unwrap_or_else(|| panic!("no convergence.prediction: {doc:#}"))
+    check_row(doc, "convergence.prediction")
 }
 
 fn idle_guest_predicts_converges_and_the_dirtying_one_does_not() {

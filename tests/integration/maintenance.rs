@@ -13,7 +13,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::util::{host_row, lab_sh, lab_try, state, Lab, Run, TestVm, Vm};
+use crate::util::{check_row, host_row, lab_sh, lab_try, state, Lab, Run, TestVm, Vm};
 
 /// The mark's file on a host.
 const FILE: &str = "/var/lib/libvirt/vmigrate/maintenance.json";
@@ -36,16 +36,6 @@ fn run(inv: &str, state: &Path, args: &[&str]) -> Run {
         .state(state)
         .args(args)
         .run()
-}
-
-/// The message of check `id`.
-fn check<'a>(doc: &'a Value, id: &str) -> &'a Value {
-    doc["checks"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no checks in {doc:#}"))
-        .iter()
-        .find(|c| c["id"] == id)
-        .unwrap_or_else(|| panic!("no check {id} in {doc:#}"))
 }
 
 /// The scheduler's reason for `host`.
@@ -142,7 +132,7 @@ fn seen_by_another_operator(inv: &str, other: &Path, vm: &str, reason: &str) {
     );
     let to = run(inv, other, &["check", vm, "--to", "lab3", "--no-measure"]);
     assert_eq!(to.code, 3, "{to:?}");
-    let enabled = check(&to.json(), "dest.enabled").clone();
+    let enabled = check_row(&to.json(), "dest.enabled").clone();
     assert_eq!(enabled["status"], "fail");
     let msg = enabled["message"].as_str().unwrap().to_string();
     assert!(

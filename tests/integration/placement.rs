@@ -9,7 +9,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::util::{lab_sh, state, virsh, Lab, TestVm, Vm};
+use crate::util::{check_row, lab_sh, state, virsh, Lab, TestVm, Vm};
 
 fn run(inv: &str, dir: &Path, args: &[&str]) -> (i32, Value, String) {
     let r = Vm::cmd()
@@ -37,15 +37,6 @@ fn set_hint(dir: &Path, vm: &str, host: &str, address: &str) {
     let doc =
         serde_json::json!({"version": 1, "vms": {vm: {"host": host, "address": address, "at": 1}}});
     std::fs::write(dir.join("placement.json"), doc.to_string()).unwrap();
-}
-
-fn check_row<'a>(doc: &'a Value, id: &str) -> &'a Value {
-    doc["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == id)
-        .unwrap_or_else(|| panic!("no check {id} in {doc:#}"))
 }
 
 const FALLBACK: &str = "not where the hint said";

@@ -9,15 +9,7 @@
 use serde_json::Value;
 
 use crate::live::{finished, live, spawn_live, under_way};
-use crate::util::{lab_sh, state, vmigrate, Lab, TestVm};
-
-/// `check`'s (or `live`'s) check `id`.
-fn check<'a>(doc: &'a Value, id: &str) -> &'a Value {
-    doc["checks"]
-        .as_array()
-        .and_then(|c| c.iter().find(|c| c["id"] == id))
-        .unwrap_or_else(|| panic!("no {id}: {doc:#}"))
-}
+use crate::util::{check_row, lab_sh, state, vmigrate, Lab, TestVm};
 
 /// `vmigrate -i INV -o json ARGS`: (exit code, document).
 fn json(inv: &str, args: &[&str]) -> (i32, Value) {
@@ -126,14 +118,18 @@ fn disks_names_the_copied_disks_and_the_lab_cannot_compress_over_multifd() {
         &["check", &local.name, "--to", "lab2", "--disks", "vdb"],
     );
     assert_eq!(code, 3, "{doc:#}");
-    let msg = check(&doc, "storage.disks")["message"].as_str().unwrap();
+    let msg = check_row(&doc, "storage.disks")["message"]
+        .as_str()
+        .unwrap();
     assert!(
         msg.contains("the VM has no data disk vdb (it has vda)"),
         "{msg}"
     );
     let (code, doc) = json(inv, &["check", &net.name, "--to", "lab2", "--disks", "vda"]);
     assert_eq!(code, 3, "{doc:#}");
-    let msg = check(&doc, "storage.disks")["message"].as_str().unwrap();
+    let msg = check_row(&doc, "storage.disks")["message"]
+        .as_str()
+        .unwrap();
     assert!(msg.contains("is shared with the destination"), "{msg}");
     // zstd over multifd needs libvirt 9.4; the lab has 9.0.
     let (code, doc) = json(
@@ -150,7 +146,7 @@ fn disks_names_the_copied_disks_and_the_lab_cannot_compress_over_multifd() {
         ],
     );
     assert_eq!(code, 3, "{doc:#}");
-    let msg = check(&doc, "transport.supported")["message"]
+    let msg = check_row(&doc, "transport.supported")["message"]
         .as_str()
         .unwrap();
     assert!(msg.contains("needs libvirt ≥ 9.4.0 on both hosts"), "{msg}");
@@ -164,7 +160,7 @@ fn disks_names_the_copied_disks_and_the_lab_cannot_compress_over_multifd() {
         &[&local.name, "--to", "lab3", "--disks", "vda", "--tls"],
     );
     assert_eq!(code, 0, "{doc:#}\n{err}");
-    assert_eq!(check(&doc, "storage.disks")["status"], "pass");
+    assert_eq!(check_row(&doc, "storage.disks")["status"], "pass");
     assert_eq!(doc["block_migration"], true, "{doc:#}");
     assert_eq!(doc["policy"]["transport"]["tls"], true, "{doc:#}");
     assert_eq!(state("lab3", &local.name), "running");
@@ -205,7 +201,9 @@ fn auto_chooses_xbzrle_for_a_guest_faster_than_its_link_and_says_why() {
     ];
     let (code, doc) = json(inv, &[&["check"][..], &args].concat());
     assert_eq!(code, 0, "{doc:#}");
-    let why = check(&doc, "transport.choice")["message"].as_str().unwrap();
+    let why = check_row(&doc, "transport.choice")["message"]
+        .as_str()
+        .unwrap();
     assert!(why.starts_with("auto: xbzrle with a 64 MiB cache"), "{why}");
     assert_eq!(doc["policy"]["transport"]["compress"], "xbzrle", "{doc:#}");
     let (code, doc, err) = live(inv, &args);
@@ -254,7 +252,7 @@ fn tls_migrates_and_a_missing_certificate_is_named_before_anything_starts() {
         lab_sh(&["exec", "lab2", "mv", &cert, &format!("{cert}.away")]);
         let (code, doc) = json(inv, &["check", &vm.name, "--to", "lab2", "--tls"]);
         assert_eq!(code, 3, "{doc:#}");
-        let msg = check(&doc, "transport.supported")["message"]
+        let msg = check_row(&doc, "transport.supported")["message"]
             .as_str()
             .unwrap();
         assert!(
@@ -267,7 +265,7 @@ fn tls_migrates_and_a_missing_certificate_is_named_before_anything_starts() {
     assert_eq!(code, 0, "{err}\n{doc:#}");
     assert_eq!(doc["outcome"], "migrated");
     assert_eq!(doc["policy"]["transport"]["tls"], true);
-    let msg = check(&doc, "transport.supported")["message"]
+    let msg = check_row(&doc, "transport.supported")["message"]
         .as_str()
         .unwrap();
     assert!(msg.starts_with("tls (certificates in lab1: "), "{msg}");

@@ -630,6 +630,16 @@ pub fn host_row<'a>(doc: &'a serde_json::Value, name: &str) -> &'a serde_json::V
         .unwrap_or_else(|| panic!("no row for {name} in {doc}"))
 }
 
+/// Looks up check `id` in a `check`/`live -o json` document.
+pub fn check_row<'a>(doc: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    doc["checks"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no checks in {doc:#}"))
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap_or_else(|| panic!("no check {id} in {doc:#}"))
+}
+
 /// Creates a test VM on a lab host and removes it when dropped.
 pub struct TestVm {
     pub host: String,

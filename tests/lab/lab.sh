@@ -65,7 +65,7 @@ Commands:
                          packages first; idempotent: restarts only what is dead (and a libvirtd whose
                          libvirtd.conf/qemu.conf changed), adds missing hosts; makes the lab CA
                          ($LAB_DIR/pki) and each host's migration TLS certificates (see tls-dir)
-  packages               install the missing Debian packages only (what `up` installs first;
+  packages               install the missing Debian packages only (what \`up\` installs first;
                          tests/run.sh builds with libvirt-dev while the hosts come up)
   down                   destroy every lab VM, end every lab process (by PID), remove namespaces,
                          veths, bridge, $LAB_DIR and the lab's known_hosts lines; idempotent
