@@ -216,6 +216,14 @@ fn restore(run: &Facts, src: &Seen, dst: &Seen) -> Conclusion {
             });
         }
         c.actions.extend(remove_created(run));
+        if let Seen::Unknown(e) = dst {
+            // Not asked, so not removed: said, since the run cannot vouch
+            // for that host until it answers.
+            c.notes.push(format!(
+                "{dst_host} could not be asked ({e}); an incoming copy of {vm} left there is paused, not the VM: its libvirtd removes it once its connection from {} fails, or `vmigrate recover {vm}` does when {dst_host} answers",
+                run.source
+            ));
+        }
         return c;
     }
     // A paused copy on the destination is an incoming one, not the VM

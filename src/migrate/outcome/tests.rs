@@ -335,3 +335,20 @@ fn a_lost_source_is_named_as_the_failure() {
     let c = plan(&plain(), FAILED, &running(), &incoming());
     assert_eq!(c.source_unreachable, None);
 }
+
+#[test]
+fn a_destination_not_asked_after_a_rollback_is_said() {
+    let c = plan(&plain(), FAILED, &running(), &unreachable());
+    assert_eq!(c.outcome, Outcome::RolledBack);
+    assert_eq!(c.running_on.as_deref(), Some("kvm1"));
+    let said = c.notes.join(" ");
+    for part in [
+        "kvm2 could not be asked",
+        "not the VM",
+        "vmigrate recover web1",
+    ] {
+        assert!(said.contains(part), "{part}: {said}");
+    }
+    let c = plan(&plain(), FAILED, &running(), &incoming());
+    assert!(c.notes.is_empty(), "{:?}", c.notes);
+}

@@ -84,7 +84,11 @@ pub fn pattern(ws: &Workspace, host: &str) -> Result<String, String> {
 
 /// Waits (bounded) until neither host runs a migration job for the VM:
 /// `recover` never acts while one runs, and the invariants would catch a
-/// moment, not an end. A post-copy that failed stays as it is.
+/// moment, not an end. A post-copy that failed stays as it is. An incoming
+/// copy still paused on the destination is a job too, which `domjobinfo`
+/// there does not always show: after a cut link the destination's libvirtd
+/// removes it only when its connection from the source fails, a few
+/// seconds after the link is back.
 pub fn settle(ws: &Workspace, limit: Duration) -> bool {
     let end = Instant::now() + limit;
     loop {
@@ -94,7 +98,8 @@ pub fn settle(ws: &Workspace, limit: Duration) -> bool {
             let active = job
                 .lines()
                 .any(|l| l.starts_with("Job type:") && !l.contains("None"));
-            active && !r.contains("post-copy failed")
+            let incoming = *h == &ws.pair.dst && r == "paused (migrating)";
+            (active || incoming) && !r.contains("post-copy failed")
         });
         if !busy {
             return true;
