@@ -9,13 +9,14 @@
 
 mod known_hosts;
 
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use russh::keys::{Algorithm, Certificate, HashAlg, PublicKey, PublicKeyOrCertificate};
 
 use super::SshError;
-use known_hosts::{CertStatus, Status};
+use known_hosts::{CertStatus, KnownHosts, Status};
 
 /// The russh client handler: verifies the server key, records why it refused.
 pub struct Verifier {
@@ -55,10 +56,10 @@ impl Verifier {
         Ok(false)
     }
 
-    /// The `known_hosts` text; `None` (the refusal recorded) when it
+    /// The parsed `known_hosts`; `None` (the refusal recorded) when it
     /// cannot be read.
-    fn known_hosts_text(&self) -> Option<String> {
-        match read(&self.known_hosts) {
+    fn known_hosts(&self) -> Option<Arc<KnownHosts>> {
+        match load(&self.known_hosts) {
             Ok(t) => Some(t),
             Err(e) => {
                 let _ = self.refuse(SshError::KnownHosts {
@@ -72,13 +73,13 @@ impl Verifier {
     }
 
     fn check_key(&self, key: &PublicKey) -> Result<bool, russh::Error> {
-        let Some(text) = self.known_hosts_text() else {
+        let Some(known) = self.known_hosts() else {
             return Ok(false);
         };
         let fingerprint = key.fingerprint(HashAlg::Sha256).to_string();
         let (host, addr) = (self.host.clone(), self.addr.clone());
         let file = self.known_hosts.clone();
-        match known_hosts::verify(&text, &self.addr, self.port, key) {
+        match known_hosts::verify(&known, &self.addr, self.port, key) {
             Status::Known { .. } => Ok(true),
             Status::Unknown { ca_line } => self.refuse(SshError::UnknownHostKey {
                 host,
@@ -113,14 +114,44 @@ impl Verifier {
     }
 }
 
-/// The file's text; a missing file is an empty one (every key unknown).
+/// The file parsed; a missing file is an empty one (every key unknown).
 /// Bytes that are not UTF-8 (in a comment, say) do not hide the other lines.
-fn read(path: &Path) -> std::io::Result<String> {
-    match std::fs::read(path) {
-        Ok(bytes) => Ok(String::from_utf8_lossy(&bytes).into_owned()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
-        Err(e) => Err(e),
+///
+/// Parsed once per run and file version: every SSH connection (several per
+/// host) consults the file, which on a fleet holds a line per host, hashed
+/// ones costing an HMAC each — read afresh each time, the cost grew with
+/// the square of the fleet. A file replaced or changed since (its inode,
+/// size or modification time) is read again.
+fn load(path: &Path) -> std::io::Result<Arc<KnownHosts>> {
+    type Stamp = (u64, u64, u64, i64, i64);
+    static PARSED: Mutex<Vec<(PathBuf, Stamp, Arc<KnownHosts>)>> = Mutex::new(Vec::new());
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(Arc::new(KnownHosts::parse("")))
+        }
+        Err(e) => return Err(e),
+    };
+    let stamp: Stamp = (
+        meta.dev(),
+        meta.ino(),
+        meta.len(),
+        meta.mtime(),
+        meta.mtime_nsec(),
+    );
+    let mut parsed = PARSED.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((_, _, known)) = parsed.iter().find(|(p, s, _)| p == path && *s == stamp) {
+        return Ok(known.clone());
     }
+    // Stamped before the read: a change during it is read at the next use.
+    let known = match std::fs::read(path) {
+        Ok(bytes) => Arc::new(KnownHosts::parse(&String::from_utf8_lossy(&bytes))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Arc::new(KnownHosts::parse("")),
+        Err(e) => return Err(e),
+    };
+    parsed.retain(|(p, _, _)| p != path);
+    parsed.push((path.to_path_buf(), stamp, known.clone()));
+    Ok(known)
 }
 
 impl russh::client::Handler for Verifier {
@@ -141,7 +172,7 @@ impl russh::client::Handler for Verifier {
 
 impl Verifier {
     fn check_certificate(&self, cert: &Certificate) -> Result<bool, russh::Error> {
-        let Some(text) = self.known_hosts_text() else {
+        let Some(known) = self.known_hosts() else {
             return Ok(false);
         };
         let now = std::time::SystemTime::now()
@@ -149,7 +180,7 @@ impl Verifier {
             .map_or(0, |d| d.as_secs());
         let plain = PublicKey::new(cert.public_key().clone(), "");
         let fingerprint = plain.fingerprint(HashAlg::Sha256).to_string();
-        match known_hosts::verify_certificate(&text, &self.addr, self.port, cert, now) {
+        match known_hosts::verify_certificate(&known, &self.addr, self.port, cert, now) {
             CertStatus::Trusted { .. } => Ok(true),
             // No authority for the host: the certificate's key as a plain key.
             CertStatus::NoAuthority => self.check_key(&plain),
@@ -181,8 +212,8 @@ pub fn certificate_algorithms(
     known_hosts: &Path,
     keys: &[Algorithm],
 ) -> Vec<Algorithm> {
-    let text = read(known_hosts).unwrap_or_default();
-    if known_hosts::has_authority(&text, addr, port) {
+    let known = load(known_hosts).unwrap_or_else(|_| Arc::new(KnownHosts::parse("")));
+    if known_hosts::has_authority(&known, addr, port) {
         keys.to_vec()
     } else {
         Vec::new()
@@ -199,8 +230,8 @@ pub fn preferred_algorithms(
     known_hosts: &Path,
     defaults: &[Algorithm],
 ) -> Vec<Algorithm> {
-    let text = read(known_hosts).unwrap_or_default();
-    let recorded: Vec<String> = known_hosts::recorded_keys(&text, addr, port)
+    let known = load(known_hosts).unwrap_or_else(|_| Arc::new(KnownHosts::parse("")));
+    let recorded: Vec<String> = known_hosts::recorded_keys(&known, addr, port)
         .iter()
         .map(|k| family(&k.algorithm()))
         .collect();
@@ -243,6 +274,21 @@ mod tests {
         assert_eq!(algs[0], Algorithm::Ed25519);
         let other = preferred_algorithms("10.0.0.2", 22, f.path(), &defaults);
         assert_eq!(other, defaults);
+    }
+
+    #[test]
+    fn a_file_changed_during_the_run_is_read_again() {
+        let key = PublicKey::from_openssh(&format!("ssh-ed25519 {ED25519}")).unwrap();
+        let f = write("# nothing yet\n");
+        let (v, _slot) = Verifier::new("h", "10.0.0.1", 22, f.path().to_path_buf());
+        assert!(!v.check_key(&key).unwrap());
+        std::fs::write(f.path(), format!("10.0.0.1 ssh-ed25519 {ED25519}\n")).unwrap();
+        assert!(v.check_key(&key).unwrap(), "the line added");
+        // Replaced by a rename, as `ssh-keygen -R` does.
+        let new = f.path().with_extension("new");
+        std::fs::write(&new, "").unwrap();
+        std::fs::rename(&new, f.path()).unwrap();
+        assert!(!v.check_key(&key).unwrap(), "the file replaced");
     }
 
     #[test]

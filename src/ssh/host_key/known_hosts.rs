@@ -46,11 +46,30 @@ enum Marker {
 }
 
 /// One parsed line.
-struct Entry<'a> {
+struct Entry {
     line: usize,
     marker: Marker,
-    hosts: &'a str,
+    hosts: String,
     key: PublicKey,
+}
+
+/// A `known_hosts` file, parsed once: a run consults it for every
+/// connection, and on a fleet it holds a line per host.
+pub struct KnownHosts {
+    entries: Vec<Entry>,
+}
+
+impl KnownHosts {
+    /// Every line that parses; the others are skipped, as OpenSSH does.
+    pub fn parse(text: &str) -> KnownHosts {
+        KnownHosts {
+            entries: text
+                .split('\n')
+                .enumerate()
+                .filter_map(|(i, l)| parse_line(i + 1, l))
+                .collect(),
+        }
+    }
 }
 
 /// What `known_hosts` says about a host certificate.
@@ -68,19 +87,19 @@ pub enum CertStatus {
 
 /// Checks a host certificate presented by `addr:port` at `now` (Unix seconds).
 pub fn verify_certificate(
-    text: &str,
+    known: &KnownHosts,
     addr: &str,
     port: u16,
     cert: &Certificate,
     now: u64,
 ) -> CertStatus {
-    let entries = parse(text);
+    let entries = &known.entries;
     let addr = addr.to_ascii_lowercase();
     let mut name = known_name(&addr, port);
     let authorities = |name: &str| -> Vec<&Entry> {
         entries
             .iter()
-            .filter(|e| e.marker == Marker::CertAuthority && hosts_match(e.hosts, name))
+            .filter(|e| e.marker == Marker::CertAuthority && hosts_match(&e.hosts, name))
             .collect()
     };
     let mut cas = authorities(&name);
@@ -93,7 +112,7 @@ pub fn verify_certificate(
     };
     let revoked = entries.iter().find(|e| {
         e.marker == Marker::Revoked
-            && hosts_match(e.hosts, &name)
+            && hosts_match(&e.hosts, &name)
             && (e.key.key_data() == cert.public_key() || e.key.key_data() == cert.signature_key())
     });
     if let Some(e) = revoked {
@@ -140,21 +159,21 @@ pub fn verify_certificate(
 
 /// Whether a `@cert-authority` line names `addr:port` (then host
 /// certificates are asked for, as OpenSSH does).
-pub fn has_authority(text: &str, addr: &str, port: u16) -> bool {
+pub fn has_authority(known: &KnownHosts, addr: &str, port: u16) -> bool {
     let addr = addr.to_ascii_lowercase();
     let names = [known_name(&addr, port), addr.clone()];
-    parse(text)
-        .iter()
-        .any(|e| e.marker == Marker::CertAuthority && names.iter().any(|n| hosts_match(e.hosts, n)))
+    known.entries.iter().any(|e| {
+        e.marker == Marker::CertAuthority && names.iter().any(|n| hosts_match(&e.hosts, n))
+    })
 }
 
 /// Checks `key` presented by `addr:port` against `known_hosts` `text`.
-pub fn verify(text: &str, addr: &str, port: u16, key: &PublicKey) -> Status {
-    let entries = parse(text);
+pub fn verify(known: &KnownHosts, addr: &str, port: u16, key: &PublicKey) -> Status {
+    let entries = &known.entries;
     let addr = addr.to_ascii_lowercase();
-    let status = check(&entries, &known_name(&addr, port), key);
+    let status = check(entries, &known_name(&addr, port), key);
     if port != 22 && matches!(status, Status::Unknown { .. }) {
-        if let known @ Status::Known { .. } = check(&entries, &addr, key) {
+        if let known @ Status::Known { .. } = check(entries, &addr, key) {
             return known;
         }
     }
@@ -172,13 +191,13 @@ pub fn known_name(addr: &str, port: u16) -> String {
 
 /// The keys recorded for `addr:port` on plain lines (for ordering the
 /// host-key algorithms offered), with the same port fallback.
-pub fn recorded_keys(text: &str, addr: &str, port: u16) -> Vec<PublicKey> {
-    let entries = parse(text);
+pub fn recorded_keys(known: &KnownHosts, addr: &str, port: u16) -> Vec<PublicKey> {
     let addr = addr.to_ascii_lowercase();
     let plain_for = |name: &str| -> Vec<PublicKey> {
-        entries
+        known
+            .entries
             .iter()
-            .filter(|e| e.marker == Marker::None && hosts_match(e.hosts, name))
+            .filter(|e| e.marker == Marker::None && hosts_match(&e.hosts, name))
             .map(|e| e.key.clone())
             .collect()
     };
@@ -192,34 +211,31 @@ pub fn recorded_keys(text: &str, addr: &str, port: u16) -> Vec<PublicKey> {
 
 /// OpenSSH's `check_key_in_hostkeys` for a plain key and one lookup name.
 fn check(entries: &[Entry], name: &str, key: &PublicKey) -> Status {
-    let for_host = || entries.iter().filter(|e| hosts_match(e.hosts, name));
-    let same = |e: &&Entry| e.key.key_data() == key.key_data();
-    let marked = |m: Marker| move |e: &&Entry| e.marker == m;
-    if let Some(e) = for_host().filter(marked(Marker::Revoked)).find(same) {
+    // Matched once: a hashed line costs an HMAC per lookup.
+    let for_host: Vec<&Entry> = entries
+        .iter()
+        .filter(|e| hosts_match(&e.hosts, name))
+        .collect();
+    let same = |e: &&&Entry| e.key.key_data() == key.key_data();
+    let marked = |m: Marker| move |e: &&&Entry| e.marker == m;
+    if let Some(e) = for_host.iter().filter(marked(Marker::Revoked)).find(same) {
         return Status::Revoked { line: e.line };
     }
-    if let Some(e) = for_host().filter(marked(Marker::None)).find(same) {
+    if let Some(e) = for_host.iter().filter(marked(Marker::None)).find(same) {
         return Status::Known { line: e.line };
     }
-    match for_host().rfind(marked(Marker::None)) {
+    match for_host.iter().rfind(marked(Marker::None)) {
         Some(e) => Status::Changed { line: e.line },
         None => Status::Unknown {
-            ca_line: for_host()
+            ca_line: for_host
+                .iter()
                 .find(marked(Marker::CertAuthority))
                 .map(|e| e.line),
         },
     }
 }
 
-/// Every line that parses; the others are skipped, as OpenSSH does.
-fn parse(text: &str) -> Vec<Entry<'_>> {
-    text.split('\n')
-        .enumerate()
-        .filter_map(|(i, l)| parse_line(i + 1, l))
-        .collect()
-}
-
-fn parse_line(line: usize, text: &str) -> Option<Entry<'_>> {
+fn parse_line(line: usize, text: &str) -> Option<Entry> {
     let mut fields = text.split([' ', '\t', '\r']).filter(|f| !f.is_empty());
     let first = fields.next()?;
     if first.starts_with('#') {
@@ -240,7 +256,7 @@ fn parse_line(line: usize, text: &str) -> Option<Entry<'_>> {
     Some(Entry {
         line,
         marker,
-        hosts,
+        hosts: hosts.to_string(),
         key,
     })
 }
@@ -351,7 +367,7 @@ mod tests {
     }
 
     fn at(text: &str, addr: &str, port: u16, key: &PublicKey) -> Status {
-        verify(text, addr, port, key)
+        verify(&KnownHosts::parse(text), addr, port, key)
     }
 
     #[test]
@@ -565,15 +581,15 @@ mod tests {
             "@revoked 10.0.0.1 {}\n@cert-authority * {}\n10.0.0.1 {}\n",
             t.other, t.k, t.rsa
         );
-        let keys = recorded_keys(&text, "10.0.0.1", 22);
+        let keys = recorded_keys(&KnownHosts::parse(&text), "10.0.0.1", 22);
         assert_eq!(keys.len(), 1);
         assert_eq!(keys[0].algorithm().as_str(), "ssh-rsa");
         assert_eq!(
-            recorded_keys(&text, "10.0.0.1", 2222).len(),
+            recorded_keys(&KnownHosts::parse(&text), "10.0.0.1", 2222).len(),
             1,
             "bare-host fallback"
         );
-        assert!(recorded_keys(&text, "10.0.0.2", 22).is_empty());
+        assert!(recorded_keys(&KnownHosts::parse(&text), "10.0.0.2", 22).is_empty());
     }
 
     #[test]
@@ -624,12 +640,14 @@ mod tests {
             "good",
             &["-h", "-n", "10.0.0.1,kvm1", "-V", "-1d:+1d"],
         );
-        let verify = |text: &str, c: &Certificate| verify_certificate(text, "10.0.0.1", 22, c, now);
+        let verify = |text: &str, c: &Certificate| {
+            verify_certificate(&KnownHosts::parse(text), "10.0.0.1", 22, c, now)
+        };
         // Trusted by a wildcard authority line; comments count in line numbers.
         let text = format!("# fleet CA\n@cert-authority 10.0.0.* {ca}\n");
         assert_eq!(verify(&text, &cert), CertStatus::Trusted { line: 2 });
-        assert!(has_authority(&text, "10.0.0.1", 22));
-        assert!(!has_authority(&text, "10.9.0.1", 22));
+        assert!(has_authority(&KnownHosts::parse(&text), "10.0.0.1", 22));
+        assert!(!has_authority(&KnownHosts::parse(&text), "10.9.0.1", 22));
         // No authority line for the host: the caller checks the plain key.
         assert_eq!(
             verify(&format!("@cert-authority 10.9.* {ca}\n"), &cert),
@@ -648,7 +666,7 @@ mod tests {
         assert_eq!(verify(&text, &cert), CertStatus::Revoked { line: 2 });
         // Signed for another host.
         let CertStatus::Invalid { reason, .. } = verify_certificate(
-            &format!("@cert-authority * {ca}\n"),
+            &KnownHosts::parse(&format!("@cert-authority * {ca}\n")),
             "10.0.0.2",
             22,
             &cert,
