@@ -127,9 +127,7 @@ fn load(path: &Path) -> std::io::Result<Arc<KnownHosts>> {
     static PARSED: Mutex<Vec<(PathBuf, Stamp, Arc<KnownHosts>)>> = Mutex::new(Vec::new());
     let meta = match std::fs::metadata(path) {
         Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Ok(Arc::new(KnownHosts::parse("")))
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Arc::default()),
         Err(e) => return Err(e),
     };
     let stamp: Stamp = (
@@ -146,7 +144,7 @@ fn load(path: &Path) -> std::io::Result<Arc<KnownHosts>> {
     // Stamped before the read: a change during it is read at the next use.
     let known = match std::fs::read(path) {
         Ok(bytes) => Arc::new(KnownHosts::parse(&String::from_utf8_lossy(&bytes))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Arc::new(KnownHosts::parse("")),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Arc::default(),
         Err(e) => return Err(e),
     };
     parsed.retain(|(p, _, _)| p != path);
@@ -212,7 +210,7 @@ pub fn certificate_algorithms(
     known_hosts: &Path,
     keys: &[Algorithm],
 ) -> Vec<Algorithm> {
-    let known = load(known_hosts).unwrap_or_else(|_| Arc::new(KnownHosts::parse("")));
+    let known = load(known_hosts).unwrap_or_default();
     if known_hosts::has_authority(&known, addr, port) {
         keys.to_vec()
     } else {
@@ -230,7 +228,7 @@ pub fn preferred_algorithms(
     known_hosts: &Path,
     defaults: &[Algorithm],
 ) -> Vec<Algorithm> {
-    let known = load(known_hosts).unwrap_or_else(|_| Arc::new(KnownHosts::parse("")));
+    let known = load(known_hosts).unwrap_or_default();
     let recorded: Vec<String> = known_hosts::recorded_keys(&known, addr, port)
         .iter()
         .map(|k| family(&k.algorithm()))
@@ -276,11 +274,20 @@ mod tests {
         assert_eq!(other, defaults);
     }
 
+    /// The test key, a `known_hosts` file holding `lines`, and a verifier of
+    /// 10.0.0.1:22 against it (with its refusal slot).
+    fn verifier(lines: &str) -> (PublicKey, tempfile::NamedTempFile, Verifier, Slot) {
+        let key = PublicKey::from_openssh(&format!("ssh-ed25519 {ED25519}")).unwrap();
+        let f = write(lines);
+        let (v, slot) = Verifier::new("h", "10.0.0.1", 22, f.path().to_path_buf());
+        (key, f, v, slot)
+    }
+
+    type Slot = Arc<Mutex<Option<SshError>>>;
+
     #[test]
     fn a_file_changed_during_the_run_is_read_again() {
-        let key = PublicKey::from_openssh(&format!("ssh-ed25519 {ED25519}")).unwrap();
-        let f = write("# nothing yet\n");
-        let (v, _slot) = Verifier::new("h", "10.0.0.1", 22, f.path().to_path_buf());
+        let (key, f, v, _slot) = verifier("# nothing yet\n");
         assert!(!v.check_key(&key).unwrap());
         std::fs::write(f.path(), format!("10.0.0.1 ssh-ed25519 {ED25519}\n")).unwrap();
         assert!(v.check_key(&key).unwrap(), "the line added");
@@ -293,10 +300,8 @@ mod tests {
 
     #[test]
     fn unknown_and_changed_are_refused_with_reason() {
-        let key = PublicKey::from_openssh(&format!("ssh-ed25519 {ED25519}")).unwrap();
         // Unknown: empty file.
-        let f = write("");
-        let (v, slot) = Verifier::new("h", "10.0.0.1", 22, f.path().to_path_buf());
+        let (key, _f, v, slot) = verifier("");
         assert!(!v.check_key(&key).unwrap());
         let err = slot.lock().unwrap().take().unwrap();
         assert!(matches!(err, SshError::UnknownHostKey { .. }), "{err}");

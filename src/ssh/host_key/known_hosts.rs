@@ -54,7 +54,9 @@ struct Entry {
 }
 
 /// A `known_hosts` file, parsed once: a run consults it for every
-/// connection, and on a fleet it holds a line per host.
+/// connection, and on a fleet it holds a line per host. The default is
+/// an empty file (every key unknown).
+#[derive(Default)]
 pub struct KnownHosts {
     entries: Vec<Entry>,
 }
